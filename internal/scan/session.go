@@ -13,6 +13,7 @@ import (
 // or a payload embedded in another format.
 type Object struct {
 	Name     string      // file or member name, for display and name-based routing
+	Format   Format      // the format the object is handed to the scanner as
 	R        io.ReaderAt // the content; scanners must not assume it is a file
 	Size     int64
 	DiskPath string // the file's path on disk when the object is a plain file, "" inside archives
@@ -113,6 +114,7 @@ func (s *Session) run(ctx context.Context, obj Object, matches []Match) error {
 			continue
 		}
 		o := obj
+		o.Format = m.Format
 		o.Tentative = m.Tentative
 		err := sc.Scan(ctx, o, s)
 		if err == nil {
