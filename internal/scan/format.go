@@ -144,6 +144,11 @@ func Sniff(name string, r io.ReaderAt, size int64) ([]Match, error) {
 	switch {
 	case len(head) >= 2 && head[0] == 0x80 && head[1] <= 5:
 		add(FormatPickle, false)
+	case isLzmaAloneHeader(head):
+		// 0x5d is also EMPTY_LIST, but no pickle continues with an
+		// LZMA dictionary size.
+		add(FormatLzma, true)
+		return out, nil
 	case len(head) > 0 && (pickleOpeners[head[0]] || pickleExtensions[ext]):
 		add(FormatPickle, true)
 	}
@@ -157,8 +162,6 @@ func Sniff(name string, r io.ReaderAt, size int64) ([]Match, error) {
 	switch {
 	case isZlibHeader(head):
 		add(FormatZlib, true)
-	case isLzmaAloneHeader(head):
-		add(FormatLzma, true)
 	case base == "saved_model.pb" || base == "keras_metadata.pb":
 		add(FormatSavedModel, false)
 	case ext == ".onnx" || (ext == "" && looksLikeONNX(head)):

@@ -1,0 +1,87 @@
+package scan
+
+import (
+	"bytes"
+	"encoding/binary"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func TestSniff(t *testing.T) {
+	t.Parallel()
+	safetensors := func(header string, data int) []byte {
+		b := binary.LittleEndian.AppendUint64(nil, uint64(len(header)))
+		b = append(b, header...)
+		return append(b, make([]byte, data)...)
+	}
+	tarHeader := make([]byte, 1024)
+	copy(tarHeader, "model.pt")
+	copy(tarHeader[257:], "ustar\x00")
+	zipTail := append([]byte("\x80\x02}q\x00."), []byte("PK\x05\x06\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00")...)
+	hugeHeader := binary.LittleEndian.AppendUint64(nil, 1<<40)
+	hugeHeader = append(hugeHeader, `{"a":1}`...)
+
+	tests := []struct {
+		name    string
+		file    string
+		content []byte
+		want    []Match
+	}{
+		{"pickle protocol 2", "x.bin", []byte("\x80\x02}q\x00."), []Match{{FormatPickle, false}}},
+		{"pickle protocol 5", "weights", []byte("\x80\x05\x95\x00"), []Match{{FormatPickle, false}}},
+		{"protocol 0 pickle without extension", "member", []byte("cos\nsystem\n(S'id'\ntR."), []Match{{FormatPickle, true}}},
+		{"pickle extension widens the probe", "model.pkl", []byte("#!"), []Match{{FormatPickle, true}}},
+		{"plain text is nothing", "notes.txt", []byte("# notes\n"), nil},
+		{"polyglot pickle then zip", "x.pkl", zipTail, []Match{{FormatPickle, false}, {FormatZip, false}}},
+		{"zip", "a.keras", []byte("PK\x03\x04rest"), []Match{{FormatZip, false}}},
+		{"empty zip", "a.zip", []byte("PK\x05\x06" + string(make([]byte, 18))), []Match{{FormatZip, false}}},
+		{"7z", "a.pt", []byte{'7', 'z', 0xbc, 0xaf, 0x27, 0x1c, 0, 4}, []Match{{Format7z, false}}},
+		{"gzip", "a.joblib", []byte{0x1f, 0x8b, 8, 0}, []Match{{FormatGzip, false}}},
+		{"bzip2", "a.bz2", []byte("BZh91AY&SY\x00\x00"), []Match{{FormatBzip2, false}}},
+		{"xz", "a.xz", []byte{0xfd, '7', 'z', 'X', 'Z', 0, 0, 4}, []Match{{FormatXz, false}}},
+		{"lz4 frame", "a.lz4", []byte{0x04, 0x22, 0x4d, 0x18, 0x64}, []Match{{FormatLz4, false}}},
+		{"zlib", "a.z", []byte{0x78, 0x9c, 0x01, 0x02}, []Match{{FormatZlib, true}}},
+		{"lzma alone", "a.lzma", []byte{0x5d, 0, 0, 0x80, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0}, []Match{{FormatLzma, true}}},
+		{"numpy", "a.npy", []byte("\x93NUMPY\x01\x00"), []Match{{FormatNumpy, false}}},
+		{"gguf", "m.gguf", []byte("GGUF\x03\x00\x00\x00"), []Match{{FormatGGUF, false}}},
+		{"hdf5", "m.h5", []byte("\x89HDF\r\n\x1a\n\x00"), []Match{{FormatHDF5, false}}},
+		{"tar", "old.pt", tarHeader, []Match{{FormatTar, false}}},
+		{"safetensors", "w.safetensors", safetensors(`{"a":{}}`, 16), []Match{{FormatSafetensors, false}}},
+		{"safetensors with absurd header length", "w.safetensors", hugeHeader, []Match{{FormatSafetensors, false}}},
+		{"saved model by name", "saved_model.pb", []byte{0x08, 0x01, 0x12, 0x00}, []Match{{FormatSavedModel, false}}},
+		{"onnx by extension", "m.onnx", []byte{0x08, 0x07, 0x12, 0x00}, []Match{{FormatONNX, false}}},
+		{"onnx by content", "model", []byte{0x08, 0x07, 0x12, 0x04, 't', 'e', 's', 't'}, []Match{{FormatONNX, true}}},
+		{"keras config by name", "config.json", []byte(`{"module": "keras", "class_name": "Sequential", "config": {}}`), []Match{{FormatKerasConfig, false}}},
+		{"other json is nothing", "package.json", []byte(`{"name": "x"}`), nil},
+		{"empty", "empty.pkl", nil, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			got, err := Sniff(tt.file, bytes.NewReader(tt.content), int64(len(tt.content)))
+			if err != nil {
+				t.Fatalf("Sniff: %v", err)
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("Sniff(%q) mismatch (-want +got):\n%s", tt.file, diff)
+			}
+		})
+	}
+}
+
+func TestParseSeverity(t *testing.T) {
+	t.Parallel()
+	for s := SeverityNone; s <= SeverityCritical; s++ {
+		got, err := ParseSeverity(s.String())
+		if err != nil || got != s {
+			t.Errorf("ParseSeverity(%q) = %v, %v; want %v", s.String(), got, err, s)
+		}
+	}
+	if got, err := ParseSeverity("HIGH"); err != nil || got != SeverityHigh {
+		t.Errorf("ParseSeverity(HIGH) = %v, %v; want high", got, err)
+	}
+	if _, err := ParseSeverity("severe"); err == nil {
+		t.Error("ParseSeverity(severe) succeeded; want an error naming the choices")
+	}
+}
