@@ -97,7 +97,7 @@ func addResult(run *sarif.Run, f scan.Finding, sup *sarif.Suppression) {
 		WithMessage(sarif.NewTextMessage(text)).
 		AddLocation(sarif.NewLocationWithPhysicalLocation(
 			sarif.NewPhysicalLocation().WithArtifactLocation(loc).WithRegion(region))).
-		AddPartialFingerprint("palisadeFinding/v1", fingerprint(f)).
+		WithPartialFingerprints(map[string]string{"palisadeFinding/v1": fingerprint(f)}).
 		WithProperties(props)
 	if sup != nil {
 		res.WithSuppressions([]*sarif.Suppression{sup})
