@@ -1,0 +1,688 @@
+package onnx
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/palisade-sec/palisade/internal/scan"
+)
+
+const (
+	// maxDepth bounds message nesting (graphs inside node attributes inside
+	// graphs...), as protobuf's own parsers do; deeper models are reported
+	// as malformed rather than walked.
+	maxDepth = 100
+	// maxName bounds names read for messages; maxIdent bounds op types and
+	// domains, which decide findings.
+	maxName  = 256
+	maxIdent = 1024
+	// maxPerRule bounds the findings one rule reports for one model; the
+	// rest are counted in a closing finding.
+	maxPerRule = 100
+	// maxTracked bounds the sets the scanner keeps (functions, domains,
+	// operator names); maxChecked the locations remembered as checked.
+	maxTracked = 100_000
+	maxChecked = 10_000
+	// maxLocsPerTensor bounds the location entries kept per tensor; the
+	// last one, which the loader uses, is always kept.
+	maxLocsPerTensor = 32
+	// dataLocationExternal is TensorProto.DataLocation EXTERNAL.
+	dataLocationExternal = 1
+)
+
+// standardDomains are the operator-set domains the ONNX standard defines.
+var standardDomains = map[string]bool{
+	"": true, "ai.onnx": true, "ai.onnx.ml": true, "ai.onnx.training": true, "ai.onnx.preview.training": true,
+}
+
+// contribDomains are operator domains built into ONNX Runtime itself (no
+// library is loaded for them).
+var contribDomains = map[string]bool{
+	"com.microsoft": true, "com.microsoft.nchwc": true, "com.microsoft.experimental": true, "com.ms.internal.nhwc": true,
+}
+
+// Scanner analyses ONNX models (scan.FormatONNX).
+type Scanner struct{}
+
+var _ scan.Scanner = (*Scanner)(nil)
+
+// New returns an ONNX scanner.
+func New() *Scanner { return &Scanner{} }
+
+// Rules lists the rules the scanner reports.
+func (*Scanner) Rules() []scan.Rule { return slices.Clone(allRules) }
+
+// Scan walks the model's protobuf encoding field by field through a bounded
+// window of obj.R and reports external-data locations that leave the model
+// directory, linked external-data files (when obj is a file on disk),
+// custom operator domains and malformed encoding.
+func (*Scanner) Scan(ctx context.Context, obj scan.Object, sess *scan.Session) error {
+	st := &state{
+		w:         newWireReader(ctx, obj.R, obj.Size),
+		domains:   map[string]*domainUse{},
+		functions: map[funcKey]bool{},
+		funcDoms:  map[string]bool{},
+		checked:   map[string]bool{},
+	}
+	if obj.DiskPath != "" {
+		st.dir = filepath.Dir(obj.DiskPath)
+	}
+	err := st.model(0, obj.Size)
+	var me *malformedError
+	switch {
+	case errors.As(err, &me):
+		if obj.Tentative && !st.sawGraph {
+			return nil // not an ONNX model after all
+		}
+		f := RuleMalformed.Finding(
+			fmt.Sprintf("the model is not well-formed ONNX protobuf at offset %d: %s; nothing after that point was analysed", me.off, me.msg),
+			me.msg)
+		f.Offset, f.Pointer = me.off, me.where
+		st.rep.add(f)
+	case err != nil:
+		return fmt.Errorf("read onnx model: %w", err)
+	case obj.Tentative && !st.sawGraph:
+		return nil
+	}
+	st.finish()
+	st.rep.flush(sess)
+	return nil
+}
+
+// crumb is one step of the path from the model to the current message.
+type crumb struct {
+	name string
+	idx  int // -1 for singular fields
+}
+
+type funcKey struct{ domain, name string }
+
+// opUse is the first node found using an operator of a non-standard domain.
+type opUse struct {
+	count int
+	node  string
+	ptr   string
+	off   int64
+}
+
+// domainUse collects how a non-standard domain is used.
+type domainUse struct {
+	imported  bool
+	importPtr string
+	importOff int64
+	ops       map[string]*opUse
+	opOrder   []string
+}
+
+// locRef is one external_data "location" entry of a tensor.
+type locRef struct {
+	val   field // the value field; val.n < 0 when the entry has no value
+	off   int64 // offset of the entry
+	where string
+}
+
+// state is the walk of one model.
+type state struct {
+	w        *wireReader
+	dir      string // model directory, when the model is a file on disk
+	path     []crumb
+	depth    int
+	sawGraph bool
+	rep      reporter
+
+	domains   map[string]*domainUse
+	domOrder  []string
+	functions map[funcKey]bool
+	funcDoms  map[string]bool
+	checked   map[string]bool // locations already reported or checked on disk
+}
+
+// pointer renders the current path, e.g. "graph.node[3].attribute[0].g".
+func (st *state) pointer() string {
+	var b strings.Builder
+	for i, c := range st.path {
+		if i > 0 {
+			b.WriteByte('.')
+		}
+		b.WriteString(c.name)
+		if c.idx >= 0 {
+			b.WriteByte('[')
+			b.WriteString(strconv.Itoa(c.idx))
+			b.WriteByte(']')
+		}
+	}
+	return b.String()
+}
+
+// walk decodes the fields of one message in [start, end), validates their
+// wire types against spec and hands each to fn.
+func (st *state) walk(spec *msgSpec, start, end int64, fn func(f field) error) error {
+	for pos := start; pos < end; {
+		f, err := st.w.next(pos, end)
+		if err != nil {
+			return err
+		}
+		if err := spec.check(st.w, f); err != nil {
+			return err
+		}
+		if err := fn(f); err != nil {
+			return err
+		}
+		pos = f.end
+	}
+	return nil
+}
+
+// sub descends into the message held by length-delimited field f, named
+// name (idx -1 for a singular field) in pointers.
+func (st *state) sub(f field, name string, idx int, fn func(f field) error) error {
+	st.path = append(st.path, crumb{name, idx})
+	defer func() { st.path = st.path[:len(st.path)-1] }()
+	st.depth++
+	defer func() { st.depth-- }()
+	if st.depth > maxDepth {
+		return st.annotate(&malformedError{off: f.off, msg: fmt.Sprintf("messages nested deeper than %d levels", maxDepth)})
+	}
+	return st.annotate(fn(f))
+}
+
+// annotate records where a malformed error happened, once, at the deepest
+// level.
+func (st *state) annotate(err error) error {
+	if err == nil {
+		return nil
+	}
+	var me *malformedError
+	if errors.As(err, &me) && !me.whereSet {
+		me.where, me.whereSet = st.pointer(), true
+	}
+	return err
+}
+
+// entries walks a repeated StringStringEntryProto for well-formedness.
+func (st *state) entries(f field) error {
+	return st.walk(entrySpec, f.val, f.end, func(field) error { return nil })
+}
+
+func (st *state) model(start, end int64) error {
+	var opsets, trainings, functions int
+	return st.walk(modelSpec, start, end, func(f field) error {
+		switch f.num {
+		case 7:
+			st.sawGraph = true
+			return st.sub(f, "graph", -1, st.graph)
+		case 8:
+			i := opsets
+			opsets++
+			return st.sub(f, "opset_import", i, st.opset)
+		case 14:
+			return st.entries(f)
+		case 20:
+			i := trainings
+			trainings++
+			return st.sub(f, "training_info", i, st.training)
+		case 25:
+			i := functions
+			functions++
+			return st.sub(f, "functions", i, st.function)
+		}
+		return nil
+	})
+}
+
+func (st *state) training(tf field) error {
+	return st.walk(trainingSpec, tf.val, tf.end, func(f field) error {
+		switch f.num {
+		case 1:
+			return st.sub(f, "initialization", -1, st.graph)
+		case 2:
+			return st.sub(f, "algorithm", -1, st.graph)
+		case 3, 4:
+			return st.entries(f)
+		}
+		return nil
+	})
+}
+
+func (st *state) opset(of field) error {
+	var dom field
+	has := false
+	err := st.walk(opsetSpec, of.val, of.end, func(f field) error {
+		if f.num == 1 {
+			dom, has = f, true
+		}
+		return nil
+	})
+	if err != nil || !has {
+		return err // an absent domain is the default domain
+	}
+	return st.importDomain(dom, of.off)
+}
+
+func (st *state) graph(gf field) error {
+	var nodes, inits, sparse, inputs, outputs, infos int
+	next := func(n *int) int { i := *n; *n++; return i }
+	return st.walk(graphSpec, gf.val, gf.end, func(f field) error {
+		switch f.num {
+		case 1:
+			return st.sub(f, "node", next(&nodes), st.node)
+		case 5:
+			return st.sub(f, "initializer", next(&inits), st.tensor)
+		case 15:
+			return st.sub(f, "sparse_initializer", next(&sparse), st.sparse)
+		case 11:
+			return st.sub(f, "input", next(&inputs), st.valueInfo)
+		case 12:
+			return st.sub(f, "output", next(&outputs), st.valueInfo)
+		case 13:
+			return st.sub(f, "value_info", next(&infos), st.valueInfo)
+		case 16:
+			return st.entries(f)
+		}
+		return nil
+	})
+}
+
+func (st *state) valueInfo(vf field) error {
+	return st.walk(valueInfoSpec, vf.val, vf.end, func(f field) error {
+		if f.num == 4 {
+			return st.entries(f)
+		}
+		return nil
+	})
+}
+
+func (st *state) node(nf field) error {
+	var name, op, dom field
+	var hasName, hasOp, hasDom bool
+	attrs := 0
+	err := st.walk(nodeSpec, nf.val, nf.end, func(f field) error {
+		switch f.num {
+		case 3:
+			name, hasName = f, true
+		case 4:
+			op, hasOp = f, true
+		case 7:
+			dom, hasDom = f, true
+		case 5:
+			i := attrs
+			attrs++
+			return st.sub(f, "attribute", i, st.attribute)
+		case 9:
+			return st.entries(f)
+		}
+		return nil
+	})
+	if err != nil || !hasDom {
+		return err // no domain: the default ONNX domain
+	}
+	if std, err := st.isStandard(dom); std || err != nil {
+		return err
+	}
+	domain, err := st.w.str(dom, maxIdent)
+	if err != nil {
+		return err
+	}
+	opType, nodeName := "", ""
+	if hasOp {
+		if opType, err = st.w.str(op, maxIdent); err != nil {
+			return err
+		}
+	}
+	if hasName {
+		if nodeName, err = st.w.str(name, maxName); err != nil {
+			return err
+		}
+	}
+	st.useOp(domain, opType, nodeName, nf.off)
+	return nil
+}
+
+// isStandard reports whether a domain field names a standard domain,
+// without allocating.
+func (st *state) isStandard(dom field) (bool, error) {
+	if dom.n > 64 {
+		return false, nil
+	}
+	b, err := st.w.at(dom.val, int(dom.n))
+	if err != nil {
+		return false, err
+	}
+	return standardDomains[string(b)], nil
+}
+
+func (st *state) attribute(af field) error {
+	var tensors, graphs, sparse int
+	next := func(n *int) int { i := *n; *n++; return i }
+	return st.walk(attributeSpec, af.val, af.end, func(f field) error {
+		switch f.num {
+		case 5:
+			return st.sub(f, "t", -1, st.tensor)
+		case 6:
+			return st.sub(f, "g", -1, st.graph)
+		case 10:
+			return st.sub(f, "tensors", next(&tensors), st.tensor)
+		case 11:
+			return st.sub(f, "graphs", next(&graphs), st.graph)
+		case 22:
+			return st.sub(f, "sparse_tensor", -1, st.sparse)
+		case 23:
+			return st.sub(f, "sparse_tensors", next(&sparse), st.sparse)
+		}
+		return nil
+	})
+}
+
+func (st *state) sparse(sf field) error {
+	return st.walk(sparseSpec, sf.val, sf.end, func(f field) error {
+		switch f.num {
+		case 1:
+			return st.sub(f, "values", -1, st.tensor)
+		case 2:
+			return st.sub(f, "indices", -1, st.tensor)
+		}
+		return nil
+	})
+}
+
+func (st *state) tensor(tf field) error {
+	var name field
+	hasName, external := false, false
+	var locs []locRef
+	entries := 0
+	err := st.walk(tensorSpec, tf.val, tf.end, func(f field) error {
+		switch f.num {
+		case 8:
+			name, hasName = f, true
+		case 14:
+			external = f.u == dataLocationExternal
+		case 13:
+			i := entries
+			entries++
+			return st.sub(f, "external_data", i, func(ef field) error {
+				loc, ok, err := st.locationEntry(ef)
+				if err != nil || !ok {
+					return err
+				}
+				if len(locs) == maxLocsPerTensor {
+					locs[len(locs)-1] = loc // keep the last: the loader uses it
+				} else {
+					locs = append(locs, loc)
+				}
+				return nil
+			})
+		case 16:
+			return st.entries(f)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if len(locs) == 0 && !external {
+		return nil
+	}
+	tensorName := ""
+	if hasName {
+		if tensorName, err = st.w.str(name, maxName); err != nil {
+			return err
+		}
+	}
+	if len(locs) == 0 {
+		f := RuleExternalPath.Finding(
+			fmt.Sprintf("tensor %q has data_location EXTERNAL but no external_data location (the loader opens the model directory itself)", tensorName),
+			"data_location=EXTERNAL, no location")
+		f.Offset, f.Pointer = tf.off, st.pointer()
+		st.rep.add(f)
+		return nil
+	}
+	for _, l := range locs {
+		if err := st.checkLocation(tensorName, l); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// locationEntry reads one external_data entry and reports whether it is
+// the "location" key.
+func (st *state) locationEntry(ef field) (locRef, bool, error) {
+	var key field
+	val := field{n: -1}
+	hasKey := false
+	err := st.walk(entrySpec, ef.val, ef.end, func(f field) error {
+		switch f.num {
+		case 1:
+			key, hasKey = f, true
+		case 2:
+			val = f
+		}
+		return nil
+	})
+	if err != nil || !hasKey {
+		return locRef{}, false, err
+	}
+	isLoc, err := st.w.equal(key, "location")
+	if err != nil || !isLoc {
+		return locRef{}, false, err
+	}
+	return locRef{val: val, off: ef.off, where: st.pointer()}, true, nil
+}
+
+// checkLocation validates one external-data location as a string and, for
+// a model on disk, the file it names.
+func (st *state) checkLocation(tensorName string, l locRef) error {
+	loc, truncated := "", false
+	if l.val.n > 0 {
+		b, t, err := st.w.bytes(l.val, maxLocation)
+		if err != nil {
+			return err
+		}
+		loc, truncated = string(b), t
+	}
+	if st.checked[loc] {
+		return nil
+	}
+	if len(st.checked) < maxChecked {
+		st.checked[loc] = true
+	}
+	evidence := "location=" + strconv.Quote(loc)
+	if truncated {
+		evidence = "location=" + strconv.Quote(loc) + "..."
+	}
+	if prob := locationProblem(loc, truncated); prob != "" {
+		f := RuleExternalPath.Finding(
+			fmt.Sprintf("tensor %q stores its data in external file %s, which %s", tensorName, strconv.Quote(loc), prob),
+			evidence)
+		f.Offset, f.Pointer = l.off, l.where
+		st.rep.add(f)
+		return nil
+	}
+	if st.dir == "" {
+		return nil
+	}
+	p := checkOnDisk(st.dir, loc)
+	if p == nil {
+		return nil
+	}
+	rule := RuleExternalLink
+	if p.missing {
+		rule = RuleExternalMissing
+	}
+	f := rule.Finding(
+		fmt.Sprintf("tensor %q stores its data in external file %s; on disk %s %s", tensorName, strconv.Quote(loc), strconv.Quote(p.path), p.msg),
+		evidence)
+	f.Offset, f.Pointer = l.off, l.where
+	st.rep.add(f)
+	return nil
+}
+
+func (st *state) function(ff field) error {
+	var name, dom field
+	var hasName bool
+	var nodes, attrs, opsets, infos int
+	next := func(n *int) int { i := *n; *n++; return i }
+	err := st.walk(functionSpec, ff.val, ff.end, func(f field) error {
+		switch f.num {
+		case 1:
+			name, hasName = f, true
+		case 10:
+			dom = f
+		case 7:
+			return st.sub(f, "node", next(&nodes), st.node)
+		case 11:
+			return st.sub(f, "attribute_proto", next(&attrs), st.attribute)
+		case 9:
+			return st.sub(f, "opset_import", next(&opsets), st.opset)
+		case 12:
+			return st.sub(f, "value_info", next(&infos), st.valueInfo)
+		case 14:
+			return st.entries(f)
+		}
+		return nil
+	})
+	if err != nil || !hasName {
+		return err
+	}
+	fn, err := st.w.str(name, maxIdent)
+	if err != nil {
+		return err
+	}
+	domain := ""
+	if dom.n > 0 {
+		if domain, err = st.w.str(dom, maxIdent); err != nil {
+			return err
+		}
+	}
+	if len(st.functions) < maxTracked {
+		st.functions[funcKey{domain, fn}] = true
+		st.funcDoms[domain] = true
+	}
+	return nil
+}
+
+// domain returns the record of a non-standard domain, or nil when too many
+// domains are tracked already.
+func (st *state) domain(d string) *domainUse {
+	u := st.domains[d]
+	if u == nil {
+		if len(st.domains) >= maxTracked {
+			return nil
+		}
+		u = &domainUse{ops: map[string]*opUse{}}
+		st.domains[d] = u
+		st.domOrder = append(st.domOrder, d)
+	}
+	return u
+}
+
+func (st *state) importDomain(dom field, off int64) error {
+	if std, err := st.isStandard(dom); std || err != nil {
+		return err
+	}
+	d, err := st.w.str(dom, maxIdent)
+	if err != nil {
+		return err
+	}
+	u := st.domain(d)
+	if u == nil || u.imported {
+		return nil
+	}
+	u.imported, u.importPtr, u.importOff = true, st.pointer(), off
+	return nil
+}
+
+func (st *state) useOp(domain, op, node string, off int64) {
+	u := st.domain(domain)
+	if u == nil {
+		return
+	}
+	if o := u.ops[op]; o != nil {
+		o.count++
+		return
+	}
+	if len(u.ops) >= maxTracked {
+		return
+	}
+	u.ops[op] = &opUse{count: 1, node: node, ptr: st.pointer(), off: off}
+	u.opOrder = append(u.opOrder, op)
+}
+
+// maxOpsListed bounds the operator names in one finding's evidence.
+const maxOpsListed = 20
+
+// finish reports the non-standard domains, once each, leaving out calls to
+// model-local functions (whose bodies were checked like the graph).
+func (st *state) finish() {
+	for _, d := range st.domOrder {
+		u := st.domains[d]
+		var ops []string
+		nodes := 0
+		for _, op := range u.opOrder {
+			if !st.functions[funcKey{d, op}] {
+				ops = append(ops, op)
+				nodes += u.ops[op].count
+			}
+		}
+		rule := RuleCustomDomain
+		what := "custom operator domain"
+		if contribDomains[d] {
+			rule, what = RuleContribDomain, "ONNX Runtime contrib domain"
+		}
+		switch {
+		case len(ops) > 0:
+			first := u.ops[ops[0]]
+			listed := ops[:min(len(ops), maxOpsListed)]
+			evidence := d + "::" + strings.Join(listed, ", ")
+			if len(ops) > len(listed) {
+				evidence += fmt.Sprintf(", ... (%d operators)", len(ops))
+			}
+			msg := fmt.Sprintf("%d node(s) run operators from the %s %q (first: node %q, operator %q)", nodes, what, d, first.node, ops[0])
+			if rule == RuleCustomDomain {
+				msg += "; runtimes execute them with native code from a custom-op library"
+			}
+			f := rule.Finding(msg, evidence)
+			f.Offset, f.Pointer = first.off, first.ptr
+			st.rep.add(f)
+		case u.imported && len(u.opOrder) == 0 && !st.funcDoms[d]:
+			f := rule.Finding(fmt.Sprintf("the model imports the operator set of the %s %q", what, d), "opset_import domain="+strconv.Quote(d))
+			f.Offset, f.Pointer = u.importOff, u.importPtr
+			st.rep.add(f)
+		}
+	}
+}
+
+// reporter buffers findings (so a tentative object that turns out not to
+// be ONNX reports nothing) and bounds how many one rule reports.
+type reporter struct {
+	list []scan.Finding
+	per  map[string]int
+}
+
+func (r *reporter) add(f scan.Finding) {
+	if r.per == nil {
+		r.per = map[string]int{}
+	}
+	r.per[f.RuleID]++
+	if r.per[f.RuleID] <= maxPerRule {
+		r.list = append(r.list, f)
+	}
+}
+
+func (r *reporter) flush(sess *scan.Session) {
+	for _, f := range r.list {
+		sess.Report(f)
+	}
+	for _, rule := range allRules {
+		if n := r.per[rule.ID]; n > maxPerRule {
+			sess.Report(rule.Finding(
+				fmt.Sprintf("%d more %s findings in this model were not listed", n-maxPerRule, rule.Name),
+				fmt.Sprintf("%d findings", n)))
+		}
+	}
+}
