@@ -1,0 +1,892 @@
+package savedmodel
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"path"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/palisade-sec/palisade/internal/scan"
+)
+
+const (
+	// maxDepth bounds message nesting, as protobuf's own parsers do.
+	maxDepth = 100
+	// maxName bounds node and function names; maxIdent bounds op names.
+	maxName  = 4096
+	maxIdent = 1024
+	// maxPath bounds the constant paths and attribute values read.
+	maxPath = 4096
+	// maxPerRule bounds the findings one rule reports for one file; the
+	// rest are counted in a closing finding.
+	maxPerRule = 100
+	// maxTracked bounds the maps the scanner keeps (functions, unknown
+	// ops, queued node findings); maxConsts the string constants kept per
+	// graph or function.
+	maxTracked = 100_000
+	maxConsts  = 10_000
+	// dtString is tensorflow.DataType DT_STRING.
+	dtString = 7
+	// kerasMetadataName is the file that holds Keras layer metadata next
+	// to saved_model.pb.
+	kerasMetadataName = "keras_metadata.pb"
+)
+
+// Scanner analyses TensorFlow SavedModel files (scan.FormatSavedModel):
+// saved_model.pb, and keras_metadata.pb next to it.
+type Scanner struct{}
+
+var _ scan.Scanner = (*Scanner)(nil)
+
+// New returns a SavedModel scanner.
+func New() *Scanner { return &Scanner{} }
+
+// Rules lists the rules the scanner reports.
+func (*Scanner) Rules() []scan.Rule { return slices.Clone(allRules) }
+
+// nestedError carries an error of sess.Nested, which Scan returns
+// unchanged.
+type nestedError struct{ err error }
+
+func (e *nestedError) Error() string { return e.err.Error() }
+
+// Scan walks the SavedModel protobuf (every meta graph's graph and function
+// library, asset file names and object graph) or, for keras_metadata.pb,
+// the Keras metadata, through a bounded window of obj.R. Keras layer JSON
+// is handed to the Keras config scanner through sess.Nested.
+func (*Scanner) Scan(ctx context.Context, obj scan.Object, sess *scan.Session) error {
+	st := &state{
+		ctx:       ctx,
+		sess:      sess,
+		obj:       obj,
+		w:         newWireReader(ctx, obj.R, obj.Size),
+		functions: map[string]bool{},
+		unknown:   map[string]*opUse{},
+	}
+	var err error
+	if strings.EqualFold(path.Base(strings.ReplaceAll(obj.Name, `\`, "/")), kerasMetadataName) {
+		err = st.kerasMetadata(0, obj.Size)
+	} else {
+		err = st.savedModel(0, obj.Size)
+	}
+	var ne *nestedError
+	var me *malformedError
+	switch {
+	case errors.As(err, &ne):
+		st.rep.flush(sess)
+		return ne.err
+	case errors.As(err, &me):
+		if obj.Tentative && !st.recognised {
+			return nil
+		}
+		f := RuleMalformed.Finding(
+			fmt.Sprintf("%s is not well-formed protobuf at offset %d: %s; nothing after that point was analysed", obj.Name, me.off, me.msg),
+			me.msg)
+		f.Offset, f.Pointer = me.off, me.where
+		st.rep.add(f)
+	case err != nil:
+		return fmt.Errorf("read %s: %w", obj.Name, err)
+	case obj.Tentative && !st.recognised:
+		return nil
+	}
+	st.finish()
+	st.rep.flush(sess)
+	return nil
+}
+
+// crumb is one step of the path from the file's root message.
+type crumb struct {
+	name string
+	idx  int // -1 for singular fields
+}
+
+// scope is one graph (a meta graph's GraphDef) or one library function:
+// the namespace node names and their inputs refer to.
+type scope struct {
+	meta     int    // index of the meta graph
+	function string // function name; "" for the meta graph's graph
+	consts   map[string]string
+	pending  []nodeFinding
+}
+
+func (sc *scope) describe() string {
+	if sc.function != "" {
+		return fmt.Sprintf("library function %q of meta graph %d", sc.function, sc.meta)
+	}
+	return fmt.Sprintf("the graph of meta graph %d", sc.meta)
+}
+
+// nodeFinding is a finding about one node, completed when its scope ends
+// (once the constants its inputs may name are known).
+type nodeFinding struct {
+	rule   scan.Rule
+	op     string
+	node   string
+	ptr    string
+	off    int64
+	inputs []string // path inputs to resolve against the scope's constants
+	detail string   // attribute evidence, e.g. debug_urls=["file:///tmp"]
+	what   string   // what the op does, for the message
+}
+
+// opUse is the first node running a non-standard op.
+type opUse struct {
+	count int
+	node  string
+	ptr   string
+	off   int64
+	scope *scope
+}
+
+// state is the walk of one file.
+type state struct {
+	ctx        context.Context
+	sess       *scan.Session
+	obj        scan.Object
+	w          *wireReader
+	path       []crumb
+	depth      int
+	recognised bool // a meta graph or Keras node was found
+	rep        reporter
+
+	meta      int
+	scope     *scope
+	functions map[string]bool
+	unknown   map[string]*opUse
+	unkOrder  []string
+}
+
+// pointer renders the current path, e.g.
+// "meta_graphs[0].graph_def.library.function[2].node_def[5]".
+func (st *state) pointer() string {
+	var b strings.Builder
+	for i, c := range st.path {
+		if i > 0 {
+			b.WriteByte('.')
+		}
+		b.WriteString(c.name)
+		if c.idx >= 0 {
+			b.WriteByte('[')
+			b.WriteString(strconv.Itoa(c.idx))
+			b.WriteByte(']')
+		}
+	}
+	return b.String()
+}
+
+// walk decodes the fields of one message in [start, end), validates their
+// wire types against spec and hands each to fn.
+func (st *state) walk(spec *msgSpec, start, end int64, fn func(f field) error) error {
+	for pos := start; pos < end; {
+		f, err := st.w.next(pos, end)
+		if err != nil {
+			return err
+		}
+		if err := spec.check(st.w, f); err != nil {
+			return err
+		}
+		if err := fn(f); err != nil {
+			return err
+		}
+		pos = f.end
+	}
+	return nil
+}
+
+// sub descends into the message held by length-delimited field f.
+func (st *state) sub(f field, name string, idx int, fn func(f field) error) error {
+	st.path = append(st.path, crumb{name, idx})
+	st.depth++
+	var err error
+	if st.depth > maxDepth {
+		err = &malformedError{off: f.off, msg: fmt.Sprintf("messages nested deeper than %d levels", maxDepth)}
+	} else {
+		err = fn(f)
+	}
+	if err != nil {
+		var me *malformedError
+		if errors.As(err, &me) && !me.whereSet {
+			me.where, me.whereSet = st.pointer(), true
+		}
+	}
+	st.depth--
+	st.path = st.path[:len(st.path)-1]
+	return err
+}
+
+// skip validates a message's fields without looking at them.
+func (st *state) skip(spec *msgSpec) func(f field) error {
+	return func(mf field) error {
+		return st.walk(spec, mf.val, mf.end, func(field) error { return nil })
+	}
+}
+
+func (st *state) savedModel(start, end int64) error {
+	metas := 0
+	return st.walk(savedModelSpec, start, end, func(f field) error {
+		if f.num != 2 {
+			return nil
+		}
+		st.recognised = true
+		i := metas
+		metas++
+		return st.sub(f, "meta_graphs", i, func(mf field) error { return st.metaGraph(mf, i) })
+	})
+}
+
+func (st *state) metaGraph(mf field, idx int) error {
+	// Repeated graph_def fields merge into one graph: one scope for all.
+	sc := &scope{meta: idx, consts: map[string]string{}}
+	prevMeta, prevScope := st.meta, st.scope
+	st.meta, st.scope = idx, sc
+	defer func() { st.meta, st.scope = prevMeta, prevScope }()
+	assets := 0
+	err := st.walk(metaGraphSpec, mf.val, mf.end, func(f field) error {
+		switch f.num {
+		case 2:
+			return st.sub(f, "graph_def", -1, st.graphDef)
+		case 6:
+			i := assets
+			assets++
+			return st.sub(f, "asset_file_def", i, st.assetFile)
+		case 7:
+			return st.sub(f, "object_graph_def", -1, st.objectGraph)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return st.endScope(sc)
+}
+
+func (st *state) graphDef(gf field) error {
+	nodes := 0
+	return st.walk(graphDefSpec, gf.val, gf.end, func(f field) error {
+		switch f.num {
+		case 1:
+			i := nodes
+			nodes++
+			return st.sub(f, "node", i, st.node)
+		case 2:
+			return st.sub(f, "library", -1, st.library)
+		}
+		return nil
+	})
+}
+
+func (st *state) library(lf field) error {
+	fns := 0
+	return st.walk(librarySpec, lf.val, lf.end, func(f field) error {
+		if f.num != 1 {
+			return nil
+		}
+		i := fns
+		fns++
+		return st.sub(f, "function", i, st.function)
+	})
+}
+
+func (st *state) function(ff field) error {
+	sc := &scope{meta: st.meta, consts: map[string]string{}}
+	prev := st.scope
+	st.scope = sc
+	defer func() { st.scope = prev }()
+	nodes := 0
+	err := st.walk(functionDefSpec, ff.val, ff.end, func(f field) error {
+		switch f.num {
+		case 1:
+			return st.sub(f, "signature", -1, func(sf field) error {
+				return st.walk(opDefSpec, sf.val, sf.end, func(f field) error {
+					if f.num != 1 {
+						return nil
+					}
+					name, err := st.w.str(f, maxName)
+					if err != nil {
+						return err
+					}
+					sc.function = name
+					if len(st.functions) < maxTracked {
+						st.functions[name] = true
+					}
+					return nil
+				})
+			})
+		case 3:
+			i := nodes
+			nodes++
+			return st.sub(f, "node_def", i, st.node)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return st.endScope(sc)
+}
+
+// attrKeys are the node attributes the checks read.
+var attrKeys = [...]string{"value", "output_stream", "debug_urls", "memory_region_name", "descriptor_source", "token"}
+
+const (
+	attrValue = iota
+	attrOutputStream
+	attrDebugURLs
+	attrMemoryRegion
+	attrDescriptorSource
+	attrToken
+)
+
+// nodeAttrs holds the AttrValue fields of the attributes in attrKeys.
+type nodeAttrs struct {
+	val [len(attrKeys)]field
+	has [len(attrKeys)]bool
+}
+
+func (st *state) node(nf field) error {
+	var name, op field
+	var hasName, hasOp bool
+	var inputs [2]field
+	nIn := 0
+	var attrs nodeAttrs
+	nAttr := 0
+	err := st.walk(nodeDefSpec, nf.val, nf.end, func(f field) error {
+		switch f.num {
+		case 1:
+			name, hasName = f, true
+		case 2:
+			op, hasOp = f, true
+		case 3:
+			if nIn < len(inputs) {
+				inputs[nIn] = f
+			}
+			nIn++
+		case 5:
+			i := nAttr
+			nAttr++
+			return st.sub(f, "attr", i, func(ef field) error { return st.attrEntry(ef, &attrs) })
+		}
+		return nil
+	})
+	if err != nil || !hasOp {
+		return err
+	}
+	// Fast path, without allocating: the bulk of any graph is standard ops.
+	if op.n <= maxIdent {
+		b, err := st.w.at(op.val, int(op.n))
+		if err != nil {
+			return err
+		}
+		switch {
+		case string(b) == "Const":
+			return st.recordConst(name, hasName, attrs)
+		case knownOps[string(b)] && !specialOps[string(b)]:
+			return nil
+		}
+	}
+	opName, err := st.w.str(op, maxIdent)
+	if err != nil {
+		return err
+	}
+	nodeName := ""
+	if hasName {
+		if nodeName, err = st.w.str(name, maxName); err != nil {
+			return err
+		}
+	}
+	input := func(i int) (string, error) {
+		if i < 0 || i >= min(nIn, len(inputs)) {
+			return "", nil
+		}
+		return st.w.str(inputs[i], maxName)
+	}
+	pend := nodeFinding{op: opName, node: nodeName, off: nf.off}
+	queue := func(rule scan.Rule, what string, pathInputs []int, detail string) error {
+		pend.rule, pend.what, pend.detail, pend.ptr = rule, what, detail, st.pointer()
+		for _, i := range pathInputs {
+			in, err := input(i)
+			if err != nil {
+				return err
+			}
+			pend.inputs = append(pend.inputs, in)
+		}
+		if len(st.scope.pending) < maxTracked {
+			st.scope.pending = append(st.scope.pending, pend)
+		}
+		return nil
+	}
+	switch {
+	case pyOps[opName]:
+		detail, err := st.attrString(attrs, attrToken, "token")
+		if err != nil {
+			return err
+		}
+		return queue(RulePyFunc, "calls a Python function registered in the loading process", nil, detail)
+	case isFileOp(opName):
+		return st.fileOp(attrs, queue, opName)
+	case opName == "PrintV2":
+		stream, err := st.attrStringValue(attrs, attrOutputStream)
+		if err != nil || !attrs.has[attrOutputStream] || standardStreams[stream] {
+			return err
+		}
+		return queue(RuleFileOp, "writes printed tensors to a file", nil, "output_stream="+strconv.Quote(stream))
+	case opName == "DecodeProtoV2" || opName == "EncodeProto":
+		src, err := st.attrStringValue(attrs, attrDescriptorSource)
+		if err != nil || !attrs.has[attrDescriptorSource] || src == "" || src == "local://" {
+			return err
+		}
+		return queue(RuleFileOp, "reads a protobuf descriptor set from a file", nil, "descriptor_source="+strconv.Quote(src))
+	case pathOps[opName] != nil:
+		return queue(RuleFixedPath, "", pathOps[opName], "")
+	case knownOps[opName]:
+		return nil
+	}
+	st.useUnknown(opName, nodeName, nf.off)
+	return nil
+}
+
+func isFileOp(op string) bool {
+	_, ok := fileOps[op]
+	return ok
+}
+
+// fileOp queues a finding for an op of fileOps.
+func (st *state) fileOp(attrs nodeAttrs, queue func(scan.Rule, string, []int, string) error, op string) error {
+	var detail string
+	var err error
+	switch {
+	case strings.HasPrefix(op, "Debug"):
+		detail, err = st.attrString(attrs, attrDebugURLs, "debug_urls")
+	case op == "ImmutableConst":
+		detail, err = st.attrString(attrs, attrMemoryRegion, "memory_region_name")
+	}
+	if err != nil {
+		return err
+	}
+	var in []int
+	if i := fileOps[op]; i >= 0 {
+		in = []int{i}
+	}
+	return queue(RuleFileOp, fileOpWhat(op), in, detail)
+}
+
+func fileOpWhat(op string) string {
+	switch {
+	case op == "WriteFile" || op == "SaveDataset" || op == "SaveDatasetV2" || op == "DatasetToTFRecord" ||
+		op == "ExperimentalDatasetToTFRecord" || strings.HasPrefix(op, "Snapshot") || strings.HasPrefix(op, "CreateSummary"):
+		return "writes files"
+	case strings.HasPrefix(op, "Debug"):
+		return "writes tensor dumps to debug URLs (files)"
+	case op == "MatchingFiles" || strings.Contains(op, "MatchingFiles"):
+		return "lists files matching a pattern"
+	case op == "ImmutableConst":
+		return "memory-maps a file"
+	case op == "DeleteFile":
+		return "deletes files"
+	}
+	return "reads files"
+}
+
+// specialOps are standard ops whose attributes or inputs are checked.
+var specialOps = func() map[string]bool {
+	m := map[string]bool{"PrintV2": true, "DecodeProtoV2": true, "EncodeProto": true}
+	for op := range pathOps {
+		m[op] = true
+	}
+	return m
+}()
+
+// standardStreams are PrintV2 output streams that are not files.
+var standardStreams = map[string]bool{
+	"": true, "stdout": true, "stderr": true, "log(info)": true, "log(warning)": true, "log(error)": true,
+}
+
+// attrEntry reads one NodeDef.attr map entry, keeping the value of the
+// keys in attrKeys, and validates the AttrValue's framing.
+func (st *state) attrEntry(ef field, attrs *nodeAttrs) error {
+	var key, val field
+	hasKey, hasVal := false, false
+	err := st.walk(attrEntrySpec, ef.val, ef.end, func(f field) error {
+		switch f.num {
+		case 1:
+			key, hasKey = f, true
+		case 2:
+			val, hasVal = f, true
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if hasVal {
+		err := st.walk(attrValueSpec, val.val, val.end, func(f field) error {
+			if f.num == 1 {
+				return st.sub(f, "list", -1, st.skip(listValueSpec))
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+	}
+	if !hasKey {
+		return nil
+	}
+	for i, k := range attrKeys {
+		eq, err := st.w.equal(key, k)
+		if err != nil {
+			return err
+		}
+		if eq {
+			if !hasVal {
+				val = field{val: ef.end, end: ef.end} // an empty AttrValue
+			}
+			attrs.val[i], attrs.has[i] = val, true
+			break
+		}
+	}
+	return nil
+}
+
+// attrStrings returns the strings of an AttrValue: s, or list.s.
+func (st *state) attrStrings(attrs nodeAttrs, i int) ([]string, error) {
+	if !attrs.has[i] {
+		return nil, nil
+	}
+	var out []string
+	add := func(f field) error {
+		if len(out) >= 16 {
+			return nil
+		}
+		s, err := st.w.str(f, maxPath)
+		if err == nil {
+			out = append(out, s)
+		}
+		return err
+	}
+	v := attrs.val[i]
+	err := st.walk(attrValueSpec, v.val, v.end, func(f field) error {
+		switch f.num {
+		case 2:
+			out = out[:0] // a later s replaces an earlier one
+			return add(f)
+		case 1:
+			return st.walk(listValueSpec, f.val, f.end, func(f field) error {
+				if f.num == 2 {
+					return add(f)
+				}
+				return nil
+			})
+		}
+		return nil
+	})
+	return out, err
+}
+
+// attrStringValue returns the single string of an AttrValue.
+func (st *state) attrStringValue(attrs nodeAttrs, i int) (string, error) {
+	ss, err := st.attrStrings(attrs, i)
+	if err != nil || len(ss) == 0 {
+		return "", err
+	}
+	return ss[len(ss)-1], nil
+}
+
+// attrString renders an attribute for evidence: key="v" or key=["a", "b"].
+func (st *state) attrString(attrs nodeAttrs, i int, key string) (string, error) {
+	ss, err := st.attrStrings(attrs, i)
+	if err != nil || len(ss) == 0 {
+		return "", err
+	}
+	if len(ss) == 1 {
+		return key + "=" + strconv.Quote(ss[0]), nil
+	}
+	q := make([]string, len(ss))
+	for j, s := range ss {
+		q[j] = strconv.Quote(s)
+	}
+	return key + "=[" + strings.Join(q, ", ") + "]", nil
+}
+
+// recordConst remembers the first string of a string Const node, so that
+// ops reading a path from it can be judged by the path.
+func (st *state) recordConst(nameF field, hasName bool, attrs nodeAttrs) error {
+	if !hasName || !attrs.has[attrValue] || len(st.scope.consts) >= maxConsts {
+		return nil
+	}
+	v := attrs.val[attrValue]
+	var s string
+	found, isString := false, false
+	err := st.walk(attrValueSpec, v.val, v.end, func(f field) error {
+		if f.num != 8 {
+			return nil
+		}
+		return st.walk(tensorSpec, f.val, f.end, func(f field) error {
+			switch f.num {
+			case 1:
+				isString = f.u == dtString
+			case 8:
+				if !found {
+					b, _, err := st.w.bytes(f, maxPath)
+					if err != nil {
+						return err
+					}
+					s, found = string(b), true
+				}
+			}
+			return nil
+		})
+	})
+	if err != nil || !found || !isString {
+		return err
+	}
+	name, err := st.w.str(nameF, maxName)
+	if err != nil {
+		return err
+	}
+	st.scope.consts[name] = s
+	return nil
+}
+
+func (st *state) useUnknown(op, node string, off int64) {
+	if u := st.unknown[op]; u != nil {
+		u.count++
+		return
+	}
+	if len(st.unknown) >= maxTracked {
+		return
+	}
+	st.unknown[op] = &opUse{count: 1, node: node, ptr: st.pointer(), off: off, scope: st.scope}
+	st.unkOrder = append(st.unkOrder, op)
+}
+
+// inputNode returns the node an input names: "n", "n:1" and, inside
+// functions, "n:output:0" name node n; "^n" is a control input (no data).
+func inputNode(in string) (string, bool) {
+	if in == "" || strings.HasPrefix(in, "^") {
+		return "", false
+	}
+	if i := strings.IndexByte(in, ':'); i >= 0 {
+		in = in[:i]
+	}
+	return in, true
+}
+
+// endScope reports the queued node findings of a scope.
+func (st *state) endScope(sc *scope) error {
+	for _, p := range sc.pending {
+		var paths []string
+		fixedBad := ""
+		for _, in := range p.inputs {
+			n, ok := inputNode(in)
+			if !ok {
+				continue
+			}
+			c, isConst := sc.consts[n]
+			if !isConst {
+				if p.rule.ID == RuleFileOp.ID {
+					paths = append(paths, fmt.Sprintf("<%s>", in))
+				}
+				continue
+			}
+			paths = append(paths, strconv.Quote(c))
+			if prob := pathProblem(c, true); prob != "" && fixedBad == "" {
+				fixedBad = fmt.Sprintf("%s %s", strconv.Quote(c), prob)
+			}
+		}
+		evidence := p.op
+		args := paths
+		if p.detail != "" {
+			args = append(args, p.detail)
+		}
+		if len(args) > 0 {
+			evidence += "(" + strings.Join(args, ", ") + ")"
+		}
+		var msg string
+		switch p.rule.ID {
+		case RuleFixedPath.ID:
+			if fixedBad == "" {
+				continue // the path is fed at load time or stays inside the model
+			}
+			msg = fmt.Sprintf("node %q in %s runs %s on the constant path %s", p.node, sc.describe(), p.op, fixedBad)
+		default:
+			msg = fmt.Sprintf("node %q in %s runs %s, which %s when the graph runs", p.node, sc.describe(), p.op, p.what)
+		}
+		f := p.rule.Finding(msg, evidence)
+		f.Offset, f.Pointer = p.off, p.ptr
+		st.rep.add(f)
+	}
+	sc.pending = nil
+	return nil
+}
+
+// pathProblem says why a path a graph op or the loader opens can leave
+// the model directory, or returns "". remote also rejects URLs of other
+// file systems (gs://, s3://, hdfs://, http://), which TensorFlow's file
+// ops open as well.
+func pathProblem(p string, remote bool) string {
+	norm := strings.ReplaceAll(p, `\`, "/")
+	switch {
+	case strings.IndexByte(p, 0) >= 0:
+		return "contains a NUL byte"
+	case remote && strings.Contains(p, "://"):
+		return "names a remote or virtual file system"
+	case strings.HasPrefix(norm, "//"):
+		return "is a UNC or device path"
+	case strings.HasPrefix(norm, "/"):
+		return "is an absolute path"
+	case len(norm) >= 2 && norm[1] == ':' && (norm[0]|0x20) >= 'a' && (norm[0]|0x20) <= 'z':
+		return "names a Windows drive"
+	}
+	for _, c := range strings.Split(norm, "/") {
+		if c == ".." || (strings.Count(c, ".") >= 2 && strings.Trim(c, ". ") == "") {
+			return "climbs out with '..'"
+		}
+	}
+	return ""
+}
+
+func (st *state) assetFile(af field) error {
+	return st.walk(assetFileSpec, af.val, af.end, func(f field) error {
+		if f.num != 2 {
+			return nil
+		}
+		b, truncated, err := st.w.bytes(f, maxPath)
+		if err != nil {
+			return err
+		}
+		name := string(b)
+		prob := pathProblem(name, false)
+		if truncated {
+			prob = fmt.Sprintf("is longer than %d bytes", maxPath)
+		}
+		if prob == "" {
+			return nil
+		}
+		rf := RuleAssetPath.Finding(
+			fmt.Sprintf("asset file name %s in meta graph %d %s; the loader feeds that file to the graph", strconv.Quote(name), st.meta, prob),
+			"filename="+strconv.Quote(name))
+		rf.Offset, rf.Pointer = f.off, st.pointer()
+		st.rep.add(rf)
+		return nil
+	})
+}
+
+func (st *state) objectGraph(of field) error {
+	nodes := 0
+	return st.walk(objectGraphSpec, of.val, of.end, func(f field) error {
+		if f.num != 1 {
+			return nil
+		}
+		i := nodes
+		nodes++
+		return st.sub(f, "nodes", i, func(nf field) error {
+			return st.walk(savedObjectSpec, nf.val, nf.end, func(f field) error {
+				if f.num != 4 {
+					return nil
+				}
+				return st.sub(f, "user_object", -1, func(uf field) error {
+					return st.walk(userObjectSpec, uf.val, uf.end, func(f field) error {
+						if f.num != 3 || f.n == 0 {
+							return nil
+						}
+						return st.handOff(f, fmt.Sprintf("object_graph_def node %d metadata", i), true)
+					})
+				})
+			})
+		})
+	})
+}
+
+func (st *state) kerasMetadata(start, end int64) error {
+	nodes := 0
+	return st.walk(kerasMetadataSpec, start, end, func(f field) error {
+		if f.num != 1 {
+			return nil
+		}
+		st.recognised = true
+		i := nodes
+		nodes++
+		return st.sub(f, "nodes", i, func(nf field) error {
+			return st.walk(kerasObjectSpec, nf.val, nf.end, func(f field) error {
+				if f.num != 5 || f.n == 0 {
+					return nil
+				}
+				return st.handOff(f, fmt.Sprintf("keras_metadata node %d", i), false)
+			})
+		})
+	})
+}
+
+// handOff hands a Keras layer JSON string to the Keras config scanner.
+// With onlyJSON, a string that does not start like a JSON object is left
+// alone (SavedUserObject.metadata of non-Keras objects).
+func (st *state) handOff(f field, name string, onlyJSON bool) error {
+	if onlyJSON {
+		head, err := st.w.at(f.val, int(min(f.n, 64)))
+		if err != nil {
+			return err
+		}
+		if t := bytes.TrimLeft(head, " \t\r\n"); len(t) > 0 && t[0] != '{' {
+			return nil
+		}
+	}
+	r := io.NewSectionReader(st.obj.R, f.val, f.n)
+	if err := st.sess.Nested(st.ctx, name, r, f.n, scan.FormatKerasConfig); err != nil {
+		return &nestedError{err: err}
+	}
+	return nil
+}
+
+// finish reports the non-standard ops, once per op name, leaving out the
+// names of library functions (which graphs call like ops).
+func (st *state) finish() {
+	for _, op := range st.unkOrder {
+		if st.functions[op] {
+			continue
+		}
+		u := st.unknown[op]
+		f := RuleUnknownOp.Finding(
+			fmt.Sprintf("op %q (node %q in %s; %d node(s) in all) is neither a standard TensorFlow op nor a function of the model's library; running it needs a kernel from a custom library",
+				op, u.node, u.scope.describe(), u.count),
+			op)
+		f.Offset, f.Pointer = u.off, u.ptr
+		st.rep.add(f)
+	}
+}
+
+// reporter buffers findings (so a tentative object that turns out not to
+// be a SavedModel reports nothing) and bounds how many one rule reports.
+type reporter struct {
+	list []scan.Finding
+	per  map[string]int
+}
+
+func (r *reporter) add(f scan.Finding) {
+	if r.per == nil {
+		r.per = map[string]int{}
+	}
+	r.per[f.RuleID]++
+	if r.per[f.RuleID] <= maxPerRule {
+		r.list = append(r.list, f)
+	}
+}
+
+func (r *reporter) flush(sess *scan.Session) {
+	for _, f := range r.list {
+		sess.Report(f)
+	}
+	for _, rule := range allRules {
+		if n := r.per[rule.ID]; n > maxPerRule {
+			sess.Report(rule.Finding(
+				fmt.Sprintf("%d more %s findings in this file were not listed", n-maxPerRule, rule.Name),
+				fmt.Sprintf("%d findings", n)))
+		}
+	}
+	r.list, r.per = nil, nil
+}

@@ -1,0 +1,119 @@
+package savedmodel
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"testing"
+
+	"google.golang.org/protobuf/encoding/protowire"
+)
+
+// TestWireReaderMatchesProtowire decodes a message several windows long,
+// with fields straddling window boundaries and payloads larger than the
+// window, and compares every field with protowire's in-memory decoding.
+func TestWireReaderMatchesProtowire(t *testing.T) {
+	t.Parallel()
+	rng := rand.New(rand.NewPCG(1, 2))
+	var msg []byte
+	for len(msg) < 5*windowSize {
+		num := protowire.Number(1 + rng.IntN(2000))
+		switch rng.IntN(5) {
+		case 0:
+			msg = protowire.AppendVarint(protowire.AppendTag(msg, num, protowire.VarintType), rng.Uint64()>>rng.IntN(64))
+		case 1:
+			msg = protowire.AppendFixed32(protowire.AppendTag(msg, num, protowire.Fixed32Type), rng.Uint32())
+		case 2:
+			msg = protowire.AppendFixed64(protowire.AppendTag(msg, num, protowire.Fixed64Type), rng.Uint64())
+		case 3:
+			n := rng.IntN(100)
+			if rng.IntN(20) == 0 {
+				n = windowSize + rng.IntN(windowSize) // larger than the window
+			}
+			msg = protowire.AppendBytes(protowire.AppendTag(msg, num, protowire.BytesType), bytes.Repeat([]byte{byte(n)}, n))
+		case 4:
+			msg = protowire.AppendTag(msg, num, protowire.StartGroupType)
+			msg = protowire.AppendVarint(protowire.AppendTag(msg, 1, protowire.VarintType), 1)
+			msg = protowire.AppendTag(msg, num, protowire.EndGroupType)
+		}
+	}
+	w := newWireReader(t.Context(), bytes.NewReader(msg), int64(len(msg)))
+	pos, rest := int64(0), msg
+	for len(rest) > 0 {
+		num, typ, n := protowire.ConsumeField(rest)
+		if n < 0 {
+			t.Fatalf("protowire: %v", protowire.ParseError(n))
+		}
+		f, err := w.next(pos, int64(len(msg)))
+		if err != nil {
+			t.Fatalf("next at %d: %v", pos, err)
+		}
+		if f.num != num || f.typ != typ || f.end != pos+int64(n) {
+			t.Fatalf("field at %d = %d/%d ending at %d, want %d/%d ending at %d", pos, f.num, f.typ, f.end, num, typ, pos+int64(n))
+		}
+		if typ == protowire.BytesType {
+			_, _, tn := protowire.ConsumeTag(rest)
+			want, _ := protowire.ConsumeBytes(rest[tn:])
+			got, truncated, err := w.bytes(f, len(want))
+			if err != nil || truncated || !bytes.Equal(got, want) {
+				t.Fatalf("payload at %d: got %d bytes (truncated %v, err %v), want %d", pos, len(got), truncated, err, len(want))
+			}
+		}
+		pos += int64(n)
+		rest = rest[n:]
+	}
+}
+
+// failingReader serves the first n bytes of b and then fails.
+type failingReader struct {
+	b []byte
+	n int64
+}
+
+var errDisk = errors.New("disk on fire")
+
+func (r failingReader) ReadAt(p []byte, off int64) (int, error) {
+	if off+int64(len(p)) > r.n {
+		return 0, errDisk
+	}
+	return copy(p, r.b[off:]), nil
+}
+
+func TestWireReaderReadError(t *testing.T) {
+	t.Parallel()
+	msg := protowire.AppendBytes(protowire.AppendTag(nil, 1, protowire.BytesType), make([]byte, 3*windowSize))
+	msg = protowire.AppendVarint(protowire.AppendTag(msg, 2, protowire.VarintType), 1)
+	w := newWireReader(t.Context(), failingReader{msg, windowSize}, int64(len(msg)))
+	f, err := w.next(0, int64(len(msg)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.next(f.end, int64(len(msg))); !errors.Is(err, errDisk) {
+		t.Errorf("next past the readable part: err = %v, want %v", err, errDisk)
+	}
+	_, _, err = w.bytes(f, len(msg))
+	if !errors.Is(err, errDisk) {
+		t.Errorf("bytes past the readable part: err = %v, want %v", err, errDisk)
+	}
+	var me *malformedError
+	if errors.As(err, &me) {
+		t.Errorf("a read error is reported as malformed content")
+	}
+	short := newWireReader(t.Context(), bytes.NewReader(msg[:10]), int64(len(msg)))
+	if _, err := short.next(f.end, int64(len(msg))); !errors.Is(err, io.ErrUnexpectedEOF) {
+		t.Errorf("object shorter than its size: err = %v, want %v", err, io.ErrUnexpectedEOF)
+	}
+}
+
+func TestMalformedErrorString(t *testing.T) {
+	t.Parallel()
+	err := error(&malformedError{off: 7, msg: "bad"})
+	if got, want := err.Error(), "offset 7: bad"; got != want {
+		t.Errorf("Error() = %q, want %q", got, want)
+	}
+	if got := fmt.Sprintln(typeName(protowire.StartGroupType), typeName(protowire.EndGroupType), typeName(protowire.Fixed64Type), typeName(6)); got != "start-group end-group fixed64 6\n" {
+		t.Errorf("type names = %q", got)
+	}
+}
