@@ -149,6 +149,13 @@ func Sniff(name string, r io.ReaderAt, size int64) ([]Match, error) {
 		// LZMA dictionary size.
 		add(FormatLzma, true)
 		return out, nil
+	case isZlibHeader(head) && !pickleOpeners[head[0]]:
+		// joblib's zlib files carry a .joblib or .pkl name; 'x' (0x78,
+		// what zlib writes) is no pickle opcode, so the name must not turn
+		// them into a probe. "(S" is also a valid zlib header, and the
+		// usual start of a protocol-0 pickle.
+		add(FormatZlib, true)
+		return out, nil
 	case len(head) > 0 && (pickleOpeners[head[0]] || pickleExtensions[ext]):
 		add(FormatPickle, true)
 	}
@@ -160,8 +167,6 @@ func Sniff(name string, r io.ReaderAt, size int64) ([]Match, error) {
 	}
 
 	switch {
-	case isZlibHeader(head):
-		add(FormatZlib, true)
 	case base == "saved_model.pb" || base == "keras_metadata.pb":
 		add(FormatSavedModel, false)
 	case ext == ".onnx" || (ext == "" && looksLikeONNX(head)):

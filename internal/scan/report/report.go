@@ -35,8 +35,8 @@ func ParseFormat(s string) (Format, error) {
 type Input struct {
 	Result     *scan.Result
 	Suppressed []scan.SuppressedFinding // findings a suppression hid; counted, not listed in the table
-	Rules      []scan.Rule    // every rule the scan could report (SARIF lists them)
-	FailOn     scan.Severity  // the threshold the exit code uses
+	Rules      []scan.Rule              // every rule the scan could report (SARIF lists them)
+	FailOn     scan.Severity            // the threshold the exit code uses
 	Build      version.Info
 }
 
