@@ -1,7 +1,7 @@
 // Package onnx scans ONNX models (ModelProto protobuf) for constructs that
 // make loading or running them unsafe.
 //
-// The model is decoded as protobuf wire format with protowire, field by
+// The model is decoded as protobuf wire format with protowalk, field by
 // field, through a bounded window of the object: raw tensor payloads are
 // skipped by offset and never read, so a multi-gigabyte model is walked in
 // constant memory. Every ModelProto, GraphProto (including subgraphs in

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/palisade-sec/palisade/internal/scan"
+	"github.com/palisade-sec/palisade/internal/scan/protowalk"
 )
 
 const (
@@ -63,7 +64,7 @@ func (*Scanner) Rules() []scan.Rule { return slices.Clone(allRules) }
 // custom operator domains and malformed encoding.
 func (*Scanner) Scan(ctx context.Context, obj scan.Object, sess *scan.Session) error {
 	st := &state{
-		w:         newWireReader(ctx, obj.R, obj.Size),
+		w:         protowalk.NewReader(ctx, obj.R, obj.Size),
 		domains:   map[string]*domainUse{},
 		functions: map[funcKey]bool{},
 		funcDoms:  map[string]bool{},
@@ -73,16 +74,16 @@ func (*Scanner) Scan(ctx context.Context, obj scan.Object, sess *scan.Session) e
 		st.dir = filepath.Dir(obj.DiskPath)
 	}
 	err := st.model(0, obj.Size)
-	var me *malformedError
+	var me *protowalk.MalformedError
 	switch {
 	case errors.As(err, &me):
 		if obj.Tentative && !st.sawGraph {
 			return nil // not an ONNX model after all
 		}
 		f := RuleMalformed.Finding(
-			fmt.Sprintf("the model is not well-formed ONNX protobuf at offset %d: %s; nothing after that point was analysed", me.off, me.msg),
-			me.msg)
-		f.Offset, f.Pointer = me.off, me.where
+			fmt.Sprintf("the model is not well-formed ONNX protobuf at offset %d: %s; nothing after that point was analysed", me.Offset, me.Reason),
+			me.Reason)
+		f.Offset, f.Pointer = me.Offset, me.Pointer
 		st.rep.add(f)
 	case err != nil:
 		return fmt.Errorf("read onnx model: %w", err)
@@ -121,14 +122,14 @@ type domainUse struct {
 
 // locRef is one external_data "location" entry of a tensor.
 type locRef struct {
-	val   field // the value field; val.n < 0 when the entry has no value
-	off   int64 // offset of the entry
+	val   protowalk.Field // the value field; val.Len < 0 when the entry has no value
+	off   int64           // offset of the entry
 	where string
 }
 
 // state is the walk of one model.
 type state struct {
-	w        *wireReader
+	w        *protowalk.Reader
 	dir      string // model directory, when the model is a file on disk
 	path     []crumb
 	depth    int
@@ -159,34 +160,15 @@ func (st *state) pointer() string {
 	return b.String()
 }
 
-// walk decodes the fields of one message in [start, end), validates their
-// wire types against spec and hands each to fn.
-func (st *state) walk(spec *msgSpec, start, end int64, fn func(f field) error) error {
-	for pos := start; pos < end; {
-		f, err := st.w.next(pos, end)
-		if err != nil {
-			return err
-		}
-		if err := spec.check(st.w, f); err != nil {
-			return err
-		}
-		if err := fn(f); err != nil {
-			return err
-		}
-		pos = f.end
-	}
-	return nil
-}
-
 // sub descends into the message held by length-delimited field f, named
 // name (idx -1 for a singular field) in pointers.
-func (st *state) sub(f field, name string, idx int, fn func(f field) error) error {
+func (st *state) sub(f protowalk.Field, name string, idx int, fn func(f protowalk.Field) error) error {
 	st.path = append(st.path, crumb{name, idx})
 	defer func() { st.path = st.path[:len(st.path)-1] }()
 	st.depth++
 	defer func() { st.depth-- }()
 	if st.depth > maxDepth {
-		return st.annotate(&malformedError{off: f.off, msg: fmt.Sprintf("messages nested deeper than %d levels", maxDepth)})
+		return st.annotate(&protowalk.MalformedError{Offset: f.Offset, Reason: fmt.Sprintf("messages nested deeper than %d levels", maxDepth)})
 	}
 	return st.annotate(fn(f))
 }
@@ -197,22 +179,22 @@ func (st *state) annotate(err error) error {
 	if err == nil {
 		return nil
 	}
-	var me *malformedError
-	if errors.As(err, &me) && !me.whereSet {
-		me.where, me.whereSet = st.pointer(), true
+	var me *protowalk.MalformedError
+	if errors.As(err, &me) {
+		me.Locate(st.pointer)
 	}
 	return err
 }
 
 // entries walks a repeated StringStringEntryProto for well-formedness.
-func (st *state) entries(f field) error {
-	return st.walk(entrySpec, f.val, f.end, func(field) error { return nil })
+func (st *state) entries(f protowalk.Field) error {
+	return st.w.Walk(entrySpec, f.Start, f.End, func(protowalk.Field) error { return nil })
 }
 
 func (st *state) model(start, end int64) error {
 	var opsets, trainings, functions int
-	return st.walk(modelSpec, start, end, func(f field) error {
-		switch f.num {
+	return st.w.Walk(modelSpec, start, end, func(f protowalk.Field) error {
+		switch f.Num {
 		case 7:
 			st.sawGraph = true
 			return st.sub(f, "graph", -1, st.graph)
@@ -235,9 +217,9 @@ func (st *state) model(start, end int64) error {
 	})
 }
 
-func (st *state) training(tf field) error {
-	return st.walk(trainingSpec, tf.val, tf.end, func(f field) error {
-		switch f.num {
+func (st *state) training(tf protowalk.Field) error {
+	return st.w.Walk(trainingSpec, tf.Start, tf.End, func(f protowalk.Field) error {
+		switch f.Num {
 		case 1:
 			return st.sub(f, "initialization", -1, st.graph)
 		case 2:
@@ -249,11 +231,11 @@ func (st *state) training(tf field) error {
 	})
 }
 
-func (st *state) opset(of field) error {
-	var dom field
+func (st *state) opset(of protowalk.Field) error {
+	var dom protowalk.Field
 	has := false
-	err := st.walk(opsetSpec, of.val, of.end, func(f field) error {
-		if f.num == 1 {
+	err := st.w.Walk(opsetSpec, of.Start, of.End, func(f protowalk.Field) error {
+		if f.Num == 1 {
 			dom, has = f, true
 		}
 		return nil
@@ -261,14 +243,14 @@ func (st *state) opset(of field) error {
 	if err != nil || !has {
 		return err // an absent domain is the default domain
 	}
-	return st.importDomain(dom, of.off)
+	return st.importDomain(dom, of.Offset)
 }
 
-func (st *state) graph(gf field) error {
+func (st *state) graph(gf protowalk.Field) error {
 	var nodes, inits, sparse, inputs, outputs, infos int
 	next := func(n *int) int { i := *n; *n++; return i }
-	return st.walk(graphSpec, gf.val, gf.end, func(f field) error {
-		switch f.num {
+	return st.w.Walk(graphSpec, gf.Start, gf.End, func(f protowalk.Field) error {
+		switch f.Num {
 		case 1:
 			return st.sub(f, "node", next(&nodes), st.node)
 		case 5:
@@ -288,21 +270,21 @@ func (st *state) graph(gf field) error {
 	})
 }
 
-func (st *state) valueInfo(vf field) error {
-	return st.walk(valueInfoSpec, vf.val, vf.end, func(f field) error {
-		if f.num == 4 {
+func (st *state) valueInfo(vf protowalk.Field) error {
+	return st.w.Walk(valueInfoSpec, vf.Start, vf.End, func(f protowalk.Field) error {
+		if f.Num == 4 {
 			return st.entries(f)
 		}
 		return nil
 	})
 }
 
-func (st *state) node(nf field) error {
-	var name, op, dom field
+func (st *state) node(nf protowalk.Field) error {
+	var name, op, dom protowalk.Field
 	var hasName, hasOp, hasDom bool
 	attrs := 0
-	err := st.walk(nodeSpec, nf.val, nf.end, func(f field) error {
-		switch f.num {
+	err := st.w.Walk(nodeSpec, nf.Start, nf.End, func(f protowalk.Field) error {
+		switch f.Num {
 		case 3:
 			name, hasName = f, true
 		case 4:
@@ -324,43 +306,43 @@ func (st *state) node(nf field) error {
 	if std, err := st.isStandard(dom); std || err != nil {
 		return err
 	}
-	domain, err := st.w.str(dom, maxIdent)
+	domain, err := st.w.Text(dom, maxIdent)
 	if err != nil {
 		return err
 	}
 	opType, nodeName := "", ""
 	if hasOp {
-		if opType, err = st.w.str(op, maxIdent); err != nil {
+		if opType, err = st.w.Text(op, maxIdent); err != nil {
 			return err
 		}
 	}
 	if hasName {
-		if nodeName, err = st.w.str(name, maxName); err != nil {
+		if nodeName, err = st.w.Text(name, maxName); err != nil {
 			return err
 		}
 	}
-	st.useOp(domain, opType, nodeName, nf.off)
+	st.useOp(domain, opType, nodeName, nf.Offset)
 	return nil
 }
 
 // isStandard reports whether a domain field names a standard domain,
 // without allocating.
-func (st *state) isStandard(dom field) (bool, error) {
-	if dom.n > 64 {
+func (st *state) isStandard(dom protowalk.Field) (bool, error) {
+	if dom.Len > 64 {
 		return false, nil
 	}
-	b, err := st.w.at(dom.val, int(dom.n))
+	b, err := st.w.At(dom.Start, int(dom.Len))
 	if err != nil {
 		return false, err
 	}
 	return standardDomains[string(b)], nil
 }
 
-func (st *state) attribute(af field) error {
+func (st *state) attribute(af protowalk.Field) error {
 	var tensors, graphs, sparse int
 	next := func(n *int) int { i := *n; *n++; return i }
-	return st.walk(attributeSpec, af.val, af.end, func(f field) error {
-		switch f.num {
+	return st.w.Walk(attributeSpec, af.Start, af.End, func(f protowalk.Field) error {
+		switch f.Num {
 		case 5:
 			return st.sub(f, "t", -1, st.tensor)
 		case 6:
@@ -378,9 +360,9 @@ func (st *state) attribute(af field) error {
 	})
 }
 
-func (st *state) sparse(sf field) error {
-	return st.walk(sparseSpec, sf.val, sf.end, func(f field) error {
-		switch f.num {
+func (st *state) sparse(sf protowalk.Field) error {
+	return st.w.Walk(sparseSpec, sf.Start, sf.End, func(f protowalk.Field) error {
+		switch f.Num {
 		case 1:
 			return st.sub(f, "values", -1, st.tensor)
 		case 2:
@@ -390,21 +372,21 @@ func (st *state) sparse(sf field) error {
 	})
 }
 
-func (st *state) tensor(tf field) error {
-	var name field
+func (st *state) tensor(tf protowalk.Field) error {
+	var name protowalk.Field
 	hasName, external := false, false
 	var locs []locRef
 	entries := 0
-	err := st.walk(tensorSpec, tf.val, tf.end, func(f field) error {
-		switch f.num {
+	err := st.w.Walk(tensorSpec, tf.Start, tf.End, func(f protowalk.Field) error {
+		switch f.Num {
 		case 8:
 			name, hasName = f, true
 		case 14:
-			external = f.u == dataLocationExternal
+			external = f.Value == dataLocationExternal
 		case 13:
 			i := entries
 			entries++
-			return st.sub(f, "external_data", i, func(ef field) error {
+			return st.sub(f, "external_data", i, func(ef protowalk.Field) error {
 				loc, ok, err := st.locationEntry(ef)
 				if err != nil || !ok {
 					return err
@@ -429,7 +411,7 @@ func (st *state) tensor(tf field) error {
 	}
 	tensorName := ""
 	if hasName {
-		if tensorName, err = st.w.str(name, maxName); err != nil {
+		if tensorName, err = st.w.Text(name, maxName); err != nil {
 			return err
 		}
 	}
@@ -437,7 +419,7 @@ func (st *state) tensor(tf field) error {
 		f := RuleExternalPath.Finding(
 			fmt.Sprintf("tensor %q has data_location EXTERNAL but no external_data location (the loader opens the model directory itself)", tensorName),
 			"data_location=EXTERNAL, no location")
-		f.Offset, f.Pointer = tf.off, st.pointer()
+		f.Offset, f.Pointer = tf.Offset, st.pointer()
 		st.rep.add(f)
 		return nil
 	}
@@ -451,12 +433,12 @@ func (st *state) tensor(tf field) error {
 
 // locationEntry reads one external_data entry and reports whether it is
 // the "location" key.
-func (st *state) locationEntry(ef field) (locRef, bool, error) {
-	var key field
-	val := field{n: -1}
+func (st *state) locationEntry(ef protowalk.Field) (locRef, bool, error) {
+	var key protowalk.Field
+	val := protowalk.Field{Len: -1}
 	hasKey := false
-	err := st.walk(entrySpec, ef.val, ef.end, func(f field) error {
-		switch f.num {
+	err := st.w.Walk(entrySpec, ef.Start, ef.End, func(f protowalk.Field) error {
+		switch f.Num {
 		case 1:
 			key, hasKey = f, true
 		case 2:
@@ -467,19 +449,19 @@ func (st *state) locationEntry(ef field) (locRef, bool, error) {
 	if err != nil || !hasKey {
 		return locRef{}, false, err
 	}
-	isLoc, err := st.w.equal(key, "location")
+	isLoc, err := st.w.Equal(key, "location")
 	if err != nil || !isLoc {
 		return locRef{}, false, err
 	}
-	return locRef{val: val, off: ef.off, where: st.pointer()}, true, nil
+	return locRef{val: val, off: ef.Offset, where: st.pointer()}, true, nil
 }
 
 // checkLocation validates one external-data location as a string and, for
 // a model on disk, the file it names.
 func (st *state) checkLocation(tensorName string, l locRef) error {
 	loc, truncated := "", false
-	if l.val.n > 0 {
-		b, t, err := st.w.bytes(l.val, maxLocation)
+	if l.val.Len > 0 {
+		b, t, err := st.w.Bytes(l.val, maxLocation)
 		if err != nil {
 			return err
 		}
@@ -522,13 +504,13 @@ func (st *state) checkLocation(tensorName string, l locRef) error {
 	return nil
 }
 
-func (st *state) function(ff field) error {
-	var name, dom field
+func (st *state) function(ff protowalk.Field) error {
+	var name, dom protowalk.Field
 	var hasName bool
 	var nodes, attrs, opsets, infos int
 	next := func(n *int) int { i := *n; *n++; return i }
-	err := st.walk(functionSpec, ff.val, ff.end, func(f field) error {
-		switch f.num {
+	err := st.w.Walk(functionSpec, ff.Start, ff.End, func(f protowalk.Field) error {
+		switch f.Num {
 		case 1:
 			name, hasName = f, true
 		case 10:
@@ -549,13 +531,13 @@ func (st *state) function(ff field) error {
 	if err != nil || !hasName {
 		return err
 	}
-	fn, err := st.w.str(name, maxIdent)
+	fn, err := st.w.Text(name, maxIdent)
 	if err != nil {
 		return err
 	}
 	domain := ""
-	if dom.n > 0 {
-		if domain, err = st.w.str(dom, maxIdent); err != nil {
+	if dom.Len > 0 {
+		if domain, err = st.w.Text(dom, maxIdent); err != nil {
 			return err
 		}
 	}
@@ -581,11 +563,11 @@ func (st *state) domain(d string) *domainUse {
 	return u
 }
 
-func (st *state) importDomain(dom field, off int64) error {
+func (st *state) importDomain(dom protowalk.Field, off int64) error {
 	if std, err := st.isStandard(dom); std || err != nil {
 		return err
 	}
-	d, err := st.w.str(dom, maxIdent)
+	d, err := st.w.Text(dom, maxIdent)
 	if err != nil {
 		return err
 	}

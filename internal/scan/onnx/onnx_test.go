@@ -3,6 +3,7 @@ package onnx
 import (
 	"bytes"
 	"context"
+	"errors"
 	"os"
 	"path/filepath"
 	"slices"
@@ -12,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/palisade-sec/palisade/internal/scan"
+	"github.com/palisade-sec/palisade/internal/scan/protowalk"
 	"google.golang.org/protobuf/encoding/protowire"
 )
 
@@ -445,7 +447,7 @@ func TestFindingCap(t *testing.T) {
 func TestContextCancelled(t *testing.T) {
 	t.Parallel()
 	var nodes [][]byte
-	for range 3 * ctxCheckEvery {
+	for range 3 * protowalk.ContextCheckInterval {
 		nodes = append(nodes, nodeF("n", "Add", ""))
 	}
 	model := onnxModel(graphF(cat(nodes...)))
@@ -457,13 +459,28 @@ func TestContextCancelled(t *testing.T) {
 	}
 }
 
+// failingReader serves the first n bytes of b and then fails.
+type failingReader struct {
+	b []byte
+	n int64
+}
+
+var errDisk = errors.New("disk on fire")
+
+func (r failingReader) ReadAt(p []byte, off int64) (int, error) {
+	if off+int64(len(p)) > r.n {
+		return 0, errDisk
+	}
+	return copy(p, r.b[off:]), nil
+}
+
 // TestReadErrorFailsClosed checks that an object that cannot be read to
 // its end is not reported clean: the scanner returns the error and the
 // engine reports SCN001.
 func TestReadErrorFailsClosed(t *testing.T) {
 	t.Parallel()
-	model := onnxModel(graphF(fMsg(5, inlineTensor("W", 3*windowSize)), nodeF("n", "Add", "")))
-	fs, err := newEngine().ScanReader(t.Context(), "model.onnx", failingReader{model, windowSize}, int64(len(model)))
+	model := onnxModel(graphF(fMsg(5, inlineTensor("W", 3*protowalk.WindowSize)), nodeF("n", "Add", "")))
+	fs, err := newEngine().ScanReader(t.Context(), "model.onnx", failingReader{model, protowalk.WindowSize}, int64(len(model)))
 	if err != nil {
 		t.Fatal(err)
 	}

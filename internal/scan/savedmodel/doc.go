@@ -1,7 +1,7 @@
 // Package savedmodel scans TensorFlow SavedModel files for graph
 // operations that act outside the model when the graph runs.
 //
-// saved_model.pb (a SavedModel protobuf) is decoded with protowire, field
+// saved_model.pb (a SavedModel protobuf) is decoded with protowalk, field
 // by field, through a bounded window of the object, so large constant
 // tensors are skipped by offset and memory stays flat. Every meta graph's
 // GraphDef and every function of its library (graphs call them like ops)

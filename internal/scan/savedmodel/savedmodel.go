@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/palisade-sec/palisade/internal/scan"
+	"github.com/palisade-sec/palisade/internal/scan/protowalk"
 )
 
 const (
@@ -64,7 +65,7 @@ func (*Scanner) Scan(ctx context.Context, obj scan.Object, sess *scan.Session) e
 		ctx:       ctx,
 		sess:      sess,
 		obj:       obj,
-		w:         newWireReader(ctx, obj.R, obj.Size),
+		w:         protowalk.NewReader(ctx, obj.R, obj.Size),
 		functions: map[string]bool{},
 		unknown:   map[string]*opUse{},
 	}
@@ -75,7 +76,7 @@ func (*Scanner) Scan(ctx context.Context, obj scan.Object, sess *scan.Session) e
 		err = st.savedModel(0, obj.Size)
 	}
 	var ne *nestedError
-	var me *malformedError
+	var me *protowalk.MalformedError
 	switch {
 	case errors.As(err, &ne):
 		st.rep.flush(sess)
@@ -85,9 +86,9 @@ func (*Scanner) Scan(ctx context.Context, obj scan.Object, sess *scan.Session) e
 			return nil
 		}
 		f := RuleMalformed.Finding(
-			fmt.Sprintf("%s is not well-formed protobuf at offset %d: %s; nothing after that point was analysed", obj.Name, me.off, me.msg),
-			me.msg)
-		f.Offset, f.Pointer = me.off, me.where
+			fmt.Sprintf("%s is not well-formed protobuf at offset %d: %s; nothing after that point was analysed", obj.Name, me.Offset, me.Reason),
+			me.Reason)
+		f.Offset, f.Pointer = me.Offset, me.Pointer
 		st.rep.add(f)
 	case err != nil:
 		return fmt.Errorf("read %s: %w", obj.Name, err)
@@ -148,7 +149,7 @@ type state struct {
 	ctx        context.Context
 	sess       *scan.Session
 	obj        scan.Object
-	w          *wireReader
+	w          *protowalk.Reader
 	path       []crumb
 	depth      int
 	recognised bool // a meta graph or Keras node was found
@@ -179,39 +180,20 @@ func (st *state) pointer() string {
 	return b.String()
 }
 
-// walk decodes the fields of one message in [start, end), validates their
-// wire types against spec and hands each to fn.
-func (st *state) walk(spec *msgSpec, start, end int64, fn func(f field) error) error {
-	for pos := start; pos < end; {
-		f, err := st.w.next(pos, end)
-		if err != nil {
-			return err
-		}
-		if err := spec.check(st.w, f); err != nil {
-			return err
-		}
-		if err := fn(f); err != nil {
-			return err
-		}
-		pos = f.end
-	}
-	return nil
-}
-
 // sub descends into the message held by length-delimited field f.
-func (st *state) sub(f field, name string, idx int, fn func(f field) error) error {
+func (st *state) sub(f protowalk.Field, name string, idx int, fn func(f protowalk.Field) error) error {
 	st.path = append(st.path, crumb{name, idx})
 	st.depth++
 	var err error
 	if st.depth > maxDepth {
-		err = &malformedError{off: f.off, msg: fmt.Sprintf("messages nested deeper than %d levels", maxDepth)}
+		err = &protowalk.MalformedError{Offset: f.Offset, Reason: fmt.Sprintf("messages nested deeper than %d levels", maxDepth)}
 	} else {
 		err = fn(f)
 	}
 	if err != nil {
-		var me *malformedError
-		if errors.As(err, &me) && !me.whereSet {
-			me.where, me.whereSet = st.pointer(), true
+		var me *protowalk.MalformedError
+		if errors.As(err, &me) {
+			me.Locate(st.pointer)
 		}
 	}
 	st.depth--
@@ -220,34 +202,34 @@ func (st *state) sub(f field, name string, idx int, fn func(f field) error) erro
 }
 
 // skip validates a message's fields without looking at them.
-func (st *state) skip(spec *msgSpec) func(f field) error {
-	return func(mf field) error {
-		return st.walk(spec, mf.val, mf.end, func(field) error { return nil })
+func (st *state) skip(spec *protowalk.Message) func(f protowalk.Field) error {
+	return func(mf protowalk.Field) error {
+		return st.w.Walk(spec, mf.Start, mf.End, func(protowalk.Field) error { return nil })
 	}
 }
 
 func (st *state) savedModel(start, end int64) error {
 	metas := 0
-	return st.walk(savedModelSpec, start, end, func(f field) error {
-		if f.num != 2 {
+	return st.w.Walk(savedModelSpec, start, end, func(f protowalk.Field) error {
+		if f.Num != 2 {
 			return nil
 		}
 		st.recognised = true
 		i := metas
 		metas++
-		return st.sub(f, "meta_graphs", i, func(mf field) error { return st.metaGraph(mf, i) })
+		return st.sub(f, "meta_graphs", i, func(mf protowalk.Field) error { return st.metaGraph(mf, i) })
 	})
 }
 
-func (st *state) metaGraph(mf field, idx int) error {
+func (st *state) metaGraph(mf protowalk.Field, idx int) error {
 	// Repeated graph_def fields merge into one graph: one scope for all.
 	sc := &scope{meta: idx, consts: map[string]string{}}
 	prevMeta, prevScope := st.meta, st.scope
 	st.meta, st.scope = idx, sc
 	defer func() { st.meta, st.scope = prevMeta, prevScope }()
 	assets := 0
-	err := st.walk(metaGraphSpec, mf.val, mf.end, func(f field) error {
-		switch f.num {
+	err := st.w.Walk(metaGraphSpec, mf.Start, mf.End, func(f protowalk.Field) error {
+		switch f.Num {
 		case 2:
 			return st.sub(f, "graph_def", -1, st.graphDef)
 		case 6:
@@ -265,10 +247,10 @@ func (st *state) metaGraph(mf field, idx int) error {
 	return st.endScope(sc)
 }
 
-func (st *state) graphDef(gf field) error {
+func (st *state) graphDef(gf protowalk.Field) error {
 	nodes := 0
-	return st.walk(graphDefSpec, gf.val, gf.end, func(f field) error {
-		switch f.num {
+	return st.w.Walk(graphDefSpec, gf.Start, gf.End, func(f protowalk.Field) error {
+		switch f.Num {
 		case 1:
 			i := nodes
 			nodes++
@@ -280,10 +262,10 @@ func (st *state) graphDef(gf field) error {
 	})
 }
 
-func (st *state) library(lf field) error {
+func (st *state) library(lf protowalk.Field) error {
 	fns := 0
-	return st.walk(librarySpec, lf.val, lf.end, func(f field) error {
-		if f.num != 1 {
+	return st.w.Walk(librarySpec, lf.Start, lf.End, func(f protowalk.Field) error {
+		if f.Num != 1 {
 			return nil
 		}
 		i := fns
@@ -292,21 +274,21 @@ func (st *state) library(lf field) error {
 	})
 }
 
-func (st *state) function(ff field) error {
+func (st *state) function(ff protowalk.Field) error {
 	sc := &scope{meta: st.meta, consts: map[string]string{}}
 	prev := st.scope
 	st.scope = sc
 	defer func() { st.scope = prev }()
 	nodes := 0
-	err := st.walk(functionDefSpec, ff.val, ff.end, func(f field) error {
-		switch f.num {
+	err := st.w.Walk(functionDefSpec, ff.Start, ff.End, func(f protowalk.Field) error {
+		switch f.Num {
 		case 1:
-			return st.sub(f, "signature", -1, func(sf field) error {
-				return st.walk(opDefSpec, sf.val, sf.end, func(f field) error {
-					if f.num != 1 {
+			return st.sub(f, "signature", -1, func(sf protowalk.Field) error {
+				return st.w.Walk(opDefSpec, sf.Start, sf.End, func(f protowalk.Field) error {
+					if f.Num != 1 {
 						return nil
 					}
-					name, err := st.w.str(f, maxName)
+					name, err := st.w.Text(f, maxName)
 					if err != nil {
 						return err
 					}
@@ -344,19 +326,19 @@ const (
 
 // nodeAttrs holds the AttrValue fields of the attributes in attrKeys.
 type nodeAttrs struct {
-	val [len(attrKeys)]field
+	val [len(attrKeys)]protowalk.Field
 	has [len(attrKeys)]bool
 }
 
-func (st *state) node(nf field) error {
-	var name, op field
+func (st *state) node(nf protowalk.Field) error {
+	var name, op protowalk.Field
 	var hasName, hasOp bool
-	var inputs [2]field
+	var inputs [2]protowalk.Field
 	nIn := 0
 	var attrs nodeAttrs
 	nAttr := 0
-	err := st.walk(nodeDefSpec, nf.val, nf.end, func(f field) error {
-		switch f.num {
+	err := st.w.Walk(nodeDefSpec, nf.Start, nf.End, func(f protowalk.Field) error {
+		switch f.Num {
 		case 1:
 			name, hasName = f, true
 		case 2:
@@ -369,7 +351,7 @@ func (st *state) node(nf field) error {
 		case 5:
 			i := nAttr
 			nAttr++
-			return st.sub(f, "attr", i, func(ef field) error { return st.attrEntry(ef, &attrs) })
+			return st.sub(f, "attr", i, func(ef protowalk.Field) error { return st.attrEntry(ef, &attrs) })
 		}
 		return nil
 	})
@@ -377,8 +359,8 @@ func (st *state) node(nf field) error {
 		return err
 	}
 	// Fast path, without allocating: the bulk of any graph is standard ops.
-	if op.n <= maxIdent {
-		b, err := st.w.at(op.val, int(op.n))
+	if op.Len <= maxIdent {
+		b, err := st.w.At(op.Start, int(op.Len))
 		if err != nil {
 			return err
 		}
@@ -389,13 +371,13 @@ func (st *state) node(nf field) error {
 			return nil
 		}
 	}
-	opName, err := st.w.str(op, maxIdent)
+	opName, err := st.w.Text(op, maxIdent)
 	if err != nil {
 		return err
 	}
 	nodeName := ""
 	if hasName {
-		if nodeName, err = st.w.str(name, maxName); err != nil {
+		if nodeName, err = st.w.Text(name, maxName); err != nil {
 			return err
 		}
 	}
@@ -403,9 +385,9 @@ func (st *state) node(nf field) error {
 		if i < 0 || i >= min(nIn, len(inputs)) {
 			return "", nil
 		}
-		return st.w.str(inputs[i], maxName)
+		return st.w.Text(inputs[i], maxName)
 	}
-	pend := nodeFinding{op: opName, node: nodeName, off: nf.off}
+	pend := nodeFinding{op: opName, node: nodeName, off: nf.Offset}
 	queue := func(rule scan.Rule, what string, pathInputs []int, detail string) error {
 		pend.rule, pend.what, pend.detail, pend.ptr = rule, what, detail, st.pointer()
 		for _, i := range pathInputs {
@@ -446,7 +428,7 @@ func (st *state) node(nf field) error {
 	case knownOps[opName]:
 		return nil
 	}
-	st.useUnknown(opName, nodeName, nf.off)
+	st.useUnknown(opName, nodeName, nf.Offset)
 	return nil
 }
 
@@ -508,11 +490,11 @@ var standardStreams = map[string]bool{
 
 // attrEntry reads one NodeDef.attr map entry, keeping the value of the
 // keys in attrKeys, and validates the AttrValue's framing.
-func (st *state) attrEntry(ef field, attrs *nodeAttrs) error {
-	var key, val field
+func (st *state) attrEntry(ef protowalk.Field, attrs *nodeAttrs) error {
+	var key, val protowalk.Field
 	hasKey, hasVal := false, false
-	err := st.walk(attrEntrySpec, ef.val, ef.end, func(f field) error {
-		switch f.num {
+	err := st.w.Walk(attrEntrySpec, ef.Start, ef.End, func(f protowalk.Field) error {
+		switch f.Num {
 		case 1:
 			key, hasKey = f, true
 		case 2:
@@ -524,8 +506,8 @@ func (st *state) attrEntry(ef field, attrs *nodeAttrs) error {
 		return err
 	}
 	if hasVal {
-		err := st.walk(attrValueSpec, val.val, val.end, func(f field) error {
-			if f.num == 1 {
+		err := st.w.Walk(attrValueSpec, val.Start, val.End, func(f protowalk.Field) error {
+			if f.Num == 1 {
 				return st.sub(f, "list", -1, st.skip(listValueSpec))
 			}
 			return nil
@@ -538,13 +520,13 @@ func (st *state) attrEntry(ef field, attrs *nodeAttrs) error {
 		return nil
 	}
 	for i, k := range attrKeys {
-		eq, err := st.w.equal(key, k)
+		eq, err := st.w.Equal(key, k)
 		if err != nil {
 			return err
 		}
 		if eq {
 			if !hasVal {
-				val = field{val: ef.end, end: ef.end} // an empty AttrValue
+				val = protowalk.Field{Start: ef.End, End: ef.End} // an empty AttrValue
 			}
 			attrs.val[i], attrs.has[i] = val, true
 			break
@@ -559,25 +541,25 @@ func (st *state) attrStrings(attrs nodeAttrs, i int) ([]string, error) {
 		return nil, nil
 	}
 	var out []string
-	add := func(f field) error {
+	add := func(f protowalk.Field) error {
 		if len(out) >= 16 {
 			return nil
 		}
-		s, err := st.w.str(f, maxPath)
+		s, err := st.w.Text(f, maxPath)
 		if err == nil {
 			out = append(out, s)
 		}
 		return err
 	}
 	v := attrs.val[i]
-	err := st.walk(attrValueSpec, v.val, v.end, func(f field) error {
-		switch f.num {
+	err := st.w.Walk(attrValueSpec, v.Start, v.End, func(f protowalk.Field) error {
+		switch f.Num {
 		case 2:
 			out = out[:0] // a later s replaces an earlier one
 			return add(f)
 		case 1:
-			return st.walk(listValueSpec, f.val, f.end, func(f field) error {
-				if f.num == 2 {
+			return st.w.Walk(listValueSpec, f.Start, f.End, func(f protowalk.Field) error {
+				if f.Num == 2 {
 					return add(f)
 				}
 				return nil
@@ -615,24 +597,24 @@ func (st *state) attrString(attrs nodeAttrs, i int, key string) (string, error) 
 
 // recordConst remembers the first string of a string Const node, so that
 // ops reading a path from it can be judged by the path.
-func (st *state) recordConst(nameF field, hasName bool, attrs nodeAttrs) error {
+func (st *state) recordConst(nameF protowalk.Field, hasName bool, attrs nodeAttrs) error {
 	if !hasName || !attrs.has[attrValue] || len(st.scope.consts) >= maxConsts {
 		return nil
 	}
 	v := attrs.val[attrValue]
 	var s string
 	found, isString := false, false
-	err := st.walk(attrValueSpec, v.val, v.end, func(f field) error {
-		if f.num != 8 {
+	err := st.w.Walk(attrValueSpec, v.Start, v.End, func(f protowalk.Field) error {
+		if f.Num != 8 {
 			return nil
 		}
-		return st.walk(tensorSpec, f.val, f.end, func(f field) error {
-			switch f.num {
+		return st.w.Walk(tensorSpec, f.Start, f.End, func(f protowalk.Field) error {
+			switch f.Num {
 			case 1:
-				isString = f.u == dtString
+				isString = f.Value == dtString
 			case 8:
 				if !found {
-					b, _, err := st.w.bytes(f, maxPath)
+					b, _, err := st.w.Bytes(f, maxPath)
 					if err != nil {
 						return err
 					}
@@ -645,7 +627,7 @@ func (st *state) recordConst(nameF field, hasName bool, attrs nodeAttrs) error {
 	if err != nil || !found || !isString {
 		return err
 	}
-	name, err := st.w.str(nameF, maxName)
+	name, err := st.w.Text(nameF, maxName)
 	if err != nil {
 		return err
 	}
@@ -751,12 +733,12 @@ func pathProblem(p string, remote bool) string {
 	return ""
 }
 
-func (st *state) assetFile(af field) error {
-	return st.walk(assetFileSpec, af.val, af.end, func(f field) error {
-		if f.num != 2 {
+func (st *state) assetFile(af protowalk.Field) error {
+	return st.w.Walk(assetFileSpec, af.Start, af.End, func(f protowalk.Field) error {
+		if f.Num != 2 {
 			return nil
 		}
-		b, truncated, err := st.w.bytes(f, maxPath)
+		b, truncated, err := st.w.Bytes(f, maxPath)
 		if err != nil {
 			return err
 		}
@@ -771,28 +753,28 @@ func (st *state) assetFile(af field) error {
 		rf := RuleAssetPath.Finding(
 			fmt.Sprintf("asset file name %s in meta graph %d %s; the loader feeds that file to the graph", strconv.Quote(name), st.meta, prob),
 			"filename="+strconv.Quote(name))
-		rf.Offset, rf.Pointer = f.off, st.pointer()
+		rf.Offset, rf.Pointer = f.Offset, st.pointer()
 		st.rep.add(rf)
 		return nil
 	})
 }
 
-func (st *state) objectGraph(of field) error {
+func (st *state) objectGraph(of protowalk.Field) error {
 	nodes := 0
-	return st.walk(objectGraphSpec, of.val, of.end, func(f field) error {
-		if f.num != 1 {
+	return st.w.Walk(objectGraphSpec, of.Start, of.End, func(f protowalk.Field) error {
+		if f.Num != 1 {
 			return nil
 		}
 		i := nodes
 		nodes++
-		return st.sub(f, "nodes", i, func(nf field) error {
-			return st.walk(savedObjectSpec, nf.val, nf.end, func(f field) error {
-				if f.num != 4 {
+		return st.sub(f, "nodes", i, func(nf protowalk.Field) error {
+			return st.w.Walk(savedObjectSpec, nf.Start, nf.End, func(f protowalk.Field) error {
+				if f.Num != 4 {
 					return nil
 				}
-				return st.sub(f, "user_object", -1, func(uf field) error {
-					return st.walk(userObjectSpec, uf.val, uf.end, func(f field) error {
-						if f.num != 3 || f.n == 0 {
+				return st.sub(f, "user_object", -1, func(uf protowalk.Field) error {
+					return st.w.Walk(userObjectSpec, uf.Start, uf.End, func(f protowalk.Field) error {
+						if f.Num != 3 || f.Len == 0 {
 							return nil
 						}
 						return st.handOff(f, fmt.Sprintf("object_graph_def node %d metadata", i), true)
@@ -805,16 +787,16 @@ func (st *state) objectGraph(of field) error {
 
 func (st *state) kerasMetadata(start, end int64) error {
 	nodes := 0
-	return st.walk(kerasMetadataSpec, start, end, func(f field) error {
-		if f.num != 1 {
+	return st.w.Walk(kerasMetadataSpec, start, end, func(f protowalk.Field) error {
+		if f.Num != 1 {
 			return nil
 		}
 		st.recognised = true
 		i := nodes
 		nodes++
-		return st.sub(f, "nodes", i, func(nf field) error {
-			return st.walk(kerasObjectSpec, nf.val, nf.end, func(f field) error {
-				if f.num != 5 || f.n == 0 {
+		return st.sub(f, "nodes", i, func(nf protowalk.Field) error {
+			return st.w.Walk(kerasObjectSpec, nf.Start, nf.End, func(f protowalk.Field) error {
+				if f.Num != 5 || f.Len == 0 {
 					return nil
 				}
 				return st.handOff(f, fmt.Sprintf("keras_metadata node %d", i), false)
@@ -826,9 +808,9 @@ func (st *state) kerasMetadata(start, end int64) error {
 // handOff hands a Keras layer JSON string to the Keras config scanner.
 // With onlyJSON, a string that does not start like a JSON object is left
 // alone (SavedUserObject.metadata of non-Keras objects).
-func (st *state) handOff(f field, name string, onlyJSON bool) error {
+func (st *state) handOff(f protowalk.Field, name string, onlyJSON bool) error {
 	if onlyJSON {
-		head, err := st.w.at(f.val, int(min(f.n, 64)))
+		head, err := st.w.At(f.Start, int(min(f.Len, 64)))
 		if err != nil {
 			return err
 		}
@@ -836,8 +818,8 @@ func (st *state) handOff(f field, name string, onlyJSON bool) error {
 			return nil
 		}
 	}
-	r := io.NewSectionReader(st.obj.R, f.val, f.n)
-	if err := st.sess.Nested(st.ctx, name, r, f.n, scan.FormatKerasConfig); err != nil {
+	r := io.NewSectionReader(st.obj.R, f.Start, f.Len)
+	if err := st.sess.Nested(st.ctx, name, r, f.Len, scan.FormatKerasConfig); err != nil {
 		return &nestedError{err: err}
 	}
 	return nil

@@ -2,6 +2,7 @@ package savedmodel
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"path/filepath"
 	"slices"
@@ -11,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/palisade-sec/palisade/internal/scan"
+	"github.com/palisade-sec/palisade/internal/scan/protowalk"
 	"google.golang.org/protobuf/encoding/protowire"
 )
 
@@ -398,14 +400,29 @@ func TestFindingCap(t *testing.T) {
 	}
 }
 
+// failingReader serves the first n bytes of b and then fails.
+type failingReader struct {
+	b []byte
+	n int64
+}
+
+var errDisk = errors.New("disk on fire")
+
+func (r failingReader) ReadAt(p []byte, off int64) (int, error) {
+	if off+int64(len(p)) > r.n {
+		return 0, errDisk
+	}
+	return copy(p, r.b[off:]), nil
+}
+
 // TestReadErrorFailsClosed checks that an object that cannot be read to
 // its end is not reported clean: the scanner returns the error and the
 // engine reports SCN001.
 func TestReadErrorFailsClosed(t *testing.T) {
 	t.Parallel()
-	big := node("c", "Const", nil, attr("value", fMsg(8, fVarint(1, 1), fBytes(4, make([]byte, 3*windowSize)))))
+	big := node("c", "Const", nil, attr("value", fMsg(8, fVarint(1, 1), fBytes(4, make([]byte, 3*protowalk.WindowSize)))))
 	model := savedModel(metaGraph(graphDef(big, node("r", "Relu", nil))))
-	fs, err := newEngine(scan.Limits{}).ScanReader(t.Context(), "saved_model.pb", failingReader{model, windowSize}, int64(len(model)))
+	fs, err := newEngine(scan.Limits{}).ScanReader(t.Context(), "saved_model.pb", failingReader{model, protowalk.WindowSize}, int64(len(model)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package savedmodel
+package protowalk
 
 import (
 	"bytes"
@@ -18,7 +18,7 @@ func TestWireReaderMatchesProtowire(t *testing.T) {
 	t.Parallel()
 	rng := rand.New(rand.NewPCG(1, 2))
 	var msg []byte
-	for len(msg) < 5*windowSize {
+	for len(msg) < 5*WindowSize {
 		num := protowire.Number(1 + rng.IntN(2000))
 		switch rng.IntN(5) {
 		case 0:
@@ -30,7 +30,7 @@ func TestWireReaderMatchesProtowire(t *testing.T) {
 		case 3:
 			n := rng.IntN(100)
 			if rng.IntN(20) == 0 {
-				n = windowSize + rng.IntN(windowSize) // larger than the window
+				n = WindowSize + rng.IntN(WindowSize) // larger than the window
 			}
 			msg = protowire.AppendBytes(protowire.AppendTag(msg, num, protowire.BytesType), bytes.Repeat([]byte{byte(n)}, n))
 		case 4:
@@ -39,24 +39,24 @@ func TestWireReaderMatchesProtowire(t *testing.T) {
 			msg = protowire.AppendTag(msg, num, protowire.EndGroupType)
 		}
 	}
-	w := newWireReader(t.Context(), bytes.NewReader(msg), int64(len(msg)))
+	w := NewReader(t.Context(), bytes.NewReader(msg), int64(len(msg)))
 	pos, rest := int64(0), msg
 	for len(rest) > 0 {
 		num, typ, n := protowire.ConsumeField(rest)
 		if n < 0 {
 			t.Fatalf("protowire: %v", protowire.ParseError(n))
 		}
-		f, err := w.next(pos, int64(len(msg)))
+		f, err := w.Next(pos, int64(len(msg)))
 		if err != nil {
 			t.Fatalf("next at %d: %v", pos, err)
 		}
-		if f.num != num || f.typ != typ || f.end != pos+int64(n) {
-			t.Fatalf("field at %d = %d/%d ending at %d, want %d/%d ending at %d", pos, f.num, f.typ, f.end, num, typ, pos+int64(n))
+		if f.Num != num || f.Type != typ || f.End != pos+int64(n) {
+			t.Fatalf("field at %d = %d/%d ending at %d, want %d/%d ending at %d", pos, f.Num, f.Type, f.End, num, typ, pos+int64(n))
 		}
 		if typ == protowire.BytesType {
 			_, _, tn := protowire.ConsumeTag(rest)
 			want, _ := protowire.ConsumeBytes(rest[tn:])
-			got, truncated, err := w.bytes(f, len(want))
+			got, truncated, err := w.Bytes(f, len(want))
 			if err != nil || truncated || !bytes.Equal(got, want) {
 				t.Fatalf("payload at %d: got %d bytes (truncated %v, err %v), want %d", pos, len(got), truncated, err, len(want))
 			}
@@ -83,33 +83,33 @@ func (r failingReader) ReadAt(p []byte, off int64) (int, error) {
 
 func TestWireReaderReadError(t *testing.T) {
 	t.Parallel()
-	msg := protowire.AppendBytes(protowire.AppendTag(nil, 1, protowire.BytesType), make([]byte, 3*windowSize))
+	msg := protowire.AppendBytes(protowire.AppendTag(nil, 1, protowire.BytesType), make([]byte, 3*WindowSize))
 	msg = protowire.AppendVarint(protowire.AppendTag(msg, 2, protowire.VarintType), 1)
-	w := newWireReader(t.Context(), failingReader{msg, windowSize}, int64(len(msg)))
-	f, err := w.next(0, int64(len(msg)))
+	w := NewReader(t.Context(), failingReader{msg, WindowSize}, int64(len(msg)))
+	f, err := w.Next(0, int64(len(msg)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := w.next(f.end, int64(len(msg))); !errors.Is(err, errDisk) {
+	if _, err := w.Next(f.End, int64(len(msg))); !errors.Is(err, errDisk) {
 		t.Errorf("next past the readable part: err = %v, want %v", err, errDisk)
 	}
-	_, _, err = w.bytes(f, len(msg))
+	_, _, err = w.Bytes(f, len(msg))
 	if !errors.Is(err, errDisk) {
 		t.Errorf("bytes past the readable part: err = %v, want %v", err, errDisk)
 	}
-	var me *malformedError
+	var me *MalformedError
 	if errors.As(err, &me) {
 		t.Errorf("a read error is reported as malformed content")
 	}
-	short := newWireReader(t.Context(), bytes.NewReader(msg[:10]), int64(len(msg)))
-	if _, err := short.next(f.end, int64(len(msg))); !errors.Is(err, io.ErrUnexpectedEOF) {
+	short := NewReader(t.Context(), bytes.NewReader(msg[:10]), int64(len(msg)))
+	if _, err := short.Next(f.End, int64(len(msg))); !errors.Is(err, io.ErrUnexpectedEOF) {
 		t.Errorf("object shorter than its size: err = %v, want %v", err, io.ErrUnexpectedEOF)
 	}
 }
 
 func TestMalformedErrorString(t *testing.T) {
 	t.Parallel()
-	err := error(&malformedError{off: 7, msg: "bad"})
+	err := error(&MalformedError{Offset: 7, Reason: "bad"})
 	if got, want := err.Error(), "offset 7: bad"; got != want {
 		t.Errorf("Error() = %q, want %q", got, want)
 	}
