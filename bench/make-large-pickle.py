@@ -1,0 +1,24 @@
+#!/usr/bin/env python3
+"""Writes a large protocol-4 pickle shaped like a tensor checkpoint: a dict
+of named layers, each a large bytes payload (BINBYTES8), plus a few small
+metadata entries. Standard library only; the content is random bytes.
+
+    python3 bench/make-large-pickle.py OUT.pkl [SIZE_MIB]
+"""
+import os
+import pickle
+import sys
+
+out = sys.argv[1]
+size_mib = int(sys.argv[2]) if len(sys.argv) > 2 else 1024
+layer_mib = 64
+layers = max(1, size_mib // layer_mib)
+state = {"epoch": 7, "arch": "transformer", "config": {"hidden": 4096, "layers": layers}}
+with open(out, "wb") as f:
+    # Distinct objects per layer (a shared one would be memoized and written
+    # once); rotating one random buffer is much faster than os.urandom.
+    chunk = os.urandom(layer_mib << 20)
+    for i in range(layers):
+        state[f"model.layers.{i}.weight"] = chunk[i:] + chunk[:i]
+    pickle.dump(state, f, protocol=4)
+print(f"{out}: {os.path.getsize(out) / (1 << 20):.0f} MiB, {layers} payloads of {layer_mib} MiB")

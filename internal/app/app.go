@@ -1,0 +1,147 @@
+// Package app is the composition root: it builds the concrete scanners and
+// services and hands them to the command line. It is the only package that
+// knows every scanner; the scanners know nothing of each other.
+package app
+
+import (
+	"archive/zip"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/palisade-sec/palisade/internal/scan"
+	"github.com/palisade-sec/palisade/internal/scan/archive"
+	"github.com/palisade-sec/palisade/internal/scan/gguf"
+	"github.com/palisade-sec/palisade/internal/scan/keras"
+	"github.com/palisade-sec/palisade/internal/scan/numpy"
+	"github.com/palisade-sec/palisade/internal/scan/onnx"
+	"github.com/palisade-sec/palisade/internal/scan/pickle"
+	"github.com/palisade-sec/palisade/internal/scan/safetensors"
+	"github.com/palisade-sec/palisade/internal/scan/savedmodel"
+)
+
+// App wires Palisade's services together.
+type App struct{}
+
+// New returns the composition root.
+func New() *App { return &App{} }
+
+// Scanners returns a scanner for every format Sniff recognises.
+func Scanners() map[scan.Format]scan.Scanner {
+	arc := archive.New()
+	k := keras.New()
+	return map[scan.Format]scan.Scanner{
+		scan.FormatPickle:      pickle.New(),
+		scan.FormatZip:         arc,
+		scan.FormatTar:         arc,
+		scan.Format7z:          arc,
+		scan.FormatGzip:        arc,
+		scan.FormatBzip2:       arc,
+		scan.FormatXz:          arc,
+		scan.FormatLzma:        arc,
+		scan.FormatZlib:        arc,
+		scan.FormatLz4:         arc,
+		scan.FormatNumpy:       numpy.New(),
+		scan.FormatSafetensors: safetensors.New(),
+		scan.FormatGGUF:        gguf.New(),
+		scan.FormatONNX:        onnx.New(),
+		scan.FormatSavedModel:  savedmodel.New(),
+		scan.FormatKerasConfig: k,
+		scan.FormatHDF5:        k,
+	}
+}
+
+// ScanEngine returns an engine with every scanner registered; opts.Scanners
+// is ignored.
+func (a *App) ScanEngine(opts scan.Options) *scan.Engine {
+	opts.Scanners = Scanners()
+	return scan.NewEngine(opts)
+}
+
+// maxExplainMember bounds a zip member read into memory for --explain.
+const maxExplainMember = 256 << 20
+
+// Explain writes what the pickles in a file would do when loaded: the file
+// itself when it is a pickle, or every pickle member of a zip (a PyTorch
+// checkpoint, say).
+func (a *App) Explain(ctx context.Context, path string, w io.Writer) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("explain: %w", err)
+	}
+	defer f.Close()
+	info, err := f.Stat()
+	if err != nil {
+		return fmt.Errorf("explain %s: %w", path, err)
+	}
+	if info.IsDir() {
+		return fmt.Errorf("explain %s: is a directory; --explain takes one file", path)
+	}
+	matches, err := scan.Sniff(path, f, info.Size())
+	if err != nil {
+		return fmt.Errorf("explain %s: %w", path, err)
+	}
+	var formats []scan.Format
+	for _, m := range matches {
+		formats = append(formats, m.Format)
+		if m.Format == scan.FormatPickle {
+			return pickle.Explain(ctx, f, info.Size(), w)
+		}
+	}
+	for _, m := range matches {
+		if m.Format == scan.FormatZip {
+			return explainZip(ctx, path, f, info.Size(), w)
+		}
+	}
+	return fmt.Errorf("explain %s: not a pickle or a zip of pickles (recognised as %v); --explain lists what pickle programs do, use 'palisade scan' for other formats", path, formats)
+}
+
+// explainZip explains every member of a zip that is a pickle.
+func explainZip(ctx context.Context, path string, r io.ReaderAt, size int64, w io.Writer) error {
+	zr, err := zip.NewReader(r, size)
+	if err != nil {
+		return fmt.Errorf("explain %s: read zip: %w (run 'palisade scan' for a full, lenient analysis)", path, err)
+	}
+	found := 0
+	for _, m := range zr.File {
+		if m.FileInfo().IsDir() || m.UncompressedSize64 > maxExplainMember {
+			continue
+		}
+		data, err := readMember(m)
+		if err != nil {
+			return fmt.Errorf("explain %s: member %s: %w", path, m.Name, err)
+		}
+		matches, err := scan.Sniff(m.Name, bytes.NewReader(data), int64(len(data)))
+		if err != nil || len(matches) == 0 || matches[0].Format != scan.FormatPickle || matches[0].Tentative {
+			continue
+		}
+		found++
+		fmt.Fprintf(w, "# member %s\n", m.Name)
+		if err := pickle.Explain(ctx, bytes.NewReader(data), int64(len(data)), w); err != nil {
+			return fmt.Errorf("explain %s: member %s: %w", path, m.Name, err)
+		}
+		fmt.Fprintln(w)
+	}
+	if found == 0 {
+		return fmt.Errorf("explain %s: the zip holds no pickle members", path)
+	}
+	return nil
+}
+
+// readMember reads a zip member whole. CRC errors are ignored, as PyTorch
+// ignores them.
+func readMember(m *zip.File) ([]byte, error) {
+	rc, err := m.Open()
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	data, err := io.ReadAll(io.LimitReader(rc, maxExplainMember+1))
+	if err != nil && !errors.Is(err, zip.ErrChecksum) {
+		return nil, err
+	}
+	return data, nil
+}
