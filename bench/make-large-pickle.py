@@ -3,7 +3,9 @@
 of named layers, each a large bytes payload (BINBYTES8), plus a few small
 metadata entries. Standard library only; the content is random bytes.
 
-    python3 bench/make-large-pickle.py OUT.pkl [SIZE_MIB]
+    python3 bench/make-large-pickle.py OUT.pkl [SIZE_MIB [PAYLOAD_KIB]]
+
+SIZE_MIB defaults to 1024, PAYLOAD_KIB (the size of each tensor) to 65536.
 """
 import os
 import pickle
@@ -11,14 +13,14 @@ import sys
 
 out = sys.argv[1]
 size_mib = int(sys.argv[2]) if len(sys.argv) > 2 else 1024
-layer_mib = 64
-layers = max(1, size_mib // layer_mib)
+payload_kib = int(sys.argv[3]) if len(sys.argv) > 3 else 64 << 10
+layers = max(1, (size_mib << 10) // payload_kib)
 state = {"epoch": 7, "arch": "transformer", "config": {"hidden": 4096, "layers": layers}}
 with open(out, "wb") as f:
     # Distinct objects per layer (a shared one would be memoized and written
     # once); rotating one random buffer is much faster than os.urandom.
-    chunk = os.urandom(layer_mib << 20)
+    chunk = os.urandom(payload_kib << 10)
     for i in range(layers):
         state[f"model.layers.{i}.weight"] = chunk[i:] + chunk[:i]
     pickle.dump(state, f, protocol=4)
-print(f"{out}: {os.path.getsize(out) / (1 << 20):.0f} MiB, {layers} payloads of {layer_mib} MiB")
+print(f"{out}: {os.path.getsize(out) / (1 << 20):.0f} MiB, {layers} payloads of {payload_kib} KiB")

@@ -8,6 +8,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -111,6 +113,7 @@ func runScan(cmd *cobra.Command, svc Services, fl scanFlags, paths []string) err
 		}
 	}
 
+	tuneGC(fl.workers)
 	stderr := cmd.ErrOrStderr()
 	bar := newProgress(stderr, !fl.noProgress)
 	engine := svc.ScanEngine(scan.Options{Limits: limits, Workers: fl.workers, Progress: bar.update})
@@ -219,6 +222,23 @@ func writeReport(stdout io.Writer, output string, format report.Format, in repor
 		return fmt.Errorf("write report %s: %w", output, err)
 	}
 	return nil
+}
+
+// tuneGC trades garbage-collector frequency for a fixed memory ceiling.
+// Scanning allocates many short-lived values (one per pickle opcode) and
+// keeps little alive, so with the default GOGC=100 the collector takes a
+// core of its own on small machines. A higher GOGC bounded by a soft
+// memory limit that grows with the worker count keeps peak memory flat and
+// frees that core for scanning. GOGC or GOMEMLIMIT in the environment win.
+func tuneGC(workers int) {
+	if os.Getenv("GOGC") != "" || os.Getenv("GOMEMLIMIT") != "" {
+		return
+	}
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	debug.SetGCPercent(400)
+	debug.SetMemoryLimit(int64(32<<20) + int64(workers)*(16<<20))
 }
 
 // parseSize parses a byte count with an optional unit: 1048576, 512MiB,
