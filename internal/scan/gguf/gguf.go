@@ -67,7 +67,7 @@ type tensorInfo struct {
 type parser struct {
 	ctx       context.Context
 	rd        *reader
-	rep       *reporter
+	rep       *scan.Capped
 	keys      map[string]int64
 	names     map[string]int64
 	alignment uint64
@@ -81,8 +81,8 @@ func (s *Scanner) Scan(ctx context.Context, obj scan.Object, sess *scan.Session)
 }
 
 func (s *Scanner) scan(ctx context.Context, obj scan.Object, sess session) error {
-	rep := newReporter(sess)
-	defer rep.flush()
+	rep := scan.NewCapped(sess, maxPerRule)
+	defer rep.Flush()
 
 	limit := sess.Limits().MaxHeaderBytes
 	if limit <= 0 {
@@ -100,7 +100,7 @@ func (s *Scanner) scan(ctx context.Context, obj scan.Object, sess session) error
 		if err != nil && !errors.Is(err, errTruncated) && !errors.Is(err, errLimit) {
 			return fmt.Errorf("read magic: %w", err)
 		}
-		rep.add(RuleHeaderInvalid, 0, "", "file does not start with the GGUF magic", quote(string(head), 8))
+		rep.Add(RuleHeaderInvalid, 0, "", "file does not start with the GGUF magic", scan.Quote(string(head), 8))
 		return nil
 	}
 	tensors, err := p.header()
@@ -128,12 +128,12 @@ func (p *parser) fail(err error, limit int64) error {
 	var pe *parseError
 	switch {
 	case errors.As(err, &pe):
-		p.rep.add(pe.rule, pe.off, pe.ptr, pe.msg, pe.evidence)
+		p.rep.Add(pe.rule, pe.off, pe.ptr, pe.msg, pe.evidence)
 	case errors.Is(err, errStop):
 	case errors.Is(err, errTruncated):
-		p.rep.add(RuleHeaderInvalid, p.rd.pos, "", fmt.Sprintf("file ends inside the GGUF header (%v)", err), "")
+		p.rep.Add(RuleHeaderInvalid, p.rd.pos, "", fmt.Sprintf("file ends inside the GGUF header (%v)", err), "")
 	case errors.Is(err, errLimit):
-		p.rep.add(RuleHeaderLimit, p.rd.pos, "",
+		p.rep.Add(RuleHeaderLimit, p.rd.pos, "",
 			fmt.Sprintf("the GGUF header runs past the %d-byte header limit (%v); the rest was not analysed", limit, err), "")
 	default:
 		return err
@@ -156,7 +156,7 @@ func (p *parser) header() ([]tensorInfo, error) {
 	switch version {
 	case 2, 3:
 	case 1:
-		p.rep.add(RuleVersionUnsupported, 4, "",
+		p.rep.Add(RuleVersionUnsupported, 4, "",
 			"file is GGUF version 1, which current loaders reject; its metadata was not analysed", "version 1")
 		return nil, errStop
 	default:
@@ -232,19 +232,19 @@ func (p *parser) kv(i uint64) error {
 		return fmt.Errorf("metadata key %d: %w", i, err)
 	}
 	if first, dup := p.keys[key]; dup {
-		p.rep.add(RuleDuplicateKey, off, key,
-			fmt.Sprintf("metadata key %s appears more than once (first at byte %d); llama.cpp rejects the file and other loaders keep one of the values", quote(key, nameClip), first),
-			quote(key, nameClip))
+		p.rep.Add(RuleDuplicateKey, off, key,
+			fmt.Sprintf("metadata key %s appears more than once (first at byte %d); llama.cpp rejects the file and other loaders keep one of the values", scan.Quote(key, nameClip), first),
+			scan.Quote(key, nameClip))
 	} else {
 		p.keys[key] = off
 	}
 	typ, err := rd.u32()
 	if err != nil {
-		return fmt.Errorf("metadata key %s: value type: %w", quote(key, nameClip), err)
+		return fmt.Errorf("metadata key %s: value type: %w", scan.Quote(key, nameClip), err)
 	}
 	if typ >= numValueTypes {
 		return &parseError{rule: RuleMetadataInvalid, off: rd.pos - 4, ptr: key,
-			msg:      fmt.Sprintf("metadata key %s has unknown value type %d; the rest of the header cannot be parsed", quote(key, nameClip), typ),
+			msg:      fmt.Sprintf("metadata key %s has unknown value type %d; the rest of the header cannot be parsed", scan.Quote(key, nameClip), typ),
 			evidence: fmt.Sprintf("value type %d", typ)}
 	}
 	if key == "general.alignment" {
@@ -253,7 +253,7 @@ func (p *parser) kv(i uint64) error {
 		err = p.value(typ, key, key, 0, isTemplateKey(key))
 	}
 	if err != nil {
-		return fmt.Errorf("metadata key %s: %w", quote(key, nameClip), err)
+		return fmt.Errorf("metadata key %s: %w", scan.Quote(key, nameClip), err)
 	}
 	return nil
 }
@@ -273,10 +273,10 @@ func (p *parser) key(i uint64, off int64) (string, error) {
 	}
 	switch {
 	case n == 0:
-		p.rep.add(RuleMetadataInvalid, off, "", fmt.Sprintf("metadata key %d is empty; loaders reject the file", i), "")
+		p.rep.Add(RuleMetadataInvalid, off, "", fmt.Sprintf("metadata key %d is empty; loaders reject the file", i), "")
 		return "", nil
 	case n > maxKeyLen:
-		p.rep.add(RuleMetadataInvalid, off, "",
+		p.rep.Add(RuleMetadataInvalid, off, "",
 			fmt.Sprintf("metadata key %d is %d bytes long; GGUF keys are at most %d bytes", i, n, maxKeyLen), "")
 		if err := rd.skip(n); err != nil {
 			return "", err
@@ -328,7 +328,7 @@ func (p *parser) str(key, ptr string, idx int64, tmpl bool) error {
 	}
 	if n > rd.left() {
 		return &parseError{rule: RuleCountExceedsFile, off: off, ptr: elemPtr(ptr, idx),
-			msg:      fmt.Sprintf("string %s declares %d bytes but only %d bytes follow", quote(elemPtr(ptr, idx), nameClip), n, rd.left()),
+			msg:      fmt.Sprintf("string %s declares %d bytes but only %d bytes follow", scan.Quote(elemPtr(ptr, idx), nameClip), n, rd.left()),
 			evidence: fmt.Sprintf("string length %d (%#x)", n, n)}
 	}
 	if err := rd.need(n); err != nil {
@@ -396,8 +396,8 @@ func (p *parser) template(key, ptr string, off int64, src string) {
 		more = fmt.Sprintf(", and %d more", len(reasons)-6)
 		reasons = reasons[:6]
 	}
-	p.rep.add(rule, off, ptr,
-		fmt.Sprintf("%s %s %s: %s%s (snippet at byte %d of the value)", what, quote(ptr, nameClip), v.summary, strings.Join(reasons, ", "), more, v.at),
+	p.rep.Add(rule, off, ptr,
+		fmt.Sprintf("%s %s %s: %s%s (snippet at byte %d of the value)", what, scan.Quote(ptr, nameClip), v.summary, strings.Join(reasons, ", "), more, v.at),
 		v.snippet)
 }
 
@@ -429,12 +429,12 @@ func (p *parser) array(key, ptr string, depth int, tmpl bool) error {
 	}
 	if et >= numValueTypes {
 		return &parseError{rule: RuleMetadataInvalid, off: off, ptr: ptr,
-			msg:      fmt.Sprintf("array %s has unknown element type %d; the rest of the header cannot be parsed", quote(ptr, nameClip), et),
+			msg:      fmt.Sprintf("array %s has unknown element type %d; the rest of the header cannot be parsed", scan.Quote(ptr, nameClip), et),
 			evidence: fmt.Sprintf("element type %d", et)}
 	}
 	if et == typeArray && depth >= maxArrayDepth {
 		return &parseError{rule: RuleHeaderLimit, off: off, ptr: ptr,
-			msg: fmt.Sprintf("arrays nest more than %d levels deep at %s; the rest of the header was not analysed", maxArrayDepth, quote(ptr, nameClip))}
+			msg: fmt.Sprintf("arrays nest more than %d levels deep at %s; the rest of the header was not analysed", maxArrayDepth, scan.Quote(ptr, nameClip))}
 	}
 	elem := valueSize[et]
 	switch et {
@@ -445,7 +445,7 @@ func (p *parser) array(key, ptr string, depth int, tmpl bool) error {
 	}
 	if count > rd.left()/elem {
 		return &parseError{rule: RuleCountExceedsFile, off: off, ptr: ptr,
-			msg:      fmt.Sprintf("array %s declares %d %s elements but the %d bytes that follow hold at most %d", quote(ptr, nameClip), count, typeName(et), rd.left(), rd.left()/elem),
+			msg:      fmt.Sprintf("array %s declares %d %s elements but the %d bytes that follow hold at most %d", scan.Quote(ptr, nameClip), count, typeName(et), rd.left(), rd.left()/elem),
 			evidence: fmt.Sprintf("element count %d (%#x)", count, count)}
 	}
 	switch et {
@@ -478,7 +478,7 @@ func (p *parser) array(key, ptr string, depth int, tmpl bool) error {
 func (p *parser) alignmentValue(typ uint32, off int64) error {
 	const key = "general.alignment"
 	if !isInteger(typ) {
-		p.rep.add(RuleMetadataInvalid, off, key,
+		p.rep.Add(RuleMetadataInvalid, off, key,
 			fmt.Sprintf("general.alignment is a %s, not a u32; loaders reject the file", typeName(typ)), typeName(typ))
 		return p.value(typ, key, key, 0, false)
 	}
@@ -503,11 +503,11 @@ func (p *parser) alignmentValue(typ uint32, off int64) error {
 	}
 	evidence := fmt.Sprintf("general.alignment = %d (%s)", v, typeName(typ))
 	if typ != typeU32 {
-		p.rep.add(RuleMetadataInvalid, off, key,
+		p.rep.Add(RuleMetadataInvalid, off, key,
 			fmt.Sprintf("general.alignment is stored as %s; llama.cpp requires u32 and rejects the file", typeName(typ)), evidence)
 	}
 	if negative || v == 0 || v&(v-1) != 0 {
-		p.rep.add(RuleMetadataInvalid, off, key,
+		p.rep.Add(RuleMetadataInvalid, off, key,
 			fmt.Sprintf("general.alignment %d is not a power of two; loaders reject the file (offsets are checked against the default of %d)", v, defaultAlignment),
 			evidence)
 		return nil
@@ -548,13 +548,13 @@ func (p *parser) tensorInfo(i uint64) (tensorInfo, error) {
 		name = string(buf)
 	}
 	t := tensorInfo{name: name, off: off}
-	qn := quote(name, nameClip)
+	qn := scan.Quote(name, nameClip)
 	if n > maxNameLen {
-		p.rep.add(RuleTensorInfoInvalid, off, name,
+		p.rep.Add(RuleTensorInfoInvalid, off, name,
 			fmt.Sprintf("tensor %d has a %d-byte name; ggml allows at most %d and llama.cpp rejects the file", i, n, maxNameLen), qn)
 	}
 	if first, dup := p.names[name]; dup {
-		p.rep.add(RuleDuplicateTensor, off, name,
+		p.rep.Add(RuleDuplicateTensor, off, name,
 			fmt.Sprintf("tensor name %s appears more than once (first at byte %d); loaders disagree on which weights it names", qn, first), qn)
 	} else {
 		p.names[name] = off
@@ -571,7 +571,7 @@ func (p *parser) tensorInfo(i uint64) (tensorInfo, error) {
 	}
 	valid := true
 	if nDims > maxDims {
-		p.rep.add(RuleTensorInfoInvalid, off, name,
+		p.rep.Add(RuleTensorInfoInvalid, off, name,
 			fmt.Sprintf("tensor %s has %d dimensions; ggml supports at most %d", qn, nDims, maxDims), fmt.Sprintf("n_dims %d", nDims))
 		valid = false
 	}
@@ -585,7 +585,7 @@ func (p *parser) tensorInfo(i uint64) (tensorInfo, error) {
 			dims[j] = d
 		}
 		if d >= 1<<63 && valid {
-			p.rep.add(RuleTensorInfoInvalid, off, name,
+			p.rep.Add(RuleTensorInfoInvalid, off, name,
 				fmt.Sprintf("dimension %d of tensor %s is %d, negative as ggml's signed element count", j, qn, d), fmt.Sprintf("ne[%d] = %d", j, d))
 			valid = false
 		}
@@ -601,16 +601,16 @@ func (p *parser) tensorInfo(i uint64) (tensorInfo, error) {
 	gt, known := ggmlTypes[typ]
 	switch {
 	case !known:
-		p.rep.add(RuleTensorInfoInvalid, off, name,
+		p.rep.Add(RuleTensorInfoInvalid, off, name,
 			fmt.Sprintf("tensor %s has unknown ggml type %d; its size cannot be checked", qn, typ), fmt.Sprintf("ggml type %d", typ))
 	case gt.removed:
-		p.rep.add(RuleTensorInfoInvalid, off, name,
+		p.rep.Add(RuleTensorInfoInvalid, off, name,
 			fmt.Sprintf("tensor %s uses ggml type %d (%s), which was removed from GGUF; current loaders reject it", qn, typ, gt.name), gt.name)
 	case valid:
 		t.size, t.sizeOK = p.tensorSize(t, dims, gt, qn)
 	}
 	if t.offset%p.alignment != 0 {
-		p.rep.add(RuleTensorInfoInvalid, off, name,
+		p.rep.Add(RuleTensorInfoInvalid, off, name,
 			fmt.Sprintf("tensor %s has data offset %d, not a multiple of the alignment %d", qn, t.offset, p.alignment),
 			fmt.Sprintf("offset %d", t.offset))
 	}
@@ -622,7 +622,7 @@ func (p *parser) tensorInfo(i uint64) (tensorInfo, error) {
 func (p *parser) tensorSize(t tensorInfo, dims [maxDims]uint64, gt ggmlType, qn string) (uint64, bool) {
 	shape := fmt.Sprintf("%s %v", gt.name, dims)
 	if dims[0]%gt.blockSize != 0 {
-		p.rep.add(RuleTensorInfoInvalid, t.off, t.name,
+		p.rep.Add(RuleTensorInfoInvalid, t.off, t.name,
 			fmt.Sprintf("tensor %s has %d elements per row, not a multiple of the %s block size %d", qn, dims[0], gt.name, gt.blockSize), shape)
 		return 0, false
 	}
@@ -640,7 +640,7 @@ func (p *parser) tensorSize(t tensorInfo, dims [maxDims]uint64, gt ggmlType, qn 
 		size = lo
 	}
 	if overflow {
-		p.rep.add(RuleTensorInfoInvalid, t.off, t.name,
+		p.rep.Add(RuleTensorInfoInvalid, t.off, t.name,
 			fmt.Sprintf("tensor %s has more elements or bytes than 64-bit arithmetic can count", qn), shape)
 		return 0, false
 	}
@@ -689,9 +689,9 @@ func (p *parser) layout(tensors []tensorInfo, size int64) ([]region, error) {
 			case carry != 0:
 				endText = "2^64+" + endText
 			}
-			p.rep.add(RuleOutOfBounds, t.off, t.name,
+			p.rep.Add(RuleOutOfBounds, t.off, t.name,
 				fmt.Sprintf("tensor %s needs bytes [%d, %s) of the data section, which is only %d bytes long (data starts at file offset %d)",
-					quote(t.name, nameClip), t.offset, endText, dataLen, dataStart),
+					scan.Quote(t.name, nameClip), t.offset, endText, dataLen, dataStart),
 				fmt.Sprintf("offset %d, size %d; data section %d bytes", t.offset, t.size, dataLen))
 		}
 		if t.offset > dataLen {
@@ -736,18 +736,18 @@ func (p *parser) layout(tensors []tensorInfo, size int64) ([]region, error) {
 					return nil, err
 				}
 			}
-			p.rep.add(RuleUnreferenced, int64(dataStart+from), "",
-				fmt.Sprintf("%d bytes before tensor %s, beyond alignment padding, belong to no tensor", sp.start-from, quote(sp.t.name, nameClip)),
+			p.rep.Add(RuleUnreferenced, int64(dataStart+from), "",
+				fmt.Sprintf("%d bytes before tensor %s, beyond alignment padding, belong to no tensor", sp.start-from, scan.Quote(sp.t.name, nameClip)),
 				fmt.Sprintf("data section bytes [%d, %d)", from, sp.start))
 			regions = append(regions, region{
 				name:  fmt.Sprintf("unreferenced-bytes@%d", dataStart+from),
 				start: int64(dataStart + from), len: int64(sp.start - from),
 			})
 		case sp.start < cursor && sp.end > sp.start && owner != nil && !sp.open && !owner.open:
-			p.rep.add(RuleOverlap, int64(dataStart+sp.start), sp.t.name,
+			p.rep.Add(RuleOverlap, int64(dataStart+sp.start), sp.t.name,
 				fmt.Sprintf("tensor %s [%d, %d) overlaps tensor %s [%d, %d) by %d bytes",
-					quote(sp.t.name, nameClip), sp.start, sp.end, quote(owner.t.name, nameClip), owner.start, owner.end, min(cursor, sp.end)-sp.start),
-				fmt.Sprintf("%s [%d, %d) and %s [%d, %d)", quote(owner.t.name, 60), owner.start, owner.end, quote(sp.t.name, 60), sp.start, sp.end))
+					scan.Quote(sp.t.name, nameClip), sp.start, sp.end, scan.Quote(owner.t.name, nameClip), owner.start, owner.end, min(cursor, sp.end)-sp.start),
+				fmt.Sprintf("%s [%d, %d) and %s [%d, %d)", scan.Quote(owner.t.name, 60), owner.start, owner.end, scan.Quote(sp.t.name, 60), sp.start, sp.end))
 		}
 		if sp.end > cursor {
 			cursor, owner = sp.end, sp
@@ -764,7 +764,7 @@ func (p *parser) layout(tensors []tensorInfo, size int64) ([]region, error) {
 			if len(spans) == 0 {
 				what = "after the header"
 			}
-			p.rep.add(RuleTrailingData, int64(dataStart+from), "",
+			p.rep.Add(RuleTrailingData, int64(dataStart+from), "",
 				fmt.Sprintf("%d bytes %s, from file offset %d to the end, belong to no tensor", dataLen-from, what, dataStart+from),
 				fmt.Sprintf("data section bytes [%d, %d)", from, dataLen))
 			regions = append(regions, region{

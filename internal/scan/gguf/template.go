@@ -226,21 +226,21 @@ func analyzeTag(tags []tag, ti int, inds []indicator, all []string, owners []int
 		case tkString:
 			v := t.text
 			if t.escaped {
-				add(classSuspicious, "escaped characters in string "+quote(v, 40), t.pos)
+				add(classSuspicious, "escaped characters in string "+scan.Quote(v, 40), t.pos)
 			}
 			if d := dunderIn(v); d != "" {
-				add(classDunder, "string "+quote(d, 40), t.pos)
+				add(classDunder, "string "+scan.Quote(d, 40), t.pos)
 			}
 			if prev.isOp("[") && next.isOp("]") {
 				switch {
 				case attrExec[v]:
-					add(classExec, "subscript ["+quote(v, 40)+"]", t.pos)
+					add(classExec, "subscript ["+scan.Quote(v, 40)+"]", t.pos)
 				case strings.HasPrefix(v, "_") && !isDunder(v):
-					add(classSuspicious, "private attribute ["+quote(v, 40)+"]", t.pos)
+					add(classSuspicious, "private attribute ["+scan.Quote(v, 40)+"]", t.pos)
 				}
 			}
 			if literalExec[v] {
-				add(classExecLit, "string "+quote(v, 40), t.pos)
+				add(classExecLit, "string "+scan.Quote(v, 40), t.pos)
 			}
 			if strings.Contains(v, "%c") {
 				pc = true
@@ -319,11 +319,11 @@ func attrFilter(toks []token, i, ti int, inds []indicator) []indicator {
 	case arg == nil:
 		return append(inds, indicator{classSuspicious, "attr filter with a computed name", ti, pos})
 	case dunderIn(arg.text) != "":
-		return append(inds, indicator{classDunder, "attr filter fetching " + quote(dunderIn(arg.text), 40), ti, pos})
+		return append(inds, indicator{classDunder, "attr filter fetching " + scan.Quote(dunderIn(arg.text), 40), ti, pos})
 	case attrExec[arg.text]:
-		return append(inds, indicator{classExec, "attr filter fetching " + quote(arg.text, 40), ti, pos})
+		return append(inds, indicator{classExec, "attr filter fetching " + scan.Quote(arg.text, 40), ti, pos})
 	}
-	return append(inds, indicator{classSuspicious, "attr filter fetching " + quote(arg.text, 40), ti, pos})
+	return append(inds, indicator{classSuspicious, "attr filter fetching " + scan.Quote(arg.text, 40), ti, pos})
 }
 
 // repeatCount recognises "* N" after (or "N *" before) a string literal.

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/palisade-sec/palisade/internal/scan"
 )
 
 // maxJSONDepth bounds the nesting of the header. A valid header nests three
@@ -50,13 +52,13 @@ type headerParser struct {
 	raw  []byte
 	base int64 // file offset of raw[0]
 	dec  *json.Decoder
-	rep  *reporter
+	rep  *scan.Capped
 }
 
 // parseHeader validates raw (the header bytes, found at file offset base)
 // and returns the tensor entries. ok is false when the header could not be
 // read to its end; the problem has then been reported.
-func parseHeader(raw []byte, base int64, rep *reporter) (tensors []tensor, ok bool) {
+func parseHeader(raw []byte, base int64, rep *scan.Capped) (tensors []tensor, ok bool) {
 	if !utf8.Valid(raw) {
 		bad := len(raw)
 		for i := 0; i < len(raw); {
@@ -67,7 +69,7 @@ func parseHeader(raw []byte, base int64, rep *reporter) (tensors []tensor, ok bo
 			}
 			i += size
 		}
-		rep.add(RuleHeaderInvalid, base+int64(bad), "",
+		rep.Add(RuleHeaderInvalid, base+int64(bad), "",
 			fmt.Sprintf("header is not valid UTF-8 (first bad byte at header offset %d)", bad),
 			fmt.Sprintf("%q", raw[bad:min(bad+16, len(raw))]))
 		return nil, false
@@ -96,7 +98,7 @@ func (p *headerParser) syntax(err error) {
 	}
 	start := max(0, min(int(off), len(p.raw))-16)
 	end := min(len(p.raw), start+48)
-	p.rep.add(RuleHeaderInvalid, p.base+off, "", msg, quote(string(p.raw[start:end]), 64))
+	p.rep.Add(RuleHeaderInvalid, p.base+off, "", msg, scan.Quote(string(p.raw[start:end]), 64))
 }
 
 // next returns the file offset where the next token starts.
@@ -120,7 +122,7 @@ func (p *headerParser) top() ([]tensor, error) {
 		return nil, err
 	}
 	if d, ok := tok.(json.Delim); !ok || d != '{' {
-		p.rep.add(RuleHeaderInvalid, p.base, "",
+		p.rep.Add(RuleHeaderInvalid, p.base, "",
 			fmt.Sprintf("header is a JSON %s, not an object of tensor entries", kind(tok)), "")
 		if ok {
 			if err := p.skip(1); err != nil {
@@ -139,9 +141,9 @@ func (p *headerParser) top() ([]tensor, error) {
 		}
 		key, _ := tok.(string)
 		if first, dup := seen[key]; dup {
-			p.rep.add(RuleDuplicateKey, off, key,
-				fmt.Sprintf("header key %s appears more than once (first at byte %d); parsers that keep the first and the last entry disagree", quote(key, nameClip), first),
-				quote(key, nameClip))
+			p.rep.Add(RuleDuplicateKey, off, key,
+				fmt.Sprintf("header key %s appears more than once (first at byte %d); parsers that keep the first and the last entry disagree", scan.Quote(key, nameClip), first),
+				scan.Quote(key, nameClip))
 		} else {
 			seen[key] = off
 		}
@@ -174,9 +176,9 @@ func (p *headerParser) rest() error {
 		case ' ', '\t', '\r', '\n':
 			continue
 		}
-		p.rep.add(RuleHeaderInvalid, p.base+int64(j), "",
+		p.rep.Add(RuleHeaderInvalid, p.base+int64(j), "",
 			fmt.Sprintf("%d bytes that are not whitespace padding follow the JSON object in the header", len(p.raw)-j),
-			quote(string(p.raw[j:]), 64))
+			scan.Quote(string(p.raw[j:]), 64))
 		return nil
 	}
 	return nil
@@ -194,7 +196,7 @@ func (p *headerParser) metadata() error {
 	}
 	d, ok := tok.(json.Delim)
 	if !ok || d != '{' {
-		p.rep.add(RuleMetadataInvalid, off, "__metadata__",
+		p.rep.Add(RuleMetadataInvalid, off, "__metadata__",
 			fmt.Sprintf("__metadata__ is a JSON %s, not a map of strings", kind(tok)), "")
 		if ok {
 			return p.skip(2)
@@ -211,8 +213,8 @@ func (p *headerParser) metadata() error {
 		key, _ := tok.(string)
 		ptr := "__metadata__." + key
 		if seen[key] {
-			p.rep.add(RuleDuplicateKey, koff, ptr,
-				fmt.Sprintf("__metadata__ key %s appears more than once", quote(key, nameClip)), quote(key, nameClip))
+			p.rep.Add(RuleDuplicateKey, koff, ptr,
+				fmt.Sprintf("__metadata__ key %s appears more than once", scan.Quote(key, nameClip)), scan.Quote(key, nameClip))
 		}
 		seen[key] = true
 		voff := p.next()
@@ -223,8 +225,8 @@ func (p *headerParser) metadata() error {
 		if _, isStr := val.(string); isStr {
 			continue
 		}
-		p.rep.add(RuleMetadataInvalid, voff, ptr,
-			fmt.Sprintf("__metadata__ value for %s is a JSON %s, not a string", quote(key, nameClip), kind(val)), "")
+		p.rep.Add(RuleMetadataInvalid, voff, ptr,
+			fmt.Sprintf("__metadata__ value for %s is a JSON %s, not a string", scan.Quote(key, nameClip), kind(val)), "")
 		if _, isDelim := val.(json.Delim); isDelim {
 			if err := p.skip(3); err != nil {
 				return err
@@ -243,8 +245,8 @@ func (p *headerParser) tensor(name string, off int64) (*tensor, error) {
 		return nil, err
 	}
 	if d, ok := tok.(json.Delim); !ok || d != '{' {
-		p.rep.add(RuleHeaderInvalid, off, name,
-			fmt.Sprintf("entry %s is a JSON %s, not a tensor description", quote(name, nameClip), kind(tok)), "")
+		p.rep.Add(RuleHeaderInvalid, off, name,
+			fmt.Sprintf("entry %s is a JSON %s, not a tensor description", scan.Quote(name, nameClip), kind(tok)), "")
 		if ok {
 			return nil, p.skip(2)
 		}
@@ -260,9 +262,9 @@ func (p *headerParser) tensor(name string, off int64) (*tensor, error) {
 		}
 		field, _ := tok.(string)
 		if seen[field] {
-			p.rep.add(RuleDuplicateKey, foff, name+"."+field,
-				fmt.Sprintf("tensor %s repeats the field %s; parsers disagree on which value counts", quote(name, nameClip), quote(field, 40)),
-				quote(field, 40))
+			p.rep.Add(RuleDuplicateKey, foff, name+"."+field,
+				fmt.Sprintf("tensor %s repeats the field %s; parsers disagree on which value counts", scan.Quote(name, nameClip), scan.Quote(field, 40)),
+				scan.Quote(field, 40))
 		}
 		seen[field] = true
 		switch field {
@@ -283,13 +285,13 @@ func (p *headerParser) tensor(name string, off int64) (*tensor, error) {
 		return nil, err
 	}
 	if !seen["dtype"] {
-		p.rep.add(RuleDtypeInvalid, off, name, fmt.Sprintf("tensor %s has no dtype", quote(name, nameClip)), "")
+		p.rep.Add(RuleDtypeInvalid, off, name, fmt.Sprintf("tensor %s has no dtype", scan.Quote(name, nameClip)), "")
 	}
 	if !seen["shape"] {
-		p.rep.add(RuleShapeInvalid, off, name, fmt.Sprintf("tensor %s has no shape", quote(name, nameClip)), "")
+		p.rep.Add(RuleShapeInvalid, off, name, fmt.Sprintf("tensor %s has no shape", scan.Quote(name, nameClip)), "")
 	}
 	if !seen["data_offsets"] {
-		p.rep.add(RuleOffsetsInvalid, off, name, fmt.Sprintf("tensor %s has no data_offsets", quote(name, nameClip)), "")
+		p.rep.Add(RuleOffsetsInvalid, off, name, fmt.Sprintf("tensor %s has no data_offsets", scan.Quote(name, nameClip)), "")
 	}
 	return t, nil
 }
@@ -303,8 +305,8 @@ func (p *headerParser) dtype(t *tensor) error {
 	t.bits = 0
 	s, ok := tok.(string)
 	if !ok {
-		p.rep.add(RuleDtypeInvalid, off, t.name+".dtype",
-			fmt.Sprintf("dtype of tensor %s is a JSON %s, not a string", quote(t.name, nameClip), kind(tok)), "")
+		p.rep.Add(RuleDtypeInvalid, off, t.name+".dtype",
+			fmt.Sprintf("dtype of tensor %s is a JSON %s, not a string", scan.Quote(t.name, nameClip), kind(tok)), "")
 		if _, isDelim := tok.(json.Delim); isDelim {
 			return p.skip(3)
 		}
@@ -313,9 +315,9 @@ func (p *headerParser) dtype(t *tensor) error {
 	t.dtype = s
 	bits, known := dtypeBits[s]
 	if !known {
-		p.rep.add(RuleDtypeInvalid, off, t.name+".dtype",
-			fmt.Sprintf("tensor %s has dtype %s, which the safetensors format does not define", quote(t.name, nameClip), quote(s, 40)),
-			quote(s, 40))
+		p.rep.Add(RuleDtypeInvalid, off, t.name+".dtype",
+			fmt.Sprintf("tensor %s has dtype %s, which the safetensors format does not define", scan.Quote(t.name, nameClip), scan.Quote(s, 40)),
+			scan.Quote(s, 40))
 		return nil
 	}
 	t.bits = bits
@@ -330,8 +332,8 @@ func (p *headerParser) shape(t *tensor) error {
 		return err
 	}
 	if bad != "" {
-		p.rep.add(RuleShapeInvalid, off, t.name+".shape",
-			fmt.Sprintf("shape of tensor %s is not an array of non-negative integers: %s", quote(t.name, nameClip), bad), bad)
+		p.rep.Add(RuleShapeInvalid, off, t.name+".shape",
+			fmt.Sprintf("shape of tensor %s is not an array of non-negative integers: %s", scan.Quote(t.name, nameClip), bad), bad)
 		return nil
 	}
 	t.shape, t.shapeOK = vals, true
@@ -347,14 +349,14 @@ func (p *headerParser) offsets(t *tensor) error {
 	}
 	switch {
 	case bad != "":
-		p.rep.add(RuleOffsetsInvalid, off, t.name+".data_offsets",
-			fmt.Sprintf("data_offsets of tensor %s are not non-negative integers: %s", quote(t.name, nameClip), bad), bad)
+		p.rep.Add(RuleOffsetsInvalid, off, t.name+".data_offsets",
+			fmt.Sprintf("data_offsets of tensor %s are not non-negative integers: %s", scan.Quote(t.name, nameClip), bad), bad)
 	case len(vals) != 2:
-		p.rep.add(RuleOffsetsInvalid, off, t.name+".data_offsets",
-			fmt.Sprintf("data_offsets of tensor %s has %d elements, not 2", quote(t.name, nameClip), len(vals)), fmtUints(vals))
+		p.rep.Add(RuleOffsetsInvalid, off, t.name+".data_offsets",
+			fmt.Sprintf("data_offsets of tensor %s has %d elements, not 2", scan.Quote(t.name, nameClip), len(vals)), fmtUints(vals))
 	case vals[0] > vals[1]:
-		p.rep.add(RuleOffsetsInvalid, off, t.name+".data_offsets",
-			fmt.Sprintf("data_offsets of tensor %s begin at %d, after they end at %d", quote(t.name, nameClip), vals[0], vals[1]), fmtUints(vals))
+		p.rep.Add(RuleOffsetsInvalid, off, t.name+".data_offsets",
+			fmt.Sprintf("data_offsets of tensor %s begin at %d, after they end at %d", scan.Quote(t.name, nameClip), vals[0], vals[1]), fmtUints(vals))
 	default:
 		t.begin, t.end, t.offsetsOK = vals[0], vals[1], true
 	}
@@ -389,7 +391,7 @@ func (p *headerParser) uintArray() (vals []uint64, bad string, err error) {
 				continue
 			}
 			if bad == "" {
-				bad = fmt.Sprintf("element %d is %s", len(vals), quote(string(num), 40))
+				bad = fmt.Sprintf("element %d is %s", len(vals), scan.Quote(string(num), 40))
 			}
 			continue
 		}

@@ -34,14 +34,14 @@ func (s *Scanner) Scan(ctx context.Context, obj scan.Object, sess *scan.Session)
 }
 
 func (s *Scanner) scan(ctx context.Context, obj scan.Object, sess session) error {
-	rep := newReporter(sess)
-	defer rep.flush()
+	rep := scan.NewCapped(sess, maxPerRule)
+	defer rep.Flush()
 
 	if obj.Size < lengthSize+2 {
 		if obj.Tentative {
 			return nil
 		}
-		rep.add(RuleHeaderLength, 0, "",
+		rep.Add(RuleHeaderLength, 0, "",
 			fmt.Sprintf("file is %d bytes, too short for an 8-byte header length and a JSON header", obj.Size), "")
 		return nil
 	}
@@ -58,17 +58,17 @@ func (s *Scanner) scan(ctx context.Context, obj scan.Object, sess session) error
 	evidence := fmt.Sprintf("header length %d (bytes % x)", n, head[:lengthSize])
 	switch {
 	case n > avail:
-		rep.add(RuleHeaderLength, 0, "",
+		rep.Add(RuleHeaderLength, 0, "",
 			fmt.Sprintf("header length field declares %d bytes but only %d bytes follow it; the file is truncated or the length is hostile", n, avail),
 			evidence)
 		return nil
 	case limit > 0 && n > uint64(limit):
-		rep.add(RuleHeaderLength, 0, "",
+		rep.Add(RuleHeaderLength, 0, "",
 			fmt.Sprintf("header length %d exceeds the %d-byte header limit; the header was not parsed", n, limit),
 			evidence)
 		return nil
 	case n < 2:
-		rep.add(RuleHeaderLength, 0, "",
+		rep.Add(RuleHeaderLength, 0, "",
 			fmt.Sprintf("header length %d is too small for a JSON object", n), evidence)
 		return nil
 	}
@@ -91,7 +91,7 @@ func (s *Scanner) scan(ctx context.Context, obj scan.Object, sess session) error
 }
 
 // checkSizes compares each tensor's shape x dtype size with its byte range.
-func checkSizes(tensors []tensor, rep *reporter) {
+func checkSizes(tensors []tensor, rep *scan.Capped) {
 	for i := range tensors {
 		t := &tensors[i]
 		if t.bits == 0 || !t.shapeOK || !t.offsetsOK {
@@ -100,21 +100,21 @@ func checkSizes(tensors []tensor, rep *reporter) {
 		nelem, ok := product(t.shape)
 		hi, nbits := bits.Mul64(nelem, t.bits)
 		if !ok || hi != 0 {
-			rep.add(RuleShapeInvalid, t.off, t.name+".shape",
-				fmt.Sprintf("shape %s of tensor %s has more elements than 64-bit arithmetic can size", fmtUints(t.shape), quote(t.name, nameClip)),
+			rep.Add(RuleShapeInvalid, t.off, t.name+".shape",
+				fmt.Sprintf("shape %s of tensor %s has more elements than 64-bit arithmetic can size", fmtUints(t.shape), scan.Quote(t.name, nameClip)),
 				fmtUints(t.shape))
 			continue
 		}
 		span := t.end - t.begin
 		if nbits%8 != 0 {
-			rep.add(RuleSizeMismatch, t.off, t.name,
-				fmt.Sprintf("tensor %s holds %d elements of %d-bit %s, which is not a whole number of bytes", quote(t.name, nameClip), nelem, t.bits, t.dtype),
+			rep.Add(RuleSizeMismatch, t.off, t.name,
+				fmt.Sprintf("tensor %s holds %d elements of %d-bit %s, which is not a whole number of bytes", scan.Quote(t.name, nameClip), nelem, t.bits, t.dtype),
 				fmt.Sprintf("%s %s", t.dtype, fmtUints(t.shape)))
 			continue
 		}
 		if nbits/8 != span {
-			rep.add(RuleSizeMismatch, t.off, t.name,
-				fmt.Sprintf("tensor %s needs %d bytes (%s %s) but its data_offsets [%d, %d] span %d bytes", quote(t.name, nameClip), nbits/8, t.dtype, fmtUints(t.shape), t.begin, t.end, span),
+			rep.Add(RuleSizeMismatch, t.off, t.name,
+				fmt.Sprintf("tensor %s needs %d bytes (%s %s) but its data_offsets [%d, %d] span %d bytes", scan.Quote(t.name, nameClip), nbits/8, t.dtype, fmtUints(t.shape), t.begin, t.end, span),
 				fmt.Sprintf("%s %s = %d bytes; data_offsets [%d, %d] = %d bytes", t.dtype, fmtUints(t.shape), nbits/8, t.begin, t.end, span))
 		}
 	}
@@ -143,7 +143,7 @@ type region struct {
 // checkLayout checks the tensors' byte ranges against each other and the
 // data section (dataLen bytes at file offset dataStart) and returns the
 // unclaimed regions.
-func checkLayout(tensors []tensor, dataLen uint64, dataStart int64, rep *reporter) []region {
+func checkLayout(tensors []tensor, dataLen uint64, dataStart int64, rep *scan.Capped) []region {
 	var placed []*tensor
 	for i := range tensors {
 		t := &tensors[i]
@@ -151,8 +151,8 @@ func checkLayout(tensors []tensor, dataLen uint64, dataStart int64, rep *reporte
 			continue
 		}
 		if t.end > dataLen {
-			rep.add(RuleOutOfBounds, t.off, t.name+".data_offsets",
-				fmt.Sprintf("tensor %s occupies bytes [%d, %d) of the data section, which is only %d bytes long", quote(t.name, nameClip), t.begin, t.end, dataLen),
+			rep.Add(RuleOutOfBounds, t.off, t.name+".data_offsets",
+				fmt.Sprintf("tensor %s occupies bytes [%d, %d) of the data section, which is only %d bytes long", scan.Quote(t.name, nameClip), t.begin, t.end, dataLen),
 				fmt.Sprintf("data_offsets [%d, %d]; data section %d bytes", t.begin, t.end, dataLen))
 		}
 		placed = append(placed, t)
@@ -180,8 +180,8 @@ func checkLayout(tensors []tensor, dataLen uint64, dataStart int64, rep *reporte
 		switch {
 		case t.begin > cursor && cursor < dataLen:
 			end := min(t.begin, dataLen)
-			rep.add(RuleUnreferenced, dataStart+int64(cursor), "",
-				fmt.Sprintf("%d bytes of the data section, [%d, %d), before tensor %s belong to no tensor", end-cursor, cursor, end, quote(t.name, nameClip)),
+			rep.Add(RuleUnreferenced, dataStart+int64(cursor), "",
+				fmt.Sprintf("%d bytes of the data section, [%d, %d), before tensor %s belong to no tensor", end-cursor, cursor, end, scan.Quote(t.name, nameClip)),
 				fmt.Sprintf("data section bytes [%d, %d)", cursor, end))
 			regions = append(regions, region{
 				name:  fmt.Sprintf("unreferenced-bytes@%d", dataStart+int64(cursor)),
@@ -189,9 +189,9 @@ func checkLayout(tensors []tensor, dataLen uint64, dataStart int64, rep *reporte
 			})
 		case t.begin < cursor && t.end > t.begin && owner != nil:
 			overlap := min(cursor, t.end) - t.begin
-			rep.add(RuleOverlap, dataStart+int64(min(t.begin, dataLen)), t.name,
-				fmt.Sprintf("tensor %s [%d, %d) overlaps tensor %s [%d, %d) by %d bytes", quote(t.name, nameClip), t.begin, t.end, quote(owner.name, nameClip), owner.begin, owner.end, overlap),
-				fmt.Sprintf("%s [%d, %d) and %s [%d, %d)", quote(owner.name, 60), owner.begin, owner.end, quote(t.name, 60), t.begin, t.end))
+			rep.Add(RuleOverlap, dataStart+int64(min(t.begin, dataLen)), t.name,
+				fmt.Sprintf("tensor %s [%d, %d) overlaps tensor %s [%d, %d) by %d bytes", scan.Quote(t.name, nameClip), t.begin, t.end, scan.Quote(owner.name, nameClip), owner.begin, owner.end, overlap),
+				fmt.Sprintf("%s [%d, %d) and %s [%d, %d)", scan.Quote(owner.name, 60), owner.begin, owner.end, scan.Quote(t.name, 60), t.begin, t.end))
 		}
 		if t.end > cursor {
 			cursor, owner = t.end, t
@@ -202,7 +202,7 @@ func checkLayout(tensors []tensor, dataLen uint64, dataStart int64, rep *reporte
 		if len(placed) == 0 {
 			what = "in a file that declares no tensor"
 		}
-		rep.add(RuleTrailingData, dataStart+int64(cursor), "",
+		rep.Add(RuleTrailingData, dataStart+int64(cursor), "",
 			fmt.Sprintf("%d bytes %s, from file offset %d to the end, belong to no tensor", dataLen-cursor, what, dataStart+int64(cursor)),
 			fmt.Sprintf("data section bytes [%d, %d)", cursor, dataLen))
 		regions = append(regions, region{
