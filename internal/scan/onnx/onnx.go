@@ -14,10 +14,6 @@ import (
 )
 
 const (
-	// maxDepth bounds message nesting (graphs inside node attributes inside
-	// graphs...), as protobuf's own parsers do; deeper models are reported
-	// as malformed rather than walked.
-	maxDepth = 100
 	// maxName bounds names read for messages; maxIdent bounds op types and
 	// domains, which decide findings.
 	maxName  = 256
@@ -95,12 +91,6 @@ func (*Scanner) Scan(ctx context.Context, obj scan.Object, sess *scan.Session) e
 	return nil
 }
 
-// crumb is one step of the path from the model to the current message.
-type crumb struct {
-	name string
-	idx  int // -1 for singular fields
-}
-
 type funcKey struct{ domain, name string }
 
 // opUse is the first node found using an operator of a non-standard domain.
@@ -130,9 +120,8 @@ type locRef struct {
 // state is the walk of one model.
 type state struct {
 	w        *protowalk.Reader
-	dir      string // model directory, when the model is a file on disk
-	path     []crumb
-	depth    int
+	dir      string         // model directory, when the model is a file on disk
+	path     protowalk.Path // where the walk is, e.g. "graph.node[3].attribute[0].g"
 	sawGraph bool
 	rep      reporter
 
@@ -143,75 +132,21 @@ type state struct {
 	checked   map[string]bool // locations already reported or checked on disk
 }
 
-// pointer renders the current path, e.g. "graph.node[3].attribute[0].g".
-func (st *state) pointer() string {
-	var b strings.Builder
-	for i, c := range st.path {
-		if i > 0 {
-			b.WriteByte('.')
-		}
-		b.WriteString(c.name)
-		if c.idx >= 0 {
-			b.WriteByte('[')
-			b.WriteString(strconv.Itoa(c.idx))
-			b.WriteByte(']')
-		}
-	}
-	return b.String()
-}
-
-// sub descends into the message held by length-delimited field f, named
-// name (idx -1 for a singular field) in pointers.
-func (st *state) sub(f protowalk.Field, name string, idx int, fn func(f protowalk.Field) error) error {
-	st.path = append(st.path, crumb{name, idx})
-	defer func() { st.path = st.path[:len(st.path)-1] }()
-	st.depth++
-	defer func() { st.depth-- }()
-	if st.depth > maxDepth {
-		return st.annotate(&protowalk.MalformedError{Offset: f.Offset, Reason: fmt.Sprintf("messages nested deeper than %d levels", maxDepth)})
-	}
-	return st.annotate(fn(f))
-}
-
-// annotate records where a malformed error happened, once, at the deepest
-// level.
-func (st *state) annotate(err error) error {
-	if err == nil {
-		return nil
-	}
-	var me *protowalk.MalformedError
-	if errors.As(err, &me) {
-		me.Locate(st.pointer)
-	}
-	return err
-}
-
-// entries walks a repeated StringStringEntryProto for well-formedness.
-func (st *state) entries(f protowalk.Field) error {
-	return st.w.Walk(entrySpec, f.Start, f.End, func(protowalk.Field) error { return nil })
-}
-
 func (st *state) model(start, end int64) error {
-	var opsets, trainings, functions int
+	var opsets, trainings, functions protowalk.Counter
 	return st.w.Walk(modelSpec, start, end, func(f protowalk.Field) error {
 		switch f.Num {
 		case 7:
 			st.sawGraph = true
-			return st.sub(f, "graph", -1, st.graph)
+			return st.path.Descend(f, "graph", -1, st.graph)
 		case 8:
-			i := opsets
-			opsets++
-			return st.sub(f, "opset_import", i, st.opset)
+			return st.path.Descend(f, "opset_import", opsets.Next(), st.opset)
 		case 14:
-			return st.entries(f)
+			return st.w.Validate(entrySpec, f)
 		case 20:
-			i := trainings
-			trainings++
-			return st.sub(f, "training_info", i, st.training)
+			return st.path.Descend(f, "training_info", trainings.Next(), st.training)
 		case 25:
-			i := functions
-			functions++
-			return st.sub(f, "functions", i, st.function)
+			return st.path.Descend(f, "functions", functions.Next(), st.function)
 		}
 		return nil
 	})
@@ -221,11 +156,11 @@ func (st *state) training(tf protowalk.Field) error {
 	return st.w.Walk(trainingSpec, tf.Start, tf.End, func(f protowalk.Field) error {
 		switch f.Num {
 		case 1:
-			return st.sub(f, "initialization", -1, st.graph)
+			return st.path.Descend(f, "initialization", -1, st.graph)
 		case 2:
-			return st.sub(f, "algorithm", -1, st.graph)
+			return st.path.Descend(f, "algorithm", -1, st.graph)
 		case 3, 4:
-			return st.entries(f)
+			return st.w.Validate(entrySpec, f)
 		}
 		return nil
 	})
@@ -247,24 +182,23 @@ func (st *state) opset(of protowalk.Field) error {
 }
 
 func (st *state) graph(gf protowalk.Field) error {
-	var nodes, inits, sparse, inputs, outputs, infos int
-	next := func(n *int) int { i := *n; *n++; return i }
+	var nodes, inits, sparse, inputs, outputs, infos protowalk.Counter
 	return st.w.Walk(graphSpec, gf.Start, gf.End, func(f protowalk.Field) error {
 		switch f.Num {
 		case 1:
-			return st.sub(f, "node", next(&nodes), st.node)
+			return st.path.Descend(f, "node", nodes.Next(), st.node)
 		case 5:
-			return st.sub(f, "initializer", next(&inits), st.tensor)
+			return st.path.Descend(f, "initializer", inits.Next(), st.tensor)
 		case 15:
-			return st.sub(f, "sparse_initializer", next(&sparse), st.sparse)
+			return st.path.Descend(f, "sparse_initializer", sparse.Next(), st.sparse)
 		case 11:
-			return st.sub(f, "input", next(&inputs), st.valueInfo)
+			return st.path.Descend(f, "input", inputs.Next(), st.valueInfo)
 		case 12:
-			return st.sub(f, "output", next(&outputs), st.valueInfo)
+			return st.path.Descend(f, "output", outputs.Next(), st.valueInfo)
 		case 13:
-			return st.sub(f, "value_info", next(&infos), st.valueInfo)
+			return st.path.Descend(f, "value_info", infos.Next(), st.valueInfo)
 		case 16:
-			return st.entries(f)
+			return st.w.Validate(entrySpec, f)
 		}
 		return nil
 	})
@@ -273,7 +207,7 @@ func (st *state) graph(gf protowalk.Field) error {
 func (st *state) valueInfo(vf protowalk.Field) error {
 	return st.w.Walk(valueInfoSpec, vf.Start, vf.End, func(f protowalk.Field) error {
 		if f.Num == 4 {
-			return st.entries(f)
+			return st.w.Validate(entrySpec, f)
 		}
 		return nil
 	})
@@ -282,7 +216,7 @@ func (st *state) valueInfo(vf protowalk.Field) error {
 func (st *state) node(nf protowalk.Field) error {
 	var name, op, dom protowalk.Field
 	var hasName, hasOp, hasDom bool
-	attrs := 0
+	var attrs protowalk.Counter
 	err := st.w.Walk(nodeSpec, nf.Start, nf.End, func(f protowalk.Field) error {
 		switch f.Num {
 		case 3:
@@ -292,11 +226,9 @@ func (st *state) node(nf protowalk.Field) error {
 		case 7:
 			dom, hasDom = f, true
 		case 5:
-			i := attrs
-			attrs++
-			return st.sub(f, "attribute", i, st.attribute)
+			return st.path.Descend(f, "attribute", attrs.Next(), st.attribute)
 		case 9:
-			return st.entries(f)
+			return st.w.Validate(entrySpec, f)
 		}
 		return nil
 	})
@@ -339,22 +271,21 @@ func (st *state) isStandard(dom protowalk.Field) (bool, error) {
 }
 
 func (st *state) attribute(af protowalk.Field) error {
-	var tensors, graphs, sparse int
-	next := func(n *int) int { i := *n; *n++; return i }
+	var tensors, graphs, sparse protowalk.Counter
 	return st.w.Walk(attributeSpec, af.Start, af.End, func(f protowalk.Field) error {
 		switch f.Num {
 		case 5:
-			return st.sub(f, "t", -1, st.tensor)
+			return st.path.Descend(f, "t", -1, st.tensor)
 		case 6:
-			return st.sub(f, "g", -1, st.graph)
+			return st.path.Descend(f, "g", -1, st.graph)
 		case 10:
-			return st.sub(f, "tensors", next(&tensors), st.tensor)
+			return st.path.Descend(f, "tensors", tensors.Next(), st.tensor)
 		case 11:
-			return st.sub(f, "graphs", next(&graphs), st.graph)
+			return st.path.Descend(f, "graphs", graphs.Next(), st.graph)
 		case 22:
-			return st.sub(f, "sparse_tensor", -1, st.sparse)
+			return st.path.Descend(f, "sparse_tensor", -1, st.sparse)
 		case 23:
-			return st.sub(f, "sparse_tensors", next(&sparse), st.sparse)
+			return st.path.Descend(f, "sparse_tensors", sparse.Next(), st.sparse)
 		}
 		return nil
 	})
@@ -364,9 +295,9 @@ func (st *state) sparse(sf protowalk.Field) error {
 	return st.w.Walk(sparseSpec, sf.Start, sf.End, func(f protowalk.Field) error {
 		switch f.Num {
 		case 1:
-			return st.sub(f, "values", -1, st.tensor)
+			return st.path.Descend(f, "values", -1, st.tensor)
 		case 2:
-			return st.sub(f, "indices", -1, st.tensor)
+			return st.path.Descend(f, "indices", -1, st.tensor)
 		}
 		return nil
 	})
@@ -376,7 +307,7 @@ func (st *state) tensor(tf protowalk.Field) error {
 	var name protowalk.Field
 	hasName, external := false, false
 	var locs []locRef
-	entries := 0
+	var entries protowalk.Counter
 	err := st.w.Walk(tensorSpec, tf.Start, tf.End, func(f protowalk.Field) error {
 		switch f.Num {
 		case 8:
@@ -384,9 +315,7 @@ func (st *state) tensor(tf protowalk.Field) error {
 		case 14:
 			external = f.Value == dataLocationExternal
 		case 13:
-			i := entries
-			entries++
-			return st.sub(f, "external_data", i, func(ef protowalk.Field) error {
+			return st.path.Descend(f, "external_data", entries.Next(), func(ef protowalk.Field) error {
 				loc, ok, err := st.locationEntry(ef)
 				if err != nil || !ok {
 					return err
@@ -399,7 +328,7 @@ func (st *state) tensor(tf protowalk.Field) error {
 				return nil
 			})
 		case 16:
-			return st.entries(f)
+			return st.w.Validate(entrySpec, f)
 		}
 		return nil
 	})
@@ -419,7 +348,7 @@ func (st *state) tensor(tf protowalk.Field) error {
 		f := RuleExternalPath.Finding(
 			fmt.Sprintf("tensor %q has data_location EXTERNAL but no external_data location (the loader opens the model directory itself)", tensorName),
 			"data_location=EXTERNAL, no location")
-		f.Offset, f.Pointer = tf.Offset, st.pointer()
+		f.Offset, f.Pointer = tf.Offset, st.path.String()
 		st.rep.add(f)
 		return nil
 	}
@@ -453,7 +382,7 @@ func (st *state) locationEntry(ef protowalk.Field) (locRef, bool, error) {
 	if err != nil || !isLoc {
 		return locRef{}, false, err
 	}
-	return locRef{val: val, off: ef.Offset, where: st.pointer()}, true, nil
+	return locRef{val: val, off: ef.Offset, where: st.path.String()}, true, nil
 }
 
 // checkLocation validates one external-data location as a string and, for
@@ -507,8 +436,7 @@ func (st *state) checkLocation(tensorName string, l locRef) error {
 func (st *state) function(ff protowalk.Field) error {
 	var name, dom protowalk.Field
 	var hasName bool
-	var nodes, attrs, opsets, infos int
-	next := func(n *int) int { i := *n; *n++; return i }
+	var nodes, attrs, opsets, infos protowalk.Counter
 	err := st.w.Walk(functionSpec, ff.Start, ff.End, func(f protowalk.Field) error {
 		switch f.Num {
 		case 1:
@@ -516,15 +444,15 @@ func (st *state) function(ff protowalk.Field) error {
 		case 10:
 			dom = f
 		case 7:
-			return st.sub(f, "node", next(&nodes), st.node)
+			return st.path.Descend(f, "node", nodes.Next(), st.node)
 		case 11:
-			return st.sub(f, "attribute_proto", next(&attrs), st.attribute)
+			return st.path.Descend(f, "attribute_proto", attrs.Next(), st.attribute)
 		case 9:
-			return st.sub(f, "opset_import", next(&opsets), st.opset)
+			return st.path.Descend(f, "opset_import", opsets.Next(), st.opset)
 		case 12:
-			return st.sub(f, "value_info", next(&infos), st.valueInfo)
+			return st.path.Descend(f, "value_info", infos.Next(), st.valueInfo)
 		case 14:
-			return st.entries(f)
+			return st.w.Validate(entrySpec, f)
 		}
 		return nil
 	})
@@ -575,7 +503,7 @@ func (st *state) importDomain(dom protowalk.Field, off int64) error {
 	if u == nil || u.imported {
 		return nil
 	}
-	u.imported, u.importPtr, u.importOff = true, st.pointer(), off
+	u.imported, u.importPtr, u.importOff = true, st.path.String(), off
 	return nil
 }
 
@@ -591,7 +519,7 @@ func (st *state) useOp(domain, op, node string, off int64) {
 	if len(u.ops) >= maxTracked {
 		return
 	}
-	u.ops[op] = &opUse{count: 1, node: node, ptr: st.pointer(), off: off}
+	u.ops[op] = &opUse{count: 1, node: node, ptr: st.path.String(), off: off}
 	u.opOrder = append(u.opOrder, op)
 }
 

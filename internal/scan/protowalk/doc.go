@@ -12,6 +12,9 @@
 // length field before that check; bytes copied out are further capped by
 // the caller's limit.
 //
+// A Path tracks which message a walk is in, for the pointers scanners put
+// on findings and on a *MalformedError, and bounds nesting at MaxDepth.
+//
 // Threat model: the input is hostile. Content that is not valid wire
 // format, or that breaks the wire type a schema declares for a field, is
 // reported as a *MalformedError carrying the offset of the offending tag or

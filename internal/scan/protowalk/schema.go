@@ -160,3 +160,10 @@ func (r *Reader) Walk(m *Message, start, end int64, fn func(f Field) error) erro
 	}
 	return nil
 }
+
+// Validate walks the message held by the length-delimited field f,
+// checking each of its fields against m, and looks at nothing else: for
+// sub-messages a scanner needs well-formed but does not analyse.
+func (r *Reader) Validate(m *Message, f Field) error {
+	return r.Walk(m, f.Start, f.End, func(Field) error { return nil })
+}

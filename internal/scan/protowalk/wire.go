@@ -33,7 +33,7 @@ type MalformedError struct {
 	// Reason says what is wrong.
 	Reason string
 	// Pointer names the innermost message being read when the error was
-	// found, in the scanner's notation; see Locate.
+	// found, as Path renders it; see Locate.
 	Pointer string
 
 	located bool
@@ -44,7 +44,7 @@ type MalformedError struct {
 func (e *MalformedError) Error() string { return fmt.Sprintf("offset %d: %s", e.Offset, e.Reason) }
 
 // Locate sets Pointer to pointer() unless an earlier call already did.
-// Scanners call it on the way out of every nested message, so the
+// Path.Descend calls it on the way out of every nested message, so the
 // innermost message wins and pointer is rendered only once.
 func (e *MalformedError) Locate(pointer func() string) {
 	if !e.located {

@@ -16,8 +16,6 @@ import (
 )
 
 const (
-	// maxDepth bounds message nesting, as protobuf's own parsers do.
-	maxDepth = 100
 	// maxName bounds node and function names; maxIdent bounds op names.
 	maxName  = 4096
 	maxIdent = 1024
@@ -100,12 +98,6 @@ func (*Scanner) Scan(ctx context.Context, obj scan.Object, sess *scan.Session) e
 	return nil
 }
 
-// crumb is one step of the path from the file's root message.
-type crumb struct {
-	name string
-	idx  int // -1 for singular fields
-}
-
 // scope is one graph (a meta graph's GraphDef) or one library function:
 // the namespace node names and their inputs refer to.
 type scope struct {
@@ -150,9 +142,8 @@ type state struct {
 	sess       *scan.Session
 	obj        scan.Object
 	w          *protowalk.Reader
-	path       []crumb
-	depth      int
-	recognised bool // a meta graph or Keras node was found
+	path       protowalk.Path // e.g. "meta_graphs[0].graph_def.library.function[2].node_def[5]"
+	recognised bool           // a meta graph or Keras node was found
 	rep        reporter
 
 	meta      int
@@ -162,62 +153,15 @@ type state struct {
 	unkOrder  []string
 }
 
-// pointer renders the current path, e.g.
-// "meta_graphs[0].graph_def.library.function[2].node_def[5]".
-func (st *state) pointer() string {
-	var b strings.Builder
-	for i, c := range st.path {
-		if i > 0 {
-			b.WriteByte('.')
-		}
-		b.WriteString(c.name)
-		if c.idx >= 0 {
-			b.WriteByte('[')
-			b.WriteString(strconv.Itoa(c.idx))
-			b.WriteByte(']')
-		}
-	}
-	return b.String()
-}
-
-// sub descends into the message held by length-delimited field f.
-func (st *state) sub(f protowalk.Field, name string, idx int, fn func(f protowalk.Field) error) error {
-	st.path = append(st.path, crumb{name, idx})
-	st.depth++
-	var err error
-	if st.depth > maxDepth {
-		err = &protowalk.MalformedError{Offset: f.Offset, Reason: fmt.Sprintf("messages nested deeper than %d levels", maxDepth)}
-	} else {
-		err = fn(f)
-	}
-	if err != nil {
-		var me *protowalk.MalformedError
-		if errors.As(err, &me) {
-			me.Locate(st.pointer)
-		}
-	}
-	st.depth--
-	st.path = st.path[:len(st.path)-1]
-	return err
-}
-
-// skip validates a message's fields without looking at them.
-func (st *state) skip(spec *protowalk.Message) func(f protowalk.Field) error {
-	return func(mf protowalk.Field) error {
-		return st.w.Walk(spec, mf.Start, mf.End, func(protowalk.Field) error { return nil })
-	}
-}
-
 func (st *state) savedModel(start, end int64) error {
-	metas := 0
+	var metas protowalk.Counter
 	return st.w.Walk(savedModelSpec, start, end, func(f protowalk.Field) error {
 		if f.Num != 2 {
 			return nil
 		}
 		st.recognised = true
-		i := metas
-		metas++
-		return st.sub(f, "meta_graphs", i, func(mf protowalk.Field) error { return st.metaGraph(mf, i) })
+		i := metas.Next()
+		return st.path.Descend(f, "meta_graphs", i, func(mf protowalk.Field) error { return st.metaGraph(mf, i) })
 	})
 }
 
@@ -227,17 +171,15 @@ func (st *state) metaGraph(mf protowalk.Field, idx int) error {
 	prevMeta, prevScope := st.meta, st.scope
 	st.meta, st.scope = idx, sc
 	defer func() { st.meta, st.scope = prevMeta, prevScope }()
-	assets := 0
+	var assets protowalk.Counter
 	err := st.w.Walk(metaGraphSpec, mf.Start, mf.End, func(f protowalk.Field) error {
 		switch f.Num {
 		case 2:
-			return st.sub(f, "graph_def", -1, st.graphDef)
+			return st.path.Descend(f, "graph_def", -1, st.graphDef)
 		case 6:
-			i := assets
-			assets++
-			return st.sub(f, "asset_file_def", i, st.assetFile)
+			return st.path.Descend(f, "asset_file_def", assets.Next(), st.assetFile)
 		case 7:
-			return st.sub(f, "object_graph_def", -1, st.objectGraph)
+			return st.path.Descend(f, "object_graph_def", -1, st.objectGraph)
 		}
 		return nil
 	})
@@ -248,29 +190,25 @@ func (st *state) metaGraph(mf protowalk.Field, idx int) error {
 }
 
 func (st *state) graphDef(gf protowalk.Field) error {
-	nodes := 0
+	var nodes protowalk.Counter
 	return st.w.Walk(graphDefSpec, gf.Start, gf.End, func(f protowalk.Field) error {
 		switch f.Num {
 		case 1:
-			i := nodes
-			nodes++
-			return st.sub(f, "node", i, st.node)
+			return st.path.Descend(f, "node", nodes.Next(), st.node)
 		case 2:
-			return st.sub(f, "library", -1, st.library)
+			return st.path.Descend(f, "library", -1, st.library)
 		}
 		return nil
 	})
 }
 
 func (st *state) library(lf protowalk.Field) error {
-	fns := 0
+	var fns protowalk.Counter
 	return st.w.Walk(librarySpec, lf.Start, lf.End, func(f protowalk.Field) error {
 		if f.Num != 1 {
 			return nil
 		}
-		i := fns
-		fns++
-		return st.sub(f, "function", i, st.function)
+		return st.path.Descend(f, "function", fns.Next(), st.function)
 	})
 }
 
@@ -279,11 +217,11 @@ func (st *state) function(ff protowalk.Field) error {
 	prev := st.scope
 	st.scope = sc
 	defer func() { st.scope = prev }()
-	nodes := 0
+	var nodes protowalk.Counter
 	err := st.w.Walk(functionDefSpec, ff.Start, ff.End, func(f protowalk.Field) error {
 		switch f.Num {
 		case 1:
-			return st.sub(f, "signature", -1, func(sf protowalk.Field) error {
+			return st.path.Descend(f, "signature", -1, func(sf protowalk.Field) error {
 				return st.w.Walk(opDefSpec, sf.Start, sf.End, func(f protowalk.Field) error {
 					if f.Num != 1 {
 						return nil
@@ -300,9 +238,7 @@ func (st *state) function(ff protowalk.Field) error {
 				})
 			})
 		case 3:
-			i := nodes
-			nodes++
-			return st.sub(f, "node_def", i, st.node)
+			return st.path.Descend(f, "node_def", nodes.Next(), st.node)
 		}
 		return nil
 	})
@@ -336,7 +272,7 @@ func (st *state) node(nf protowalk.Field) error {
 	var inputs [2]protowalk.Field
 	nIn := 0
 	var attrs nodeAttrs
-	nAttr := 0
+	var nAttr protowalk.Counter
 	err := st.w.Walk(nodeDefSpec, nf.Start, nf.End, func(f protowalk.Field) error {
 		switch f.Num {
 		case 1:
@@ -349,9 +285,7 @@ func (st *state) node(nf protowalk.Field) error {
 			}
 			nIn++
 		case 5:
-			i := nAttr
-			nAttr++
-			return st.sub(f, "attr", i, func(ef protowalk.Field) error { return st.attrEntry(ef, &attrs) })
+			return st.path.Descend(f, "attr", nAttr.Next(), func(ef protowalk.Field) error { return st.attrEntry(ef, &attrs) })
 		}
 		return nil
 	})
@@ -389,7 +323,7 @@ func (st *state) node(nf protowalk.Field) error {
 	}
 	pend := nodeFinding{op: opName, node: nodeName, off: nf.Offset}
 	queue := func(rule scan.Rule, what string, pathInputs []int, detail string) error {
-		pend.rule, pend.what, pend.detail, pend.ptr = rule, what, detail, st.pointer()
+		pend.rule, pend.what, pend.detail, pend.ptr = rule, what, detail, st.path.String()
 		for _, i := range pathInputs {
 			in, err := input(i)
 			if err != nil {
@@ -508,7 +442,7 @@ func (st *state) attrEntry(ef protowalk.Field, attrs *nodeAttrs) error {
 	if hasVal {
 		err := st.w.Walk(attrValueSpec, val.Start, val.End, func(f protowalk.Field) error {
 			if f.Num == 1 {
-				return st.sub(f, "list", -1, st.skip(listValueSpec))
+				return st.path.Descend(f, "list", -1, func(lf protowalk.Field) error { return st.w.Validate(listValueSpec, lf) })
 			}
 			return nil
 		})
@@ -643,7 +577,7 @@ func (st *state) useUnknown(op, node string, off int64) {
 	if len(st.unknown) >= maxTracked {
 		return
 	}
-	st.unknown[op] = &opUse{count: 1, node: node, ptr: st.pointer(), off: off, scope: st.scope}
+	st.unknown[op] = &opUse{count: 1, node: node, ptr: st.path.String(), off: off, scope: st.scope}
 	st.unkOrder = append(st.unkOrder, op)
 }
 
@@ -753,26 +687,25 @@ func (st *state) assetFile(af protowalk.Field) error {
 		rf := RuleAssetPath.Finding(
 			fmt.Sprintf("asset file name %s in meta graph %d %s; the loader feeds that file to the graph", strconv.Quote(name), st.meta, prob),
 			"filename="+strconv.Quote(name))
-		rf.Offset, rf.Pointer = f.Offset, st.pointer()
+		rf.Offset, rf.Pointer = f.Offset, st.path.String()
 		st.rep.add(rf)
 		return nil
 	})
 }
 
 func (st *state) objectGraph(of protowalk.Field) error {
-	nodes := 0
+	var nodes protowalk.Counter
 	return st.w.Walk(objectGraphSpec, of.Start, of.End, func(f protowalk.Field) error {
 		if f.Num != 1 {
 			return nil
 		}
-		i := nodes
-		nodes++
-		return st.sub(f, "nodes", i, func(nf protowalk.Field) error {
+		i := nodes.Next()
+		return st.path.Descend(f, "nodes", i, func(nf protowalk.Field) error {
 			return st.w.Walk(savedObjectSpec, nf.Start, nf.End, func(f protowalk.Field) error {
 				if f.Num != 4 {
 					return nil
 				}
-				return st.sub(f, "user_object", -1, func(uf protowalk.Field) error {
+				return st.path.Descend(f, "user_object", -1, func(uf protowalk.Field) error {
 					return st.w.Walk(userObjectSpec, uf.Start, uf.End, func(f protowalk.Field) error {
 						if f.Num != 3 || f.Len == 0 {
 							return nil
@@ -786,15 +719,14 @@ func (st *state) objectGraph(of protowalk.Field) error {
 }
 
 func (st *state) kerasMetadata(start, end int64) error {
-	nodes := 0
+	var nodes protowalk.Counter
 	return st.w.Walk(kerasMetadataSpec, start, end, func(f protowalk.Field) error {
 		if f.Num != 1 {
 			return nil
 		}
 		st.recognised = true
-		i := nodes
-		nodes++
-		return st.sub(f, "nodes", i, func(nf protowalk.Field) error {
+		i := nodes.Next()
+		return st.path.Descend(f, "nodes", i, func(nf protowalk.Field) error {
 			return st.w.Walk(kerasObjectSpec, nf.Start, nf.End, func(f protowalk.Field) error {
 				if f.Num != 5 || f.Len == 0 {
 					return nil
