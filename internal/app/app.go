@@ -87,7 +87,9 @@ func (a *App) Explain(ctx context.Context, path string, w io.Writer) error {
 	var formats []scan.Format
 	for _, m := range matches {
 		formats = append(formats, m.Format)
-		if m.Format == scan.FormatPickle {
+		// A tentative pickle match is only a probe when the content is
+		// also something else (safetensors, GGUF, ...).
+		if m.Format == scan.FormatPickle && (!m.Tentative || len(matches) == 1) {
 			return pickle.Explain(ctx, f, info.Size(), w)
 		}
 	}

@@ -73,14 +73,18 @@ var pickleExtensions = map[string]bool{
 	".data": true, ".pt": true, ".pth": true, ".bin": true, ".ckpt": true, ".p": true,
 }
 
-// pickleOpeners are the opcodes that begin protocol 0 and 1 pickles (which
-// have no PROTO header) in practice: containers, marks, imports and scalars.
-var pickleOpeners = [256]bool{
-	'(': true, ')': true, ']': true, '}': true, 'c': true, 'N': true, 'I': true,
-	'L': true, 'S': true, 'V': true, 'K': true, 'J': true, 'M': true, 'G': true,
-	'F': true, 'X': true, 'U': true, 'T': true, 'i': true, 'B': true, 'C': true,
-	'\x88': true, '\x89': true,
-}
+// pickleOpcodes marks every byte that is an opcode of some pickle
+// protocol (0 to 5): the unpickler accepts any of them first, whatever the
+// declared protocol.
+var pickleOpcodes = func() (t [256]bool) {
+	for _, c := range []byte("(.012FIJKLMNPQRSTUVXabcdeghijlopqrstu}])GBC") {
+		t[c] = true
+	}
+	for c := 0x80; c <= 0x98; c++ {
+		t[c] = true
+	}
+	return t
+}()
 
 // Sniff reports the formats an object's content matches. The name (a file
 // or member name) only breaks ties for formats without a magic number
@@ -101,65 +105,70 @@ func Sniff(name string, r io.ReaderAt, size int64) ([]Match, error) {
 
 	var out []Match
 	add := func(f Format, tentative bool) { out = append(out, Match{Format: f, Tentative: tentative}) }
+	has := func(f Format) bool {
+		for _, m := range out {
+			if m.Format == f {
+				return true
+			}
+		}
+		return false
+	}
 
 	switch {
 	case bytes.HasPrefix(head, magicZipLocal), bytes.HasPrefix(head, magicZipEmpty):
 		add(FormatZip, false)
-		return out, nil
 	case bytes.HasPrefix(head, magic7z):
 		add(Format7z, false)
-		return out, nil
 	case bytes.HasPrefix(head, magicXz):
 		add(FormatXz, false)
-		return out, nil
 	case bytes.HasPrefix(head, magicGzip):
 		add(FormatGzip, false)
-		return out, nil
 	case bytes.HasPrefix(head, magicLz4):
 		add(FormatLz4, false)
-		return out, nil
 	case bytes.HasPrefix(head, magicNumpy):
 		add(FormatNumpy, false)
-		return out, nil
 	case bytes.HasPrefix(head, magicGGUF):
 		add(FormatGGUF, false)
-		return out, nil
 	case bytes.HasPrefix(head, magicHDF5):
 		add(FormatHDF5, false)
-		return out, nil
 	case len(head) >= 10 && bytes.HasPrefix(head, magicBzip2) && head[3] >= '1' && head[3] <= '9' &&
 		bytes.Equal(head[4:10], []byte{0x31, 0x41, 0x59, 0x26, 0x53, 0x59}):
 		add(FormatBzip2, false)
-		return out, nil
 	case isTarHeader(head):
 		add(FormatTar, false)
-		return out, nil
-	case isSafetensors(head, size):
+	case isSafetensors(head, size, ext):
 		add(FormatSafetensors, false)
-		return out, nil
-	}
-
-	// A pickle may be followed by anything, including a whole zip (a
-	// polyglot): look for both.
-	switch {
-	case len(head) >= 2 && head[0] == 0x80 && head[1] <= 5:
-		add(FormatPickle, false)
 	case isLzmaAloneHeader(head):
-		// 0x5d is also EMPTY_LIST, but no pickle continues with an
-		// LZMA dictionary size.
 		add(FormatLzma, true)
-		return out, nil
-	case isZlibHeader(head) && !pickleOpeners[head[0]]:
-		// joblib's zlib files carry a .joblib or .pkl name; 'x' (0x78,
-		// what zlib writes) is no pickle opcode, so the name must not turn
-		// them into a probe. "(S" is also a valid zlib header, and the
-		// usual start of a protocol-0 pickle.
+	case isZlibHeader(head) && !pickleOpcodes[head[0]]:
+		// joblib's zlib files carry a .joblib or .pkl name. "(S" is also
+		// a valid zlib header, and the usual start of a protocol-0 pickle:
+		// such content is left to the pickle probe.
 		add(FormatZlib, true)
-		return out, nil
-	case len(head) > 0 && (pickleOpeners[head[0]] || pickleExtensions[ext]):
+	}
+	container := len(out) > 0
+
+	// pickle.load runs whatever a file starts with, whatever else the file
+	// also is: a pickle can be shaped to pass for a GGUF, safetensors or
+	// tar header. Every object whose first byte is an opcode is therefore
+	// probed as a pickle too; the probe is tentative (silent unless the
+	// content really is a pickle) except for a PROTO header on an object
+	// nothing else claims. Three magics cannot start a loadable pickle and
+	// are not probed: a zip's "PK" is PERSID, which needs a persistent_load
+	// that only PyTorch sets, and PyTorch reads zips as zips; NumPy's 0x93
+	// is STACK_GLOBAL on an empty stack; HDF5's NEWFALSE is followed by
+	// 'H', which is no opcode.
+	noProbe := has(FormatZip) || has(FormatNumpy) || has(FormatHDF5)
+	switch {
+	case noProbe:
+	case len(head) >= 2 && head[0] == 0x80 && head[1] <= 5 && !container:
+		add(FormatPickle, false)
+	case len(head) > 0 && (pickleOpcodes[head[0]] || (!container && pickleExtensions[ext])):
 		add(FormatPickle, true)
 	}
-	if hasZipTail(r, size) {
+	// A pickle may be followed by a whole zip (a polyglot): zip readers
+	// find the archive from its end.
+	if !has(FormatZip) && (!container || has(FormatPickle)) && hasZipTail(r, size) {
 		add(FormatZip, false)
 	}
 	if len(out) > 0 {
@@ -187,9 +196,14 @@ func isTarHeader(head []byte) bool {
 }
 
 // isSafetensors reports whether head starts with a little-endian header
-// length followed by a JSON object. An implausible length still matches:
-// validating it is the safetensors scanner's job.
-func isSafetensors(head []byte, size int64) bool {
+// length followed by a JSON object. A plausible length must be followed by
+// the way a safetensors header opens ('{' then a key, '}' or space), so raw
+// tensor bytes that happen to hold '{' at offset 8 do not match. An
+// impossible length (beyond the file) is the classic malformed or hostile
+// file, but it is trusted only under a .safetensors name: otherwise the
+// bytes are more likely something else, such as a pickle made to look
+// like a header.
+func isSafetensors(head []byte, size int64, ext string) bool {
 	if len(head) < 10 || head[8] != '{' {
 		return false
 	}
@@ -197,9 +211,14 @@ func isSafetensors(head []byte, size int64) bool {
 	if n < 2 {
 		return false
 	}
-	// Either the header fits in the file (a valid file) or the length is
-	// absurd, which is the classic malformed or hostile case.
-	return int64(n) <= size-8 || n > uint64(size)
+	if size < 8 || n > uint64(size-8) {
+		return ext == ".safetensors"
+	}
+	switch head[9] {
+	case '"', '}', ' ', '\t', '\r', '\n':
+		return true
+	}
+	return false
 }
 
 // hasZipTail reports whether an end-of-central-directory record lies in the

@@ -38,14 +38,14 @@ func TestSniff(t *testing.T) {
 		{"empty zip", "a.zip", []byte("PK\x05\x06" + string(make([]byte, 18))), []Match{{FormatZip, false}}},
 		{"7z", "a.pt", []byte{'7', 'z', 0xbc, 0xaf, 0x27, 0x1c, 0, 4}, []Match{{Format7z, false}}},
 		{"gzip", "a.joblib", []byte{0x1f, 0x8b, 8, 0}, []Match{{FormatGzip, false}}},
-		{"bzip2", "a.bz2", []byte("BZh91AY&SY\x00\x00"), []Match{{FormatBzip2, false}}},
+		{"bzip2", "a.bz2", []byte("BZh91AY&SY\x00\x00"), []Match{{FormatBzip2, false}, {FormatPickle, true}}},
 		{"xz", "a.xz", []byte{0xfd, '7', 'z', 'X', 'Z', 0, 0, 4}, []Match{{FormatXz, false}}},
 		{"lz4 frame", "a.lz4", []byte{0x04, 0x22, 0x4d, 0x18, 0x64}, []Match{{FormatLz4, false}}},
 		{"zlib joblib", "model.joblib", []byte{0x78, 0x9c, 0x01, 0x02}, []Match{{FormatZlib, true}}},
 		{"protocol 0 pickle that is also a zlib header", "p0.pkl", []byte("(S'echo'\ntR."), []Match{{FormatPickle, true}}},
-		{"lzma alone", "a.lzma", []byte{0x5d, 0, 0, 0x80, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0}, []Match{{FormatLzma, true}}},
+		{"lzma alone", "a.lzma", []byte{0x5d, 0, 0, 0x80, 0, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0}, []Match{{FormatLzma, true}, {FormatPickle, true}}},
 		{"numpy", "a.npy", []byte("\x93NUMPY\x01\x00"), []Match{{FormatNumpy, false}}},
-		{"gguf", "m.gguf", []byte("GGUF\x03\x00\x00\x00"), []Match{{FormatGGUF, false}}},
+		{"gguf", "m.gguf", []byte("GGUF\x03\x00\x00\x00"), []Match{{FormatGGUF, false}, {FormatPickle, true}}},
 		{"hdf5", "m.h5", []byte("\x89HDF\r\n\x1a\n\x00"), []Match{{FormatHDF5, false}}},
 		{"tar", "old.pt", tarHeader, []Match{{FormatTar, false}}},
 		{"safetensors", "w.safetensors", safetensors(`{"a":{}}`, 16), []Match{{FormatSafetensors, false}}},
@@ -56,6 +56,13 @@ func TestSniff(t *testing.T) {
 		{"keras config by name", "config.json", []byte(`{"module": "keras", "class_name": "Sequential", "config": {}}`), []Match{{FormatKerasConfig, false}}},
 		{"other json is nothing", "package.json", []byte(`{"name": "x"}`), nil},
 		{"empty", "empty.pkl", nil, nil},
+		// Evasions found in review: content that passes for another format
+		// must still reach the pickle scanner.
+		{"pickle with { at byte 8 is not safetensors", "model.pkl", []byte("\x80\x04\x8c\x05AAAA{\x94."), []Match{{FormatPickle, false}}},
+		{"pickle opening with FRAME and no PROTO", "weights.model", []byte("\x95\x20\x00\x00\x00\x00\x00\x00\x00\x8c\x02os"), []Match{{FormatPickle, true}}},
+		{"pickle opening with SHORT_BINUNICODE", "weights", []byte("\x8c\x02os\x8c\x06system\x93."), []Match{{FormatPickle, true}}},
+		{"tensor bytes with { at byte 8 are not safetensors", "archive/data/3", append([]byte{1, 2, 3, 4, 5, 6, 7, 8, '{', 0xfe}, make([]byte, 64)...), nil},
+		{"safetensors whose header length reads as PROTO", "w.safetensors", safetensors(`{"a":{}}`+string(make([]byte, 0x0280-8)), 16), []Match{{FormatSafetensors, false}, {FormatPickle, true}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
