@@ -26,5 +26,9 @@
 // Session.Nested (from their first non-zero byte within 64 KiB) so that an
 // appended payload is scanned by its own scanner. Template analysis is
 // static and heuristic, with token and expansion budgets that keep it
-// linear: templates are never rendered.
+// linear: templates are never rendered. Besides token patterns, a bounded
+// constant folder (assemble.go) evaluates the known part of each
+// expression across tags, so that a dunder name built at render time by
+// indexing or slicing strings or object text, %-formatting, dict keys or
+// values carried through set and namespace() counts as a dunder reference.
 package gguf

@@ -128,7 +128,27 @@ func analyzeTemplate(src string) verdict {
 			inds = append(inds, indicator{classDunder, name + " assembled from string pieces", ti, tags[ti].start})
 		}
 	}
+	for _, in := range assembleNames(src, tags) {
+		if in.class != classDunder || !sameDunder(inds, in) {
+			inds = append(inds, in)
+		}
+	}
 	return grade(src, tags, inds)
+}
+
+// sameDunder reports whether inds already hold a dunder indicator naming
+// the dunder that in names, so that one assembly is reported once.
+func sameDunder(inds []indicator, in indicator) bool {
+	name, _, _ := strings.Cut(in.desc, " ")
+	if !isDunder(name) {
+		return false
+	}
+	for _, x := range inds {
+		if x.class == classDunder && strings.Contains(x.desc, name) {
+			return true
+		}
+	}
+	return false
 }
 
 // pieceAt returns the index of the piece holding byte i of their join.

@@ -227,6 +227,16 @@ var benignTemplates = map[string]string{
 	"command-r": `{{ bos_token }}{% if messages[0]['role'] == 'system' %}{% set loop_messages = messages[1:] %}{% set system_message = messages[0]['content'] %}{% else %}{% set loop_messages = messages %}{% set system_message = false %}{% endif %}{% if system_message != false %}{{ '<|START_OF_TURN_TOKEN|><|SYSTEM_TOKEN|>' + system_message + '<|END_OF_TURN_TOKEN|>' }}{% endif %}{% for message in loop_messages %}{% set content = message['content'] %}{% if message['role'] == 'user' %}{{ '<|START_OF_TURN_TOKEN|><|USER_TOKEN|>' + content.strip() + '<|END_OF_TURN_TOKEN|>' }}{% elif message['role'] == 'assistant' %}{{ '<|START_OF_TURN_TOKEN|><|CHATBOT_TOKEN|>'  + content.strip() + '<|END_OF_TURN_TOKEN|>' }}{% endif %}{% endfor %}{% if add_generation_prompt %}{{ '<|START_OF_TURN_TOKEN|><|CHATBOT_TOKEN|>' }}{% endif %}`,
 
 	"sentencepiece-unicode-escape": `{% for m in messages %}{{ '\u2581' + m['content'] + '\n' }}{% endfor %}`,
+
+	// Shapes the render-time evaluator folds: indexing and slicing,
+	// %-formatting, dict keys, namespace flags and carried strings.
+	"evaluated-benign": `{%- set ns = namespace(found=false, sep='_', prefix='<' ~ '|') %}
+{%- set roles = dict(user=1, assistant=2) %}{%- set first_role = roles|first %}
+{%- for message in messages %}{%- if loop.index0 == 0 %}{% set ns.found = true %}{% endif %}
+{{- ns.prefix ~ message['role'] ~ '|>' ~ message['content'][:200] ~ message['content'][-3:] ~ (message['content']|list)[0] }}
+{{- '%s_%s' % (message['role'], loop.index) }}{{ '%d items, %s'|format(messages|length, 'x') }}{{ 'tool_call'[:4] ~ ns.sep ~ 'id' }}
+{{- (messages|string)[0] }}{{ ('a', 'b')|join(ns.sep) }}{{ 'abc'[::-1] }}{{ '{}_{}'.format('init', 'x') }}
+{%- endfor %}{% set tail %}<|end|>{% endset %}{{ tail }}`,
 }
 
 func TestBenignTemplates(t *testing.T) {
@@ -267,6 +277,28 @@ func TestMaliciousTemplates(t *testing.T) {
 		{"underscore from character code", `{% set u = '%c'|format(95) %}{{ (lipsum|attr(u*2 ~ 'globals' ~ u*2))['os'].popen('id').read() }}`, scan.SeverityCritical, "underscore built from a character code"},
 		{"open file", `{{ ().__class__.__base__.__subclasses__()[40]('/etc/passwd').read() }}`, scan.SeverityCritical, "attribute .read"},
 
+		// Names assembled at render time (red-team samples and variants).
+		{"underscore from lipsum text", `{% set u=(lipsum|string)[18] %}{% set g=u*2~'glo'~'bals'~u*2 %}{{ (lipsum|attr(g))[u*2~'buil'~'tins'~u*2][u*2~'imp'~'ort'~u*2]('o'~'s')['pop'~'en']('id').read() }}`, scan.SeverityCritical, "underscore taken from the text of lipsum"},
+		{"underscore from lipsum text list", `{% set u=(lipsum|string|list)[18] %}{{ (cycler|attr(u~u~'init'~u~u)|attr(u~u~'globals'~u~u)).os.popen('id').read() }}`, scan.SeverityCritical, "__init__ built at render time"},
+		{"underscore from lipsum text alone", `{{ (lipsum|string|list)[18] }}`, scan.SeverityHigh, "underscore taken from the text of lipsum"},
+		{"unknown object text", `{% set u=(self|string)[7] %}{{ (cycler|attr(u*2~'init'~u*2)).__call__ }}`, scan.SeverityHigh, "an object's text"},
+		{"dict keyword join", `{% set a=dict(_=1)|first %}{% set c=(a,a,dict(globals=1)|first,a,a)|join %}{{ (joiner|attr((a,a,dict(init=1)|first,a,a)|join)|attr(c)).os.popen('id').read() }}`, scan.SeverityCritical, "dict keys"},
+		{"dict keys joined", `{% set u=dict(__=1)|join %}{{ (cycler|attr(u~'init'~u)|attr(u~'globals'~u))['os'].popen('id').read() }}`, scan.SeverityCritical, "__globals__ built at render time by"},
+		{"dict keys list", `{% set k=dict(_=1)|list %}{{ messages|attr(k[0]*2~'class'~k[0]*2) }}`, scan.SeverityHigh, "__class__ built at render time"},
+		{"namespace carry", `{% set ns=namespace(a='_'*2) %}{% set ns.b=ns.a~'init'~ns.a %}{% set ns.c=ns.a~'globals'~ns.a %}{{ (cycler|attr(ns.b)|attr(ns.c)).os.popen('id').read() }}`, scan.SeverityCritical, "set/namespace"},
+		{"namespace subscript", `{% set ns=namespace() %}{% set ns.u=['_','_']|join %}{{ messages[ns['u']~'class'~ns.u] }}`, scan.SeverityHigh, "__class__ built at render time"},
+		{"percent s", `{{ (cycler|attr('%sinit%s'%('__','__'))|attr('%sglobals%s'%('__','__'))).os.popen('id').read() }}`, scan.SeverityCritical, "%-formatting"},
+		{"percent c tuple", `{{ (cycler|attr('%c%cinit%c%c'%(95,95,95,95))).__globals__.os.popen('id').read() }}`, scan.SeverityCritical, "__init__ built at render time"},
+		{"format filter s", `{{ messages|attr('%s%sclass%s%s'|format('_','_','_','_')) }}`, scan.SeverityHigh, "%-formatting"},
+		{"brace format", `{{ messages|attr('{0}{0}class{0}{0}'.format('_')) }}`, scan.SeverityHigh, "__class__ built at render time"},
+		{"slice step", `{{ (cycler|attr('_x_xixnxixtx_x_'[::2])|attr('_x_xgxlxoxbxaxlxsx_x_'[::2]))['oxs'[::2]]['pxoxpxexn'[::2]]('id').read() }}`, scan.SeverityCritical, "indexing or slicing"},
+		{"slice reversed step", `{{ messages['_x_xsxsxaxlxcx_x_'[::-2]] }}`, scan.SeverityHigh, "__class__ built at render time"},
+		{"slice range", `{{ messages['zz__class__zz'[2:11]] }}`, scan.SeverityHigh, `string "__class__"`},
+		{"index characters", `{% set s='a_b' %}{{ messages[s[1]~s[1]~'class'~s[-2]~s[1]] }}`, scan.SeverityHigh, "__class__ built at render time"},
+		{"loop over one character", `{% for u in '__' %}{{ messages|attr(u~u~'class'~u~u) }}{% endfor %}`, scan.SeverityHigh, "__class__ built at render time"},
+		{"block set", `{%- set g -%} __globals__ {%- endset %}{{ (lipsum|attr(g)).os.popen('id').read() }}`, scan.SeverityCritical, "a {% set %} block"},
+		{"computed exec subscript", `{{ lipsum.__globals__['oxs'[::2]]['pxoxpxexn'[::2]]('id') }}`, scan.SeverityCritical, `subscript "popen" built at render time`},
+
 		{"subclasses listing", `{{ ''.__class__.__mro__[1].__subclasses__() }}`, scan.SeverityHigh, "attribute __mro__"},
 		{"attr dunder", `{{ messages|attr('__class__') }}`, scan.SeverityHigh, `attr filter fetching "__class__"`},
 		{"subscript dunder", `{{ messages['__class__'] }}`, scan.SeverityHigh, `string "__class__"`},
@@ -280,6 +312,7 @@ func TestMaliciousTemplates(t *testing.T) {
 		{"dunder keyword", `{{ dict(__class__=1) }}`, scan.SeverityHigh, "name __class__"},
 
 		{"stepping stone", `{{ cycler.next }}`, scan.SeverityMedium, "Jinja global cycler"},
+		{"object text character", `{{ (lipsum|string)[1] }}`, scan.SeverityMedium, "characters taken from the text of lipsum"},
 		{"popen attribute", `{{ messages.popen('id') }}`, scan.SeverityMedium, "attribute .popen"},
 		{"attr popen", `{{ messages|attr('popen') }}`, scan.SeverityMedium, `attr filter fetching "popen"`},
 		{"assembled popen", `{{ messages['po' ~ 'pen'] }}`, scan.SeverityMedium, "popen assembled"},
@@ -287,7 +320,7 @@ func TestMaliciousTemplates(t *testing.T) {
 		{"escaped ascii", `{{ '\x41\x42' }}`, scan.SeverityMedium, "escaped characters"},
 		{"include", `{% include 'other.j2' %}`, scan.SeverityMedium, "loads another template"},
 		{"request args", `{{ request.args }}`, scan.SeverityMedium, "Jinja global request"},
-		{"string list characters", `{{ (lipsum|string|list)[18] }}`, scan.SeverityMedium, "string|list"},
+		{"string list characters", `{{ (lipsum|string|list)[1] }}`, scan.SeverityMedium, "string|list"},
 		{"bare eval", `{{ eval('1+1') }}`, scan.SeverityMedium, "name eval"},
 		{"attr computed", `{{ messages|attr(name) }}`, scan.SeverityMedium, "computed name"},
 		{"too many tokens", "{{ " + strings.Repeat("a ~ ", maxTokens/2) + "}}", scan.SeverityMedium, "not analysed"},
@@ -363,6 +396,11 @@ func TestAdversarialTemplates(t *testing.T) {
 		{"many openers", strings.Repeat("{{", 50000), scan.SeverityNone},
 		{"unclosed raw", "{% raw %}{{ x.__class__ }}", scan.SeverityNone},
 		{"unclosed comment", "{# {{ x.__class__ }}", scan.SeverityNone},
+		{"deep nesting", "{{ " + strings.Repeat("(", 100000) + "'_'" + strings.Repeat(")", 100000) + " }}", scan.SeverityNone},
+		{"long concatenation", "{{ 'x'" + strings.Repeat(" ~ 'abcdefgh'", 100000) + " }}", scan.SeverityNone},
+		{"many repeated strings", strings.Repeat("{% set a = a ~ 'ab'*64 %}", 20000), scan.SeverityNone},
+		{"many namespace attributes", "{% set ns = namespace() %}" + strings.Repeat("{% set ns.a = ns.a ~ ns.a ~ 'x' %}", 5000), scan.SeverityNone},
+		{"huge slice", "{{ ('ab'*64*64)[::1] ~ ('ab'*64)[-99999:99999:1] }}", scan.SeverityNone},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
