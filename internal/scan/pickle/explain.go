@@ -170,7 +170,7 @@ func (x *explainer) imported(v *value) {
 		x.assign(v, "find_class("+x.render.render(v.items[0])+", "+x.render.render(v.items[1])+")", "STACK_GLOBAL with computed arguments")
 		return
 	}
-	module, name := v.module(), v.name()
+	module, name := v.target()
 	parts := splitDots(name)
 	if !dottedIdentifier(module) || !dottedIdentifier(name) {
 		x.assign(v, "find_class("+pyStr(module, false, 0, 200)+", "+pyStr(name, false, 0, 200)+")", "")

@@ -1,6 +1,10 @@
 package pickle
 
-import "github.com/palisade-sec/palisade/internal/scan"
+import (
+	"strings"
+
+	"github.com/palisade-sec/palisade/internal/scan"
+)
 
 // The allow and deny lists. Sources: the picklescan, modelscan and fickling
 // lists (docs: ../shared/specs/model-scanning.md sections 3 and 4), every
@@ -217,6 +221,48 @@ var denyList = func() map[string]denyEntry {
 		"copyreg.add_extension", "copyreg.remove_extension", "copyreg.clear_extension_cache",
 	)
 	add(crit, whatIntrospect, "sys", "gc")
+	// Code execution from source text or files that library helpers
+	// compile and exec or eval.
+	add(crit, whatExec,
+		"torch.fx.graph_module.reduce_graph_module", "torch.fx.graph_module.reduce_package_graph_module",
+		"torch.fx.graph_module.reduce_deploy_graph_module", "torch.fx.graph_module._deserialize_graph_module",
+		"torch.fx.graph_module._forward_from_src", "torch.fx.graph_module._method_from_src",
+		"torch.fx.graph_module._exec_with_source", "_forward_from_src", "_method_from_src",
+		"_exec_with_source",
+		"typing._eval_type", "typing.get_type_hints", "typing.evaluate_forward_ref",
+		"typing_extensions._eval_type", "typing_extensions.get_type_hints",
+		"typing_extensions.evaluate_forward_ref", "ForwardRef._evaluate", "ForwardRef.evaluate",
+		"annotationlib",
+		"dataclasses._create_fn", "dataclasses._FuncBuilder", "attr._make._make_method",
+		"attr._make._linecache_and_compile",
+		"npy_load_module", "numpy.compat.py3k.npy_load_module", "numpy.compat.npy_load_module",
+		"torch.utils.benchmark",
+		"torch._ops.ops.load_library", "torch._ops.ops.import_module", "torch._ops._Ops",
+		"torch.ops.import_module", "torch._classes.classes.load_library", "torch._classes._Classes",
+		"load_library", "load_op_library", "tensorflow.load_library", "tensorflow.load_op_library",
+	)
+	// Import by name.
+	add(crit, whatImport,
+		"_import_dotted_name", "torch._utils._import_dotted_name", "torch._utils._type",
+		"import_optional_dependency", "pandas.compat._optional.import_optional_dependency",
+		"warnings._getcategory", "warnings._setoption", "warnings._processoptions",
+		"_py_warnings._getcategory", "_py_warnings._setoption", "_py_warnings._processoptions",
+		"numpy.lib.utils.lookfor", "numpy.lib.utils._lookfor_generate_cache",
+		"hydra.utils.get_method", "hydra.utils.get_class", "hydra.utils.get_object",
+		"hydra.utils.instantiate", "hydra.utils.call", "hydra._internal.utils._locate",
+		"django.utils.module_loading.import_string", "werkzeug.utils.import_string",
+		"transformers.dynamic_module_utils",
+		// string.Formatter walks attributes and items named in a field:
+		// get_field('0.system', (os,), {}) returns os.system.
+		"string.Formatter.get_field", "string.Formatter.get_value", "string.Formatter.vformat",
+		"string.Formatter._vformat", "string.Formatter.format", "string.Formatter.format_field",
+		"_string.formatter_field_name_split",
+	)
+	// Model downloaders that torch.load what they fetch.
+	add(crit, whatLoader+" from a URL",
+		"torch.utils.model_zoo", "load_state_dict_from_url", "torch.hub.load_state_dict_from_url",
+		"torchvision.models.utils", "torchvision._internally_replaced_utils",
+	)
 	add(crit, whatWrapper, "operator", "functools")
 	// Nested deserializers.
 	add(crit, whatDeserial,
@@ -226,6 +272,11 @@ var denyList = func() map[string]denyEntry {
 		"yaml.unsafe_load", "numpy.loads", "numpy.core.numeric.loads", "numpy.ma.loads",
 		"numpy.ma.core.loads", "torch.storage._load_from_bytes",
 		"torch.utils.data.datapipes.utils.decoder",
+		// pickle.loads behind other names: pandas' compatibility
+		// unpickler and pickle._Unpickler re-exported as Unpickler.
+		"pandas.compat.pickle_compat", "Unpickler", "_Unpickler",
+		"joblib.numpy_pickle_utils.Unpickler", "joblib.numpy_pickle.Unpickler",
+		"joblib.numpy_pickle_compat.Unpickler",
 	)
 	// Package installers and build tools.
 	add(crit, whatInstall, "pip", "ensurepip", "venv", "virtualenv", "distutils", "_distutils_hack",
@@ -246,6 +297,8 @@ var denyList = func() map[string]denyEntry {
 		"tensorflow.keras.models.load_model", "tf_keras.models.load_model",
 		"tensorflow.saved_model.load", "from_pretrained",
 		"mlflow.pyfunc.load_model", "mlflow.pytorch.load_model", "mlflow.sklearn.load_model",
+		// scikit-learn's re-export of joblib (joblib.load among it).
+		"sklearn.utils._joblib", "sklearn.utils.joblib",
 	)
 	add(med, "reads arrays from files named in the pickle (pre-0.10 joblib format)",
 		"joblib.numpy_pickle_compat")
@@ -266,6 +319,7 @@ var denyList = func() map[string]denyEntry {
 		"pandas.read_feather", "pandas.read_orc", "pandas.read_hdf", "pandas.read_stata",
 		"pandas.read_sas", "pandas.read_spss", "pandas.read_clipboard", "pandas.read_gbq",
 		"numpy.DataSource", "numpy.lib._datasource", "numpy.lib.npyio.DataSource",
+		"torchvision.datasets.utils", "xml.sax.parse", "xml.sax.parseString", "xml.dom.pulldom",
 	)
 	// File system.
 	add(high, whatFile,
@@ -280,7 +334,30 @@ var denyList = func() map[string]denyEntry {
 		"numpy.genfromtxt", "numpy.fromfile", "numpy.fromregex", "numpy.memmap",
 		"numpy.ndarray.tofile", "numpy.ndarray.dump", "numpy.lib.npyio", "numpy.lib._npyio_impl",
 		"joblib.dump", "joblib.numpy_pickle.dump", "torch.save", "torch.serialization.save",
+		"numpy.core.memmap", "numpy._core.memmap", "numpy.core.records.fromfile",
+		"numpy._core.records.fromfile", "numpy.rec.fromfile", "numpy.recarray.tofile",
+		"numpy.core.multiarray.fromfile", "numpy._core.multiarray.fromfile",
+		"numpy.lib.format.write_array", "numpy.matrix.tofile", "numpy.matrix.dump",
+		"wave", "aifc", "sunau", "sndhdr", "imghdr",
+		"xml.etree.ElementInclude", "xml.dom.minidom.parse", "torch.utils.tensorboard",
+		"torch.utils.hipify",
 	)
+	// ElementTree reads and writes files by name, under every spelling.
+	for _, mod := range []string{"xml.etree.ElementTree", "xml.etree.cElementTree", "_elementtree"} {
+		for _, fn := range []string{"ElementTree.write", "ElementTree.parse", "parse", "iterparse", "ElementTree._write"} {
+			add(high, whatFile, mod+"."+fn)
+		}
+	}
+	// pandas writers: DataFrame.to_csv(path) and the like write files (a
+	// .pth file in site-packages runs code at the next start), to_sql and
+	// to_gbq reach databases and the network, to_clipboard runs a program.
+	for _, cls := range []string{"DataFrame", "Series", "NDFrame", "Styler", "DataFrameRenderer"} {
+		for _, meth := range []string{"to_csv", "to_pickle", "to_parquet", "to_json", "to_excel", "to_hdf",
+			"to_sql", "to_feather", "to_stata", "to_orc", "to_html", "to_latex", "to_markdown", "to_xml",
+			"to_clipboard", "to_gbq", "to_string"} {
+			add(high, whatFile, cls+"."+meth)
+		}
+	}
 	// Interpreter and process state.
 	add(high, whatState, "signal", "winreg", "resource", "tkinter",
 		"copyreg.pickle", "copyreg.constructor", "copyreg._extension_registry",
@@ -332,7 +409,15 @@ var nestedLoaders = map[string]loaderArg{
 	"cloudpickle.load": argFile, "numpy.load": argFile, "torch.load": argFile,
 	"torch.serialization.load": argFile, "joblib.load": argFile, "joblib.numpy_pickle.load": argFile,
 	"pandas.read_pickle": argFile, "marshal.load": argFile,
+	"pandas.compat.pickle_compat.loads": argBytes, "pandas.compat.pickle_compat.load": argFile,
+	"pickle._Unpickler": argFile, "dill.Unpickler": argFile,
 }
+
+// unpicklerNames are the names under which pickle.Unpickler and
+// pickle._Unpickler are re-exported (joblib.numpy_pickle_utils.Unpickler,
+// pandas.compat.pickle_compat.Unpickler): constructing one over a file
+// object is how a nested payload is loaded.
+var unpicklerNames = setOf("Unpickler", "_Unpickler")
 
 // loaderArg is the kind of payload argument a nested loader takes.
 type loaderArg uint8
@@ -346,6 +431,9 @@ const (
 // constant payload, or nil.
 func nestedPayloadArg(loader string, args []*value) *value {
 	kind := nestedLoaders[loader]
+	if kind == 0 && unpicklerNames[loader[strings.LastIndexByte(loader, '.')+1:]] {
+		kind = argFile
+	}
 	if kind == 0 || len(args) == 0 || args[0] == nil {
 		return nil
 	}

@@ -62,6 +62,7 @@ func (m *machine) step(ctx context.Context, op byte) (bool, error) {
 			return false, err
 		}
 		m.dups++
+		countUse(v)
 		return false, m.push(v)
 	case opFloat:
 		s, _, err := m.line(64)
@@ -240,6 +241,7 @@ func (m *machine) step(ctx context.Context, op byte) (bool, error) {
 			return false, m.fail("Memo value not found at index %d", idx)
 		}
 		m.gets++
+		countUse(v)
 		return false, m.push(v)
 	case opPut, opBinPut, opLongBinPut, opMemoize:
 		var idx int64
@@ -450,6 +452,14 @@ func (m *machine) step(ctx context.Context, op byte) (bool, error) {
 	return false, nil
 }
 
+// countUse counts a further push of a global (GET, DUP), so the analysis
+// can tell whether every use of it was a call it judged.
+func countUse(v *value) {
+	if v.kind == kGlobal && v.aux < math.MaxInt32 {
+		v.aux++
+	}
+}
+
 // markKind is the container a MARK-terminated opcode builds.
 func markKind(op byte) kind {
 	switch op {
@@ -506,7 +516,7 @@ func (m *machine) registerExtension(v *value) {
 		m.st.ext = map[int64]*value{}
 	}
 	if len(m.st.ext) < maxExtensions {
-		m.st.ext[code.num] = globalValue(mod, name, v.off, opExt4)
+		m.st.ext[code.num] = m.compat(globalValue(mod, name, v.off, opExt4))
 	}
 }
 
@@ -662,7 +672,7 @@ func (m *machine) readGlobal() (*value, error) {
 		return nil, errTruncated
 	}
 	name := m.st.intern(p)
-	g := globalValue(mod, name, m.opOff, m.op)
+	g := m.compat(globalValue(mod, name, m.opOff, m.op))
 	if mtotal > int64(len(mod)) || ntotal > int64(len(name)) {
 		g.flags |= fTrunc
 	}
@@ -676,17 +686,26 @@ func (m *machine) stackGlobal(mod, name *value) *value {
 	ms, mok := m.constText(mod)
 	ns, nok := m.constText(name)
 	if mok && nok {
-		return globalValue(ms, ns, m.opOff, opStackGlobal)
+		return m.compat(globalValue(ms, ns, m.opOff, opStackGlobal))
 	}
 	if (mod.kind == kStr || mod.kind == kBytes) && (name.kind == kStr || name.kind == kBytes) {
 		// Constant, but longer than any real module or name.
-		g := globalValue(mod.s, name.s, m.opOff, opStackGlobal)
+		g := m.compat(globalValue(mod.s, name.s, m.opOff, opStackGlobal))
 		g.flags |= fTrunc
 		return g
 	}
 	g := globalValue("", "", m.opOff, opStackGlobal)
 	g.flags |= fDynamic
 	g.items = []*value{mod, name}
+	return g
+}
+
+// compat marks g for the _compat_pickle mapping find_class applies below
+// protocol 3 (the protocol is that of the last PROTO, 0 without one).
+func (m *machine) compat(g *value) *value {
+	if m.proto < 3 {
+		g.flags |= fCompat
+	}
 	return g
 }
 

@@ -129,20 +129,91 @@ func reach(v *value, depth int) (string, []*value, bool) {
 	if p, ok := refOf(v, depth); ok {
 		return p, nil, true
 	}
-	if v.kind == kCall {
-		if p, ok := refOf(v.fn(), depth+1); ok && (p == "functools.partial" || p == "functools.partialmethod") {
-			inner, bound, ok := reach(v.arg(0), depth+1)
-			if !ok {
-				return "", nil, false
-			}
-			args := v.args()
-			if len(args) > 1 {
-				bound = append(append([]*value(nil), bound...), args[1:]...)
-			}
-			return inner, bound, true
+	if isPartial(v, depth) {
+		fn, args := partialParts(v)
+		inner, bound, ok := reach(fn, depth+1)
+		if !ok {
+			return "", nil, false
 		}
+		if len(args) > 0 {
+			bound = append(append([]*value(nil), bound...), args...)
+		}
+		return inner, bound, true
 	}
 	return "", nil, false
+}
+
+// partialTypes build callables that call the function they wrap.
+var partialTypes = setOf("functools.partial", "functools.partialmethod")
+
+// isPartial reports whether v is a functools.partial (or partialmethod)
+// the pickle built.
+func isPartial(v *value, depth int) bool {
+	if v == nil || v.kind != kCall {
+		return false
+	}
+	p, ok := refOf(v.fn(), depth+1)
+	return ok && partialTypes[p]
+}
+
+// partialParts returns the function a partial calls and the positional
+// arguments it binds. partial.__setstate__ (BUILD with the state tuple
+// (func, args, kwds, dict) that partial.__reduce__ writes) replaces both,
+// so a BUILD state wins over the constructor's arguments.
+func partialParts(v *value) (*value, []*value) {
+	if st := v.items[callState]; st != nil && st.kind == kTuple && len(st.items) > 0 && st.items[0] != nil {
+		var args []*value
+		if len(st.items) > 1 && st.items[1] != nil && st.items[1].kind == kTuple {
+			args = st.items[1].items
+		}
+		return st.items[0], args
+	}
+	args := v.args()
+	if len(args) == 0 {
+		return nil, nil
+	}
+	return args[0], args[1:]
+}
+
+// instanceCreators build an instance of the class in their first argument.
+var instanceCreators = setOf("copyreg._reconstructor", "copyreg.__newobj__", "copyreg.__newobj_ex__")
+
+// instanceClass returns the class global of which v is an instance the
+// pickle built: cls(...), cls.__new__(cls, ...) (NEWOBJ) or
+// copyreg._reconstructor(cls, ...).
+func instanceClass(v *value) (*value, bool) {
+	if v == nil || v.kind != kCall {
+		return nil, false
+	}
+	fn := v.fn()
+	if fn.kind != kGlobal || fn.flags&fDynamic != 0 {
+		return nil, false
+	}
+	if instanceCreators[fn.path()] {
+		fn = v.arg(0)
+		if fn == nil || fn.kind != kGlobal || fn.flags&fDynamic != 0 {
+			return nil, false
+		}
+	}
+	return fn, true
+}
+
+// instanceAttr recognises getattr(obj, 'name') where obj is an instance
+// the pickle built of the class global cls and name a constant: it
+// returns cls and name.
+func instanceAttr(v *value) (cls *value, name string, ok bool) {
+	if v == nil || v.kind != kCall || len(v.args()) < 2 || len(v.args()) > 3 {
+		return nil, "", false
+	}
+	if p, ok := refOf(v.fn(), 0); !ok || p != "builtins.getattr" {
+		return nil, "", false
+	}
+	name, ok = v.arg(1).str()
+	if !ok || !isIdentifier(name) {
+		return nil, "", false
+	}
+	cls, ok = instanceClass(v.arg(0))
+	return cls, name, ok
 }
 
 // callee is what a call invokes once wrappers are seen through.

@@ -78,7 +78,7 @@ var (
 	// RuleDynamicCall reports a call whose callable cannot be resolved.
 	RuleDynamicCall = scan.Rule{
 		ID: "PKL012", Name: "dynamic-call", Severity: scan.SeverityMedium,
-		Summary:     "The pickle calls an object produced at load time (the result of another call, a persistent id or an extension-registry import), so what runs cannot be determined statically.",
+		Summary:     "The pickle calls an object produced at load time (the result of another call, a persistent id or an extension-registry import), so what runs cannot be determined statically; high when the called value comes from a global that is not allow-listed or from getattr or another attribute walk (a gadget chain).",
 		Remediation: remediateReview,
 	}
 )

@@ -43,6 +43,7 @@ func (s *Scanner) Scan(ctx context.Context, obj scan.Object, sess *scan.Session)
 	err := runStream(ctx, obj.R, obj.Size, &s.lim, a, obj.Tentative)
 	if err != nil {
 		// Whatever the pickle did before the failure still counts.
+		a.settle()
 		a.commit()
 		a.finish()
 		var ioe *ioError
@@ -79,6 +80,7 @@ type analyzer struct {
 	tentative bool
 	classes   map[[2]string]class
 	danger    bool // the current pickle imported or called something high or critical
+	deferred  []*deferredImport
 	index     int
 	start     int64
 
@@ -117,10 +119,64 @@ func (a *analyzer) begin(n int, start int64) {
 	a.pending = a.pending[:0]
 	a.seg.reset()
 	a.danger = false
+	a.deferred = a.deferred[:0]
 	a.index, a.start = n, start
 }
 
-func (a *analyzer) dangerous() bool { return a.danger }
+// judgedByUse are deny-listed globals with common legitimate uses that
+// the analysis can tell apart from gadgets: their import is reported only
+// if some use of the imported value was not a call the analysis judged
+// on its own (getattr of a method of an allow-listed object, a partial of
+// an allow-listed class).
+var judgedByUse = setOf("builtins.getattr", "functools.partial")
+
+// maxDeferred bounds the imports whose finding waits for their uses.
+const maxDeferred = 256
+
+// deferredImport is the finding of an import of a judgedByUse global,
+// held back until the end of the pickle.
+type deferredImport struct {
+	g      *value
+	f      scan.Finding
+	key    string
+	judged int64 // calls of g judged on their own
+}
+
+// judged records that a call of fn was judged on its own.
+func (a *analyzer) judged(fn *value) {
+	for _, d := range a.deferred {
+		if d.g == fn {
+			d.judged++
+			return
+		}
+	}
+}
+
+// otherUse reports whether d's global was pushed (imported, GET, DUP)
+// more often than it was called in a judged call.
+func (d *deferredImport) otherUse() bool { return d.judged < 1+d.g.aux }
+
+// settle reports the deferred imports that had other uses.
+func (a *analyzer) settle() {
+	for _, d := range a.deferred {
+		if d.otherUse() {
+			a.add(d.f, d.f.Offset, d.key)
+		}
+	}
+	a.deferred = a.deferred[:0]
+}
+
+func (a *analyzer) dangerous() bool {
+	if a.danger {
+		return true
+	}
+	for _, d := range a.deferred {
+		if d.otherUse() {
+			return true
+		}
+	}
+	return false
+}
 
 // add queues a finding. One with a key already seen is dropped; past
 // maxRuleFindings of its rule it is only counted.
@@ -201,9 +257,11 @@ func (a *analyzer) commit() {
 func (a *analyzer) end(ctx context.Context, seg *segment, keep bool) error {
 	if !keep {
 		a.pending = a.pending[:0]
+		a.deferred = a.deferred[:0]
 		a.seg.reset()
 		return nil
 	}
+	a.settle()
 	if e := seg.err; e != nil {
 		where := ""
 		if a.index > 0 {
@@ -349,7 +407,7 @@ func (a *analyzer) imported(v *value) {
 			fmt.Sprintf("%s imports a global whose name is longer than the %d bytes examined", op, defaultLimits.maxName),
 			truncateEvidence(written(v))), v.off, "long:"+v.s)
 	default:
-		c := a.classify(v.module(), v.name())
+		c := a.classify(v.target())
 		switch c.verdict {
 		case verdictAllowed:
 		case verdictReview:
@@ -359,6 +417,11 @@ func (a *analyzer) imported(v *value) {
 		case verdictDenied:
 			f := RuleDangerousGlobal.Finding(fmt.Sprintf("%s imports %s", op, describe(c, v)), written(v))
 			f.Severity = c.sev
+			if judgedByUse[c.path] && len(a.deferred) < maxDeferred {
+				f.Offset = v.off
+				a.deferred = append(a.deferred, &deferredImport{g: v, f: f, key: "global:" + c.path})
+				return
+			}
 			a.add(f, v.off, "global:"+c.path)
 		}
 	}
@@ -376,7 +439,7 @@ func (a *analyzer) extImport(v *value) {
 		return
 	}
 	g := v.items[0]
-	c := a.classify(g.module(), g.name())
+	c := a.classify(g.target())
 	f := RuleExtensionImport.Finding(
 		fmt.Sprintf("%s imports extension code %d, which the stream registered as %s", op, v.num, c.path),
 		ev+" = "+written(g))
@@ -397,9 +460,24 @@ func (a *analyzer) called(ctx context.Context, v *value) error {
 		return nil
 	}
 	fn := v.fn()
+	if fn.kind == kGlobal && ce.via == "" {
+		judged, benign := false, false
+		switch ce.path {
+		case "builtins.getattr":
+			judged, benign = a.instanceGetattr(v)
+		case "functools.partial":
+			judged, benign = true, a.partialBuilt(v, "", "", v.off)
+		}
+		if benign {
+			a.judged(fn)
+		}
+		if judged {
+			return nil
+		}
+	}
 	var c class
 	if fn.kind == kGlobal && ce.via == "" {
-		c = a.classify(fn.module(), fn.name())
+		c = a.classify(fn.target())
 	} else {
 		c = a.classifyPath(ce.path)
 	}
@@ -485,16 +563,185 @@ func (a *analyzer) dynamicCall(v *value) {
 			kExt: "a global imported through the extension registry", kBuffer: "an out-of-band buffer",
 			kArray: "a joblib array",
 		}[fn.kind]
-		a.addCall(RuleDynamicCall.Finding(
+		f := RuleDynamicCall.Finding(
 			fmt.Sprintf("%s calls %s, which cannot be resolved statically", op, what),
-			truncateEvidence(evidence.render(v))), v.off, "calls of values produced at load time")
+			truncateEvidence(evidence.render(v)))
+		if fn.kind == kCall {
+			if cls, name, ok := instanceAttr(fn); ok {
+				a.methodCall(v, cls, name)
+				return
+			}
+			if why := a.gadgetOrigin(fn); why != "" {
+				f.Severity = scan.SeverityHigh
+				f.Message += "; the value comes from " + why + " (a gadget chain)"
+			}
+		}
+		a.addCall(f, v.off, "calls of values produced at load time")
 	}
+}
+
+// gadgetOrigin says why calling the result of the call v is a gadget: the
+// callable that produced it is not an allow-listed global (an unknown or
+// denied global, getattr, attrgetter, a partial, another call result).
+// It returns "" for an allow-listed global's result (an instance of a
+// known class, whose __call__ is the class's own code), the one case
+// PKL012 stays medium for.
+func (a *analyzer) gadgetOrigin(v *value) string {
+	return a.gadgetOriginDepth(v, 0)
+}
+
+// maxOriginDepth bounds how far gadgetOrigin follows the arguments of
+// allow-listed callables (next(iter(<gadget>)) passes a gadget's result on).
+const maxOriginDepth = 4
+
+func (a *analyzer) gadgetOriginDepth(v *value, depth int) string {
+	c, ok := a.classifyValue(v.fn())
+	switch {
+	case !ok:
+		return "a callable computed at load time (attribute walks, wrappers or call results)"
+	case c.verdict != verdictAllowed:
+		return "a call of " + c.path + ", which is not a known-safe global"
+	case depth >= maxOriginDepth:
+		return ""
+	}
+	// An allow-listed callable can hand on what it is given.
+	for _, arg := range v.args() {
+		if arg == nil {
+			continue
+		}
+		items := []*value{arg}
+		if arg.isContainer() {
+			items = arg.items
+		}
+		for _, it := range items {
+			if it != nil && it.kind == kCall {
+				if why := a.gadgetOriginDepth(it, depth+1); why != "" {
+					return why
+				}
+			}
+		}
+	}
+	return ""
+}
+
+// classifyValue classifies what a callable value refers to: a global as
+// imported (so framework classes are recognised), anything else by the
+// path it resolves to, through getattr, import functions and partials.
+func (a *analyzer) classifyValue(v *value) (class, bool) {
+	if v != nil && v.kind == kGlobal && v.flags&fDynamic == 0 && v.flags&fTrunc == 0 {
+		return a.classify(v.target()), true
+	}
+	if isPartial(v, 0) {
+		fn, _ := partialParts(v)
+		return a.classifyValue(fn)
+	}
+	if p, ok := refOf(v, 0); ok {
+		return a.classifyPath(p), true
+	}
+	return class{}, false
+}
+
+// instanceGetattr judges getattr(obj, 'name') where obj is an instance the
+// pickle built of an allow-listed class and name a constant, non-special
+// attribute: how torch.save stores a bound method (a scheduler's
+// anneal_func is getattr(<OneCycleLR>, '_annealing_cos')). The fetch is a
+// low finding for review unless the attribute is deny-listed (a file
+// writer such as pathlib.Path.write_text); calling the result is judged
+// by methodCall. It reports whether it judged the call, and whether the
+// call was benign (rated low).
+func (a *analyzer) instanceGetattr(v *value) (judged, benign bool) {
+	cls, name, ok := instanceAttr(v)
+	if !ok || isDunder(name) || strings.HasPrefix(name, "__") {
+		return false, false
+	}
+	cc := a.classify(cls.target())
+	if cc.verdict != verdictAllowed || !isClassName(cc.path[strings.LastIndexByte(cc.path, '.')+1:]) {
+		return false, false
+	}
+	attr := cc.path + "." + name
+	f := RuleDangerousCall.Finding(
+		fmt.Sprintf("%s calls builtins.getattr to fetch the attribute %s of a %s the pickle built (how a bound method is pickled); check that the model is expected to store it", opName(v.op), name, cc.path),
+		truncateEvidence(evidence.render(v)))
+	f.Severity = scan.SeverityLow
+	if c := a.classifyPath(attr); c.verdict == verdictDenied {
+		f.Message = fmt.Sprintf("%s calls builtins.getattr to fetch %s from a %s the pickle built; %s %s", opName(v.op), attr, cc.path, c.entry, c.what)
+		f.Severity = c.sev
+	}
+	a.addCall(f, v.off, attr)
+	return true, f.Severity == scan.SeverityLow
+}
+
+// methodCall reports a call of getattr(<instance of cls>, name): at least
+// high, since the method runs with arguments from the pickle.
+func (a *analyzer) methodCall(v, cls *value, name string) {
+	path := canonicalPath(strings.Join(append(splitDots(a.classify(cls.target()).path), name), "."))
+	f := RuleDynamicCall.Finding(
+		fmt.Sprintf("%s calls %s, a method fetched with getattr from an object the pickle built, with arguments from the pickle (a gadget)", opName(v.op), path),
+		truncateEvidence(evidence.render(v)))
+	f.Severity = scan.SeverityHigh
+	if c := a.classifyPath(path); c.verdict == verdictDenied {
+		f = RuleDangerousCall.Finding(
+			fmt.Sprintf("%s calls %s, a method fetched with getattr from an object the pickle built; %s %s", opName(v.op), path, c.entry, c.what),
+			truncateEvidence(evidence.render(v)))
+		f.Severity = max(c.sev, scan.SeverityHigh)
+	}
+	a.addCall(f, v.off, path)
+}
+
+// partialBuilt judges functools.partial(func, ...) by the function it
+// wraps (how timm and others pickle a configurable layer, e.g.
+// partial(torch.nn.LayerNorm, eps=1e-6)): nothing for an allow-listed
+// class or function, the wrapped callable's severity for a denied one,
+// high for one computed at load time. An unknown global is reported by
+// its own import (PKL003). how describes the operation ("" for the call
+// that builds the partial), ev the evidence ("" for the call's own) and
+// off the offset of the operation. It reports whether the partial is
+// benign (no finding).
+func (a *analyzer) partialBuilt(v *value, how, ev string, off int64) bool {
+	fn, _ := partialParts(v)
+	if how == "" {
+		how = opName(v.op) + " builds functools.partial"
+	}
+	if ev == "" {
+		ev = evidence.render(v)
+	}
+	if fn == nil {
+		return false
+	}
+	c, ok := a.classifyValue(fn)
+	if !ok {
+		if cls, name, isAttr := instanceAttr(fn); isAttr {
+			c = a.classifyPath(canonicalPath(a.classify(cls.target()).path + "." + name))
+		}
+		if c.verdict != verdictDenied {
+			f := RuleDynamicCall.Finding(
+				fmt.Sprintf("%s of a callable computed at load time, which cannot be resolved statically (a gadget chain)", how),
+				truncateEvidence(ev))
+			f.Severity = scan.SeverityHigh
+			a.addCall(f, off, "functools.partial")
+			return false
+		}
+	}
+	if c.verdict != verdictDenied {
+		return true
+	}
+	f := RuleDangerousCall.Finding(
+		fmt.Sprintf("%s of %s; %s %s", how, c.path, c.entry, c.what),
+		truncateEvidence(ev))
+	f.Severity = c.sev
+	a.addCall(f, off, c.path)
+	return false
 }
 
 // mutated reports BUILD, SETITEM(S), APPEND(S) and ADDITEMS applied to an
 // imported global or module rather than to an object the pickle built.
 func (a *analyzer) mutated(e *event) {
 	t := e.target
+	if e.op == opBuild && isPartial(t, 0) {
+		a.partialBuilt(t, "BUILD sets the function of a functools.partial",
+			evidence.render(t)+".__setstate__("+evidence.render(e.arg)+")", e.off)
+		return
+	}
 	path, ok := refOf(t, 0)
 	if !ok {
 		if t.kind != kGlobal || t.flags&fDynamic == 0 {

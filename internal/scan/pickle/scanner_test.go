@@ -126,7 +126,9 @@ func TestScanner(t *testing.T) {
 			global("builtins", "object").none().tuple().reduce().stop().bytes(), []want{
 			{"PKL001", crit, "subprocess.Popen", ""}, {"PKL002", crit, "copyreg._reconstructor(subprocess.Popen", ""}}},
 		{"a call result called", "", newAsm().proto(2).global("mypkg", "factory").emptyTuple().reduce().emptyTuple().reduce().stop().bytes(), []want{
-			{"PKL003", low, "mypkg.factory", ""}, {"PKL012", med, "mypkg.factory()()", ""}}},
+			{"PKL003", low, "mypkg.factory", ""}, {"PKL012", high, "mypkg.factory()()", ""}}},
+		{"an allow-listed class's instance called", "", newAsm().proto(2).global("collections", "OrderedDict").emptyTuple().reduce().emptyTuple().reduce().stop().bytes(), []want{
+			{"PKL012", med, "collections.OrderedDict()()", ""}}},
 		{"computed STACK_GLOBAL", "", newAsm().proto(4).global("mypkg", "name").emptyTuple().reduce().str("system").stackGlobal().str("id").tuple1().reduce().stop().bytes(), []want{
 			{"PKL003", low, "", ""}, {"PKL004", crit, "STACK_GLOBAL(mypkg.name(), 'system')", ""}, {"PKL002", crit, "", ""}}},
 		// State changes on imported globals.

@@ -40,6 +40,7 @@ const (
 	fLatin1                     // a str whose stream form is Latin-1 bytes (STRING family): encode back as Latin-1
 	fReadonly                   // a buffer marked READONLY_BUFFER
 	fDynamic                    // a STACK_GLOBAL whose arguments are not constant strings: items are module, name
+	fCompat                     // a global imported under protocol < 3: find_class maps it through _compat_pickle
 )
 
 // value is a symbolic Python object. Fields are reused per kind to keep
@@ -51,8 +52,9 @@ const (
 //	  payload length in the stream, aux the payload offset (-1 if unknown)
 //	kTuple, kList, kDict, kSet, kFrozenSet: items (dict: key, value pairs),
 //	  num the item count including items not kept, aux the expansion weight
-//	kGlobal: s is module+name, num the module length; items[0] caches the
-//	  canonical path (fDynamic: items are the module and name values)
+//	kGlobal: s is module+name as written, num the module length; items[0]
+//	  caches the canonical path (fDynamic: items are the module and name
+//	  values); aux counts the GET and DUP opcodes that pushed it again
 //	kExt: num is the extension code; items[0] the resolved global, if known
 //	kCall: items are callable, args, kwargs (or nil), BUILD state (or nil);
 //	  op the calling opcode; aux the expansion weight
@@ -114,9 +116,18 @@ func (v *value) path() string {
 	if len(v.items) == 1 {
 		return v.items[0].s
 	}
-	p := canonicalName(v.module(), v.name())
+	p := canonicalName(v.target())
 	v.items = []*value{{kind: kStr, s: p}}
 	return p
+}
+
+// target returns the module and name find_class imports for a global: as
+// written, or mapped through _compat_pickle (fCompat).
+func (v *value) target() (module, name string) {
+	if v.flags&fCompat != 0 {
+		return compatMap(v.module(), v.name())
+	}
+	return v.module(), v.name()
 }
 
 // module returns a global's module.
