@@ -111,3 +111,12 @@ func TestRealSerializerCorpus(t *testing.T) {
 	dir := filepath.Join("testdata", "real")
 	checkCorpus(t, dir, readManifest(t, filepath.Join(dir, "MANIFEST.tsv"), 1, 2))
 }
+
+// TestEvasionCorpus holds the scanner to the misses and false positives an
+// adversarial review found: each sample once passed the default gate (or,
+// for the fp_ files, once failed it).
+func TestEvasionCorpus(t *testing.T) {
+	t.Parallel()
+	dir := filepath.Join("testdata", "evasions")
+	checkCorpus(t, dir, readManifest(t, filepath.Join(dir, "MANIFEST.tsv"), 1, 2))
+}
