@@ -166,22 +166,36 @@ func Sniff(name string, r io.ReaderAt, size int64) ([]Match, error) {
 	case len(head) > 0 && (pickleOpcodes[head[0]] || (!container && pickleExtensions[ext])):
 		add(FormatPickle, true)
 	}
+	// HDF5 libraries find the superblock after a user block of any
+	// power-of-two size from 512 bytes, and the user block may hold
+	// anything, even another format.
+	if !has(FormatHDF5) && hasHDF5UserBlock(r, size, head) {
+		add(FormatHDF5, false)
+	}
 	// A pickle may be followed by a whole zip (a polyglot): zip readers
 	// find the archive from its end.
 	if !has(FormatZip) && (!container || has(FormatPickle)) && hasZipTail(r, size) {
 		add(FormatZip, false)
 	}
-	if len(out) > 0 {
+	if container || has(FormatZip) {
 		return out, nil
 	}
 
+	// Formats without a magic number, recognised by name or by the shape
+	// of their start; a tentative pickle probe does not rule them out.
 	switch {
-	case base == "saved_model.pb" || base == "keras_metadata.pb":
+	case base == "saved_model.pb" || base == "saved_model.pbtxt" || base == "keras_metadata.pb":
 		add(FormatSavedModel, false)
 	case ext == ".onnx" || (ext == "" && looksLikeONNX(head)):
 		add(FormatONNX, ext != ".onnx")
 	case looksLikeKerasConfig(head):
-		add(FormatKerasConfig, base != "config.json")
+		add(FormatKerasConfig, false)
+	case base == "config.json":
+		// Keras reads config.json with json.loads, which accepts UTF-16,
+		// UTF-32 and a byte-order mark, and the class name may come after
+		// any amount of other keys or whitespace: the name alone routes it,
+		// tentatively.
+		add(FormatKerasConfig, true)
 	}
 	return out, nil
 }
@@ -267,12 +281,50 @@ func looksLikeONNX(head []byte) bool {
 		(head[2] == 0x12 || head[2] == 0x1a || head[2] == 0x22 || head[2] == 0x2a || head[2] == 0x3a || head[2] == 0x42)
 }
 
+// hasHDF5UserBlock reports whether the HDF5 signature sits at a
+// power-of-two offset from 512 bytes on, where HDF5 libraries look for it
+// when a file starts with a user block.
+func hasHDF5UserBlock(r io.ReaderAt, size int64, head []byte) bool {
+	sig := make([]byte, len(magicHDF5))
+	for off := int64(512); off+int64(len(magicHDF5)) <= size; off *= 2 {
+		if off+int64(len(magicHDF5)) <= int64(len(head)) {
+			if bytes.Equal(head[off:off+int64(len(magicHDF5))], magicHDF5) {
+				return true
+			}
+			continue
+		}
+		if _, err := r.ReadAt(sig, off); err != nil {
+			return false
+		}
+		if bytes.Equal(sig, magicHDF5) {
+			return true
+		}
+	}
+	return false
+}
+
 // looksLikeKerasConfig reports whether head is a JSON object that names a
 // Keras class near its start.
 func looksLikeKerasConfig(head []byte) bool {
-	t := bytes.TrimLeft(head, " \t\r\n")
+	t := bytes.TrimLeft(jsonText(head), " \t\r\n")
 	if len(t) == 0 || t[0] != '{' {
 		return false
 	}
 	return bytes.Contains(t, []byte(`"class_name"`)) && bytes.Contains(t, []byte(`"config"`))
+}
+
+// jsonText returns head as UTF-8-ish bytes for sniffing: a byte-order mark
+// is dropped, and UTF-16 or UTF-32 text (recognised, as json.loads does, by
+// the zero bytes around the first ASCII character) has its zero bytes
+// removed. Only ASCII keys matter to the caller.
+func jsonText(head []byte) []byte {
+	switch {
+	case bytes.HasPrefix(head, []byte{0xef, 0xbb, 0xbf}):
+		return head[3:]
+	case bytes.HasPrefix(head, []byte{0xff, 0xfe}), bytes.HasPrefix(head, []byte{0xfe, 0xff}):
+		return bytes.ReplaceAll(head[2:], []byte{0}, nil)
+	case len(head) >= 4 && (head[0] == 0 || head[1] == 0):
+		return bytes.TrimPrefix(bytes.ReplaceAll(head, []byte{0}, nil), []byte{0xfe, 0xff})
+	}
+	return head
 }

@@ -22,6 +22,24 @@ func TestSniff(t *testing.T) {
 	hugeHeader := binary.LittleEndian.AppendUint64(nil, 1<<40)
 	hugeHeader = append(hugeHeader, `{"a":1}`...)
 
+	utf16 := func(s string, bom bool) []byte {
+		var b []byte
+		if bom {
+			b = append(b, 0xff, 0xfe)
+		}
+		for _, r := range s {
+			b = append(b, byte(r), 0)
+		}
+		return b
+	}
+	userBlock := func(at int) []byte {
+		b := make([]byte, at+64)
+		copy(b, "# a user block may hold anything")
+		copy(b[at:], "\x89HDF\r\n\x1a\n")
+		return b
+	}
+	kerasJSON := `{"module": "keras", "class_name": "Sequential", "config": {}}`
+
 	tests := []struct {
 		name    string
 		file    string
@@ -55,6 +73,13 @@ func TestSniff(t *testing.T) {
 		{"onnx by content", "model", []byte{0x08, 0x07, 0x12, 0x04, 't', 'e', 's', 't'}, []Match{{FormatONNX, true}}},
 		{"keras config by name", "config.json", []byte(`{"module": "keras", "class_name": "Sequential", "config": {}}`), []Match{{FormatKerasConfig, false}}},
 		{"other json is nothing", "package.json", []byte(`{"name": "x"}`), nil},
+		{"keras config in UTF-16 with BOM", "model.json", utf16(kerasJSON, true), []Match{{FormatKerasConfig, false}}},
+		{"keras config in UTF-16 without BOM", "model.json", utf16(kerasJSON, false), []Match{{FormatKerasConfig, false}}},
+		{"keras config with a UTF-8 BOM", "model.json", append([]byte{0xef, 0xbb, 0xbf}, kerasJSON...), []Match{{FormatKerasConfig, false}}},
+		{"any config.json is a tentative keras config", "config.json", []byte(`{"architectures": ["BertModel"]}`), []Match{{FormatKerasConfig, true}}},
+		{"hdf5 after a 512-byte user block", "model.h5", userBlock(512), []Match{{FormatHDF5, false}}},
+		{"hdf5 after an 8 KiB user block", "weights.bin", userBlock(8192), []Match{{FormatPickle, true}, {FormatHDF5, false}}},
+		{"text saved model by name", "saved_model.pbtxt", []byte("saved_model_schema_version: 1\n"), []Match{{FormatPickle, true}, {FormatSavedModel, false}}},
 		{"empty", "empty.pkl", nil, nil},
 		// Evasions found in review: content that passes for another format
 		// must still reach the pickle scanner.
