@@ -11,7 +11,9 @@
 //
 // Threats: a tensor's external_data location that reaches outside the model
 // directory (absolute paths, '..' traversal, symbolic and hard links:
-// CVE-2022-25882, CVE-2024-27318, CVE-2026-27489, CVE-2026-34446), and
+// CVE-2022-25882, CVE-2024-27318, CVE-2026-27489, CVE-2026-34446), a
+// location holding ONNX Runtime's in-memory sentinel */_ORT_MEM_ADDR_/*
+// (its offset is taken for a raw pointer; never legitimate in a file), and
 // operators from non-standard domains, which runtimes execute with native
 // code from custom-op libraries. Malformed protobuf is reported (fail
 // closed); an object routed here only by a weak guess that is not ONNX is

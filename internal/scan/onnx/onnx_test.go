@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -176,6 +177,9 @@ func TestLocationProblem(t *testing.T) {
 		{`\\server\share\w.bin`, "UNC"},
 		{"//server/share/w.bin", "UNC"},
 		{`\\?\C:\w.bin`, "UNC"},
+		{"*/_ORT_MEM_ADDR_/*", "in-memory sentinel"},
+		{"data/*/_ORT_MEM_ADDR_/*/w.bin", "in-memory sentinel"},
+		{"_ORT_MEM_ADDR_.bin", ""},
 	}
 	for _, tt := range tests {
 		got := locationProblem(tt.loc, false)
@@ -185,6 +189,44 @@ func TestLocationProblem(t *testing.T) {
 	}
 	if got := locationProblem("w.bin", true); !strings.Contains(got, "longer than") {
 		t.Errorf("locationProblem(truncated) = %q, want a length problem", got)
+	}
+}
+
+// TestORTMemoryAddressSentinel checks that ONNX Runtime's in-memory
+// external-data sentinel, whose offset loaders that honour it take for a
+// raw pointer, is ONX002 high in a model file, whether or not the model is
+// on disk (the red-team sample: location, offset=pointer and length).
+func TestORTMemoryAddressSentinel(t *testing.T) {
+	t.Parallel()
+	const sentinel = "*/_ORT_MEM_ADDR_/*"
+	tensor := cat(fVarint(1, 1024), fVarint(2, 1), fStr(8, "w"),
+		fMsg(13, fStr(1, "location"), fStr(2, sentinel)),
+		fMsg(13, fStr(1, "offset"), fStr(2, "140733193388032")),
+		fMsg(13, fStr(1, "length"), fStr(2, "4096")),
+		fVarint(14, dataLocationExternal))
+	model := onnxModel(graphF(fMsg(5, tensor)))
+	want := []result{{"ONX002", scan.SeverityHigh, "graph.initializer[0].external_data[0]", "location=" + strconv.Quote(sentinel)}}
+
+	got := scanBytes(t, "model.onnx", model)
+	if diff := cmp.Diff(results(got), want); diff != "" {
+		t.Errorf("in memory: findings (-got +want):\n%s", diff)
+	}
+	if len(got) == 1 && !strings.Contains(got[0].Message, "raw memory address") {
+		t.Errorf("message %q does not explain the sentinel", got[0].Message)
+	}
+
+	// On disk the location is judged before anything is looked up, so it
+	// is not mistaken for a missing file (ONX006).
+	path := filepath.Join(t.TempDir(), "model.onnx")
+	if err := os.WriteFile(path, model, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	res, err := newEngine().ScanPaths(t.Context(), []string{path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(results(res.Findings), want); diff != "" {
+		t.Errorf("on disk: findings (-got +want):\n%s", diff)
 	}
 }
 

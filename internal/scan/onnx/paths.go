@@ -14,6 +14,13 @@ import (
 // reported (no file system accepts them as a relative name).
 const maxLocation = 4096
 
+// ortMemAddrTag is ONNX Runtime's in-memory external-data sentinel
+// (kTensorProtoMemoryAddressTag): a loader that honours it takes the
+// entry's offset for a raw pointer into its own address space and copies
+// length bytes from there. Only models built in memory use it; in a model
+// file it is an arbitrary-read (or crash) primitive.
+const ortMemAddrTag = "*/_ORT_MEM_ADDR_/*"
+
 // locationProblem says why an external-data location can reach outside the
 // model directory, or returns "" when it is a plain relative name. Both
 // separators are treated as separators: a model written on one system is
@@ -22,6 +29,9 @@ func locationProblem(loc string, truncated bool) string {
 	switch {
 	case loc == "":
 		return "is empty (the loader opens the model directory itself)"
+	case strings.Contains(loc, ortMemAddrTag):
+		return "contains ONNX Runtime's in-memory sentinel " + ortMemAddrTag +
+			" (loaders that honour it read offset as a raw memory address; only models built in memory may use it, never a model file)"
 	case strings.IndexByte(loc, 0) >= 0:
 		return "contains a NUL byte (the name is cut short where the loader passes it to the operating system)"
 	case truncated:

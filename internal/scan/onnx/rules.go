@@ -15,7 +15,7 @@ var (
 	// leave the model directory.
 	RuleExternalPath = scan.Rule{
 		ID: "ONX002", Name: "external-data-path-escape", Severity: scan.SeverityHigh,
-		Summary:     "A tensor's external_data location is absolute, climbs out with '..', or is empty or contains NUL, so loading the model reads a file outside its directory (CVE-2022-25882, CVE-2024-27318).",
+		Summary:     "A tensor's external_data location is absolute, climbs out with '..', is empty or contains NUL, or uses ONNX Runtime's in-memory address sentinel, so loading the model reads a file outside its directory or raw process memory (CVE-2022-25882, CVE-2024-27318).",
 		Remediation: "Do not load the model. Legitimate external data uses a plain relative file name next to the model; re-save it with onnx.save_model(..., save_as_external_data=True, location=\"weights.bin\").",
 	}
 	// RuleExternalLink is reported when an external-data file on disk is a

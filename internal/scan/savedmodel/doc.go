@@ -14,6 +14,15 @@
 // MergeV2Checkpoints, ShardedFilename, StringJoin) are not reported when
 // their paths are fed at load time.
 //
+// saved_model.pbtxt, the protobuf text format TensorFlow reads when there
+// is no saved_model.pb (and an object of another name that opens like
+// one), gets the same checks: up to Limits.MaxHeaderBytes of text are read
+// into memory and transcoded, in one linear pass with nesting bounded, into
+// the wire format of the fields the walk reads, which is then walked as
+// above; findings carry offsets in the text. Malformed text fails closed
+// like malformed protobuf, and text past the size limit ends the scan
+// incomplete (what came before the limit is still analysed).
+//
 // keras_metadata.pb (Keras SavedMetadata) and the SavedUserObject metadata
 // of the object graph hold Keras layer JSON; each string is handed to the
 // Keras config scanner through Session.Nested, which checks Lambda layers.

@@ -57,9 +57,23 @@ func (e *nestedError) Error() string { return e.err.Error() }
 // Scan walks the SavedModel protobuf (every meta graph's graph and function
 // library, asset file names and object graph) or, for keras_metadata.pb,
 // the Keras metadata, through a bounded window of obj.R. Keras layer JSON
-// is handed to the Keras config scanner through sess.Nested.
+// is handed to the Keras config scanner through sess.Nested. A
+// saved_model.pbtxt (or an object otherwise named that opens like one) is
+// protobuf text format, transcoded and walked the same way.
 func (*Scanner) Scan(ctx context.Context, obj scan.Object, sess *scan.Session) error {
-	st := &state{
+	base := path.Base(strings.ReplaceAll(obj.Name, `\`, "/"))
+	switch {
+	case strings.EqualFold(base, kerasMetadataName):
+		return newState(ctx, obj, sess).run((*state).kerasMetadata)
+	case strings.EqualFold(base, textModelName),
+		!strings.EqualFold(base, binaryModelName) && looksLikeText(obj.R, obj.Size):
+		return scanText(ctx, obj, sess)
+	}
+	return newState(ctx, obj, sess).run((*state).savedModel)
+}
+
+func newState(ctx context.Context, obj scan.Object, sess *scan.Session) *state {
+	return &state{
 		ctx:       ctx,
 		sess:      sess,
 		obj:       obj,
@@ -67,17 +81,18 @@ func (*Scanner) Scan(ctx context.Context, obj scan.Object, sess *scan.Session) e
 		functions: map[string]bool{},
 		unknown:   map[string]*opUse{},
 	}
-	var err error
-	if strings.EqualFold(path.Base(strings.ReplaceAll(obj.Name, `\`, "/")), kerasMetadataName) {
-		err = st.kerasMetadata(0, obj.Size)
-	} else {
-		err = st.savedModel(0, obj.Size)
-	}
+}
+
+// run walks the object with walk (savedModel or kerasMetadata) and reports
+// what it found.
+func (st *state) run(walk func(st *state, start, end int64) error) error {
+	obj := st.obj
+	err := walk(st, 0, obj.Size)
 	var ne *nestedError
 	var me *protowalk.MalformedError
 	switch {
 	case errors.As(err, &ne):
-		st.rep.flush(sess)
+		st.flush()
 		return ne.err
 	case errors.As(err, &me):
 		if obj.Tentative && !st.recognised {
@@ -94,8 +109,21 @@ func (*Scanner) Scan(ctx context.Context, obj scan.Object, sess *scan.Session) e
 		return nil
 	}
 	st.finish()
-	st.rep.flush(sess)
+	st.flush()
 	return nil
+}
+
+// flush reports the buffered findings; those of a text-format model get
+// their offsets in the text, and the text's fault, if any.
+func (st *state) flush() {
+	if ts := st.text; ts != nil {
+		ts.relocate(st.rep.list)
+		if ts.fault != nil {
+			st.rep.add(*ts.fault)
+			ts.fault = nil
+		}
+	}
+	st.rep.flush(st.sess)
 }
 
 // scope is one graph (a meta graph's GraphDef) or one library function:
@@ -145,6 +173,7 @@ type state struct {
 	path       protowalk.Path // e.g. "meta_graphs[0].graph_def.library.function[2].node_def[5]"
 	recognised bool           // a meta graph or Keras node was found
 	rep        reporter
+	text       *textSource // set when the object is transcoded text format
 
 	meta      int
 	scope     *scope
