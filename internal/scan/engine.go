@@ -96,9 +96,12 @@ func (e *Engine) Rules() []Rule {
 type Result struct {
 	Findings []Finding
 	Files    int   // files examined
-	Scanned  int   // files in a recognised format
+	Scanned  int   // files in a recognised format (tentative probes aside)
 	Bytes    int64 // bytes of the files examined
 	Errors   []PathError
+	// SkippedLinks counts symbolic links to directories inside walked
+	// trees, which are not followed.
+	SkippedLinks int
 }
 
 // PathError is a file that could not be read at all.
@@ -118,42 +121,86 @@ type fileJob struct {
 	size int64
 }
 
-// ScanPaths scans files and directory trees. Directories are walked without
-// following symbolic links; a path named explicitly is followed. Files are
+// ErrNotRegular reports a path named for scanning that is neither a
+// regular file nor a directory (a device, FIFO or socket).
+var ErrNotRegular = errors.New("not a regular file or directory")
+
+// ScanPaths scans files and directory trees. A path named explicitly is
+// followed when it is a symbolic link. Inside directories, symbolic links to
+// regular files are followed (the layout of the Hugging Face cache, whose
+// snapshots link to blobs) and links to directories are not (they are
+// counted in Result.SkippedLinks), so a walk cannot loop. A file reached
+// twice, through overlapping paths or links, is scanned once. Files are
 // scanned in parallel. Unreadable files are listed in Result.Errors and do
-// not stop the scan; a missing top-level path is an error.
+// not stop the scan; a missing or non-regular top-level path is an error.
 func (e *Engine) ScanPaths(ctx context.Context, paths []string) (*Result, error) {
 	var jobs []fileJob
 	res := &Result{}
+	seen := map[fileKey]bool{}
+	addFile := func(path string, info fs.FileInfo) {
+		k := keyOf(path, info)
+		if seen[k] {
+			return
+		}
+		seen[k] = true
+		jobs = append(jobs, fileJob{path: path, size: info.Size()})
+	}
 	for _, p := range paths {
 		info, err := os.Stat(p)
 		if err != nil {
 			return nil, fmt.Errorf("scan %s: %w", p, err)
 		}
-		if !info.IsDir() {
-			jobs = append(jobs, fileJob{path: p, size: info.Size()})
+		switch {
+		case info.Mode().IsRegular():
+			addFile(p, info)
 			continue
+		case !info.IsDir():
+			return nil, fmt.Errorf("scan %s: %w (%s); save the content to a file and scan that", p, ErrNotRegular, info.Mode().Type())
 		}
-		err = filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
+		// Walk the link's target when the named directory is a link, but
+		// report paths under the name the user gave.
+		root, err := filepath.EvalSymlinks(p)
+		if err != nil {
+			return nil, fmt.Errorf("scan %s: %w", p, err)
+		}
+		display := func(path string) string {
+			rel, err := filepath.Rel(root, path)
 			if err != nil {
-				res.Errors = append(res.Errors, PathError{Path: path, Err: err})
+				return path
+			}
+			return filepath.Join(p, rel)
+		}
+		err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+			if err != nil {
+				res.Errors = append(res.Errors, PathError{Path: display(path), Err: err})
 				return nil
 			}
 			if d.IsDir() {
-				if path != p && skipDirs[d.Name()] {
+				if path != root && skipDirs[d.Name()] {
 					return filepath.SkipDir
 				}
 				return nil
 			}
-			if !d.Type().IsRegular() {
-				return nil
+			var info fs.FileInfo
+			switch {
+			case d.Type().IsRegular():
+				info, err = d.Info()
+			case d.Type()&fs.ModeSymlink != 0:
+				info, err = os.Stat(path)
+				if err == nil && info.IsDir() {
+					res.SkippedLinks++
+					return nil
+				}
+			default:
+				return nil // devices, FIFOs and sockets are not model files
 			}
-			info, err := d.Info()
 			if err != nil {
-				res.Errors = append(res.Errors, PathError{Path: path, Err: err})
+				res.Errors = append(res.Errors, PathError{Path: display(path), Err: err})
 				return nil
 			}
-			jobs = append(jobs, fileJob{path: path, size: info.Size()})
+			if info.Mode().IsRegular() {
+				addFile(display(path), info)
+			}
 			return nil
 		})
 		if err != nil {
@@ -243,7 +290,12 @@ func (e *Engine) scanObject(ctx context.Context, path string, obj Object) ([]Fin
 		err = nil // already reported as a finding
 	}
 	e.log.DebugContext(ctx, "file scanned", slog.String("path", path), slog.Int("findings", len(findings)))
-	return findings, len(matches) > 0, err
+	recognised := false
+	for _, m := range matches {
+		// A tentative match is a probe, not a recognition.
+		recognised = recognised || !m.Tentative
+	}
+	return findings, recognised, err
 }
 
 // SortFindings orders findings by location, then rule, so reports are

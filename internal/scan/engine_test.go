@@ -166,9 +166,13 @@ func TestExpandSpillsToDisk(t *testing.T) {
 			return err
 		}
 		defer x.Close()
-		entries, _ := os.ReadDir(dir)
-		if len(entries) != 1 {
-			t.Errorf("%d temporary files while expanded, want 1", len(entries))
+		// The spill file is unlinked as soon as it is created, so even a
+		// killed scan leaves nothing behind.
+		if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+			t.Errorf("%d temporary files visible while expanded, want 0", len(entries))
+		}
+		if _, ok := x.R.(*os.File); !ok {
+			t.Errorf("2 MiB expansion held as %T, want a spilled *os.File", x.R)
 		}
 		got = make([]byte, x.Size)
 		_, err = x.R.ReadAt(got, 0)
@@ -280,5 +284,64 @@ func TestSuppressionValidate(t *testing.T) {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("Validate error %q does not say %q", err, want)
 		}
+	}
+}
+
+func TestScanPathsFollowsFileLinksOnce(t *testing.T) {
+	t.Parallel()
+	root := t.TempDir()
+	// The Hugging Face cache layout: snapshots link to blobs.
+	blobs := filepath.Join(root, "hub", "blobs")
+	snap := filepath.Join(root, "hub", "snapshots", "abc")
+	for _, d := range []string{blobs, snap} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(blobs, "f00d"), []byte("\x80\x02N."), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join("..", "..", "blobs", "f00d"), filepath.Join(snap, "pytorch_model.bin")); err != nil {
+		t.Fatal(err)
+	}
+	// A link to a directory (which could form a loop) is not followed.
+	if err := os.Symlink(filepath.Join(root, "hub"), filepath.Join(snap, "loop")); err != nil {
+		t.Fatal(err)
+	}
+	// A link to the snapshot directory named on the command line is.
+	named := filepath.Join(root, "current")
+	if err := os.Symlink(snap, named); err != nil {
+		t.Fatal(err)
+	}
+	eng := NewEngine(Options{Scanners: map[Format]Scanner{FormatPickle: reportName}})
+
+	res, err := eng.ScanPaths(t.Context(), []string{named})
+	if err != nil {
+		t.Fatalf("ScanPaths: %v", err)
+	}
+	if len(res.Findings) != 1 || res.Findings[0].Path != filepath.Join(named, "pytorch_model.bin") {
+		t.Fatalf("findings = %+v, want one on %s", res.Findings, filepath.Join(named, "pytorch_model.bin"))
+	}
+	if res.SkippedLinks != 1 {
+		t.Errorf("SkippedLinks = %d, want 1 (the loop link)", res.SkippedLinks)
+	}
+
+	// The blob reached through the tree, the link and the blob directory
+	// is scanned once.
+	res, err = eng.ScanPaths(t.Context(), []string{filepath.Join(root, "hub"), named, blobs})
+	if err != nil {
+		t.Fatalf("ScanPaths: %v", err)
+	}
+	if res.Files != 1 || len(res.Findings) != 1 {
+		t.Errorf("Files = %d, findings = %d; want the one blob scanned once", res.Files, len(res.Findings))
+	}
+}
+
+func TestScanPathsRefusesNonRegularFiles(t *testing.T) {
+	t.Parallel()
+	eng := NewEngine(Options{Scanners: map[Format]Scanner{FormatPickle: reportName}})
+	_, err := eng.ScanPaths(t.Context(), []string{os.DevNull})
+	if !errors.Is(err, ErrNotRegular) || !strings.Contains(err.Error(), "save the content to a file") {
+		t.Errorf("ScanPaths(%s) error = %v, want ErrNotRegular with the fix", os.DevNull, err)
 	}
 }

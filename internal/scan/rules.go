@@ -1,20 +1,22 @@
 package scan
 
 // Rules the engine itself reports: limits reached while descending into
-// nested content, and scanners that could not finish (fail closed).
+// nested content, and scanners that could not finish. Each means content a
+// loader may run was not analysed, so each is high: the default --fail-on
+// gate fails closed on it.
 var (
 	RuleIncomplete = Rule{
-		ID: "SCN001", Name: "scan-incomplete", Severity: SeverityMedium,
+		ID: "SCN001", Name: "scan-incomplete", Severity: SeverityHigh,
 		Summary:     "A scanner could not finish reading the object; content after the failure was not analysed.",
 		Remediation: "Treat the file as untrusted: do not load it until it scans cleanly, or re-export it from a trusted source.",
 	}
 	RuleTooDeep = Rule{
-		ID: "SCN002", Name: "nesting-too-deep", Severity: SeverityMedium,
+		ID: "SCN002", Name: "nesting-too-deep", Severity: SeverityHigh,
 		Summary:     "Archives or embedded payloads are nested deeper than the depth limit; deeper content was not analysed.",
 		Remediation: "Unpack the archive by hand and scan its content, or raise --max-depth if the nesting is legitimate.",
 	}
 	RuleTooManyEntries = Rule{
-		ID: "SCN003", Name: "too-many-entries", Severity: SeverityMedium,
+		ID: "SCN003", Name: "too-many-entries", Severity: SeverityHigh,
 		Summary:     "An archive holds more members than the entry limit; the remaining members were not analysed.",
 		Remediation: "Split the archive, or raise --max-entries if the size is legitimate.",
 	}

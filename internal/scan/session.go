@@ -163,9 +163,10 @@ func (s *Session) chargeExpanded(n int64) (exceeded bool, total int64) {
 
 // Expanded is decompressed content held in memory or in a temporary file.
 type Expanded struct {
-	R    io.ReaderAt
-	Size int64
-	file *os.File
+	R        io.ReaderAt
+	Size     int64
+	file     *os.File
+	unlinked bool // the temporary file was removed when it was created
 }
 
 // Close releases the temporary file, if any.
@@ -175,6 +176,9 @@ func (e *Expanded) Close() error {
 	}
 	name := e.file.Name()
 	err := e.file.Close()
+	if e.unlinked {
+		return err
+	}
 	if rmErr := os.Remove(name); err == nil {
 		err = rmErr
 	}
@@ -195,15 +199,18 @@ const expandChunk = 1 << 20
 func (s *Session) Expand(ctx context.Context, name string, src io.Reader, compressedSize int64) (*Expanded, error) {
 	lim := s.eng.limits
 	var (
-		mem   []byte
-		file  *os.File
-		total int64
-		buf   = make([]byte, expandChunk)
+		mem      []byte
+		file     *os.File
+		unlinked bool
+		total    int64
+		buf      = make([]byte, expandChunk)
 	)
 	fail := func(err error) (*Expanded, error) {
 		if file != nil {
 			_ = file.Close()
-			_ = os.Remove(file.Name())
+			if !unlinked {
+				_ = os.Remove(file.Name())
+			}
 		}
 		return nil, err
 	}
@@ -227,7 +234,13 @@ func (s *Session) Expand(ctx context.Context, name string, src io.Reader, compre
 			default:
 				f, err := os.CreateTemp(s.eng.tempDir, "palisade-scan-*")
 				if err != nil {
-					return fail(fmt.Errorf("create temporary file for %s: %w", name, err))
+					return fail(fmt.Errorf("create temporary file for %s: %w (set TMPDIR to a directory with room)", name, err))
+				}
+				// Unlink at once where the platform allows it, so even a
+				// killed scan leaves nothing behind; Close removes it
+				// otherwise.
+				if os.Remove(f.Name()) == nil {
+					unlinked = true
 				}
 				file = f
 				if _, err := file.Write(mem); err != nil {
@@ -247,7 +260,7 @@ func (s *Session) Expand(ctx context.Context, name string, src io.Reader, compre
 		}
 	}
 	if file != nil {
-		return &Expanded{R: file, Size: total, file: file}, nil
+		return &Expanded{R: file, Size: total, file: file, unlinked: unlinked}, nil
 	}
 	return &Expanded{R: byteReaderAt(mem), Size: total}, nil
 }
