@@ -2,12 +2,14 @@ package keras
 
 import (
 	"bytes"
+	"context"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/palisade-sec/palisade/internal/scan"
 )
@@ -145,20 +147,160 @@ func TestHDF5RealFiles(t *testing.T) {
 	}
 }
 
+// TestHDF5HostileRuns checks that no run of JSON-like bytes before a
+// config hides it or makes the search slow: the search is linear, so the
+// config after the run is always analysed.
+func TestHDF5HostileRuns(t *testing.T) {
+	t.Parallel()
+	lambdaModel := sequential(dense, keras3Lambda(lambdaCode))
+	lambdaHit := "KER001 high config.layers[1].config.function"
+	tests := []struct {
+		name   string
+		data   []byte
+		limits scan.Limits
+		want   []string
+	}{
+		{
+			// h5_search_budget.py: an earlier attribute of unterminated
+			// objects, then the model config.
+			"2000 unterminated objects before the config",
+			h5(attr("aaa_notes", strings.Repeat(`{"a":`, 2000)), attr("model_config", lambdaModel)),
+			scan.Limits{}, []string{lambdaHit},
+		},
+		{
+			"4 MiB of unterminated objects before the config",
+			h5(attr("aaa_notes", strings.Repeat(`{"a": `, 700_000)), noise(1000, 1), attr("model_config", lambdaModel)),
+			scan.Limits{}, []string{lambdaHit},
+		},
+		{
+			"unterminated objects run straight into the config",
+			h5(attr("aaa_notes", strings.Repeat(`{"a": `, 50_000)+lambdaModel), noise(100, 2)),
+			scan.Limits{MaxHeaderBytes: 64 << 10}, []string{lambdaHit},
+		},
+		{
+			"unterminated string before the config",
+			h5(attr("aaa_notes", `{"a": "x `), []byte(" "), attr("model_config", lambdaModel)),
+			scan.Limits{}, []string{lambdaHit},
+		},
+		{
+			"stray quotes and escapes before the config",
+			h5([]byte(`"\" "{" {"\u12": "`), []byte(lambdaModel), noise(100, 3)),
+			scan.Limits{}, []string{lambdaHit},
+		},
+		{
+			// The largest object that is shallow enough is analysed (its
+			// pointer starts with "a.a.a...").
+			"balanced junk too deep around the config",
+			h5(attr("aaa_notes", strings.Repeat(`{"a": `, 1200)+lambdaModel+strings.Repeat("}", 1200)), noise(100, 4)),
+			scan.Limits{}, []string{"KER005 medium ", "KER001 high " + strings.Repeat("a.", maxJSONDepth-7) + "config.layers[1].config.function"},
+		},
+		{
+			"too deep object, then the config",
+			h5(attr("aaa_notes", strings.Repeat(`{"a": `, 1500)+"1"+strings.Repeat("}", 1500)), noise(100, 5), attr("model_config", lambdaModel)),
+			scan.Limits{}, []string{"KER005 medium ", lambdaHit},
+		},
+		{
+			"invalid JSON around the config",
+			h5(attr("aaa_notes", `{"a" 1, "b": `+lambdaModel+`, "c": }`), noise(100, 6)),
+			scan.Limits{}, []string{lambdaHit},
+		},
+		{
+			"config after a syntax error inside a balanced object",
+			h5(attr("aaa_notes", `{"a": tru, "b": `+lambdaModel+`}`), noise(100, 7)),
+			scan.Limits{}, []string{lambdaHit},
+		},
+		{
+			"config after a bad escape inside a balanced object",
+			h5(attr("aaa_notes", `{"a": "\q{", "b": `+lambdaModel+`}`), noise(100, 8)),
+			scan.Limits{}, []string{lambdaHit},
+		},
+		{
+			"mismatched brackets before the config",
+			h5(attr("aaa_notes", `{"a": [}]`), attr("model_config", lambdaModel)),
+			scan.Limits{}, []string{lambdaHit},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			start := time.Now()
+			fs := scanH5(t, tt.data, tt.limits)
+			if got := summary(fs); !slices.Equal(got, tt.want) {
+				t.Fatalf("findings = %q, want %q", got, tt.want)
+			}
+			for _, f := range fs {
+				if f.Offset < 0 || f.Offset >= int64(len(tt.data)) || tt.data[f.Offset] != '{' {
+					t.Errorf("%s offset %d does not point at a JSON object", f.RuleID, f.Offset)
+				}
+			}
+			if d := time.Since(start); d > 5*time.Second {
+				t.Errorf("scan took %v", d)
+			}
+		})
+	}
+}
+
+// TestHDF5SearchLinear checks that the bytes parsed stay within twice the
+// file size for inputs built to make a search quadratic.
+func TestHDF5SearchLinear(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		data []byte
+	}{
+		{"unterminated objects", h5(bytes.Repeat([]byte(`{"a": `), 200_000))},
+		{"nested objects failing at the end", h5([]byte(strings.Repeat(`{"a": `, 900) + "1" + strings.Repeat(` ,}`, 900)))},
+		{"nested objects failing at the start", h5([]byte(strings.Repeat(`{"a" `, 900) + "1" + strings.Repeat(`}`, 900)))},
+		{"quotes of both parities", h5(bytes.Repeat([]byte(`{"{": "{", "{": {"`), 20_000))},
+		{"many small objects", h5(bytes.Repeat([]byte(`{"a": {"b": 1}, "c": [{"d": 2}]} `), 50_000))},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			size := int64(len(tt.data))
+			budget := 2*size + 1
+			eng := scan.NewEngine(scan.Options{Scanners: map[scan.Format]scan.Scanner{scan.FormatHDF5: scanFunc(func(ctx context.Context, obj scan.Object, sess *scan.Session) error {
+				s := &search{ctx: ctx, r: obj.R, size: obj.Size, limit: sess.Limits().MaxHeaderBytes, sess: sess, budget: budget, bigFrom: -1}
+				return s.run()
+			})}})
+			fs, err := eng.ScanReader(t.Context(), "model.h5", bytes.NewReader(tt.data), size)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, f := range fs {
+				if strings.Contains(f.Message, "search read too many") {
+					t.Fatalf("parsing read more than %d bytes for a %d-byte file", budget, size)
+				}
+			}
+		})
+	}
+}
+
+// TestHDF5Budget checks the backstop: a spent budget stops the search with
+// a finding.
 func TestHDF5Budget(t *testing.T) {
 	t.Parallel()
-	// Unclosed objects nested without end: every candidate reads to the
-	// end of the file, so the search budget must stop it. The first
-	// candidate is also too large; the ones inside it are not reported
-	// again.
-	data := h5(bytes.Repeat([]byte(`{"a": `), 50_000))
-	fs := scanH5(t, data, scan.Limits{MaxHeaderBytes: 64 << 10})
-	if got := summary(fs); !slices.Equal(got, []string{"KER005 medium ", "KER005 medium "}) {
-		t.Fatalf("findings = %q, want two KER005", got)
+	data := h5(attr("model_config", sequential(dense)), attr("training_config", `{"loss": "mse"}`))
+	eng := scan.NewEngine(scan.Options{Scanners: map[scan.Format]scan.Scanner{scan.FormatHDF5: scanFunc(func(ctx context.Context, obj scan.Object, sess *scan.Session) error {
+		s := &search{ctx: ctx, r: obj.R, size: obj.Size, limit: sess.Limits().MaxHeaderBytes, sess: sess, budget: int64(len(sequential(dense))), bigFrom: -1}
+		return s.run()
+	})}})
+	fs, err := eng.ScanReader(t.Context(), "model.h5", bytes.NewReader(data), int64(len(data)))
+	if err != nil {
+		t.Fatal(err)
 	}
-	if !strings.Contains(fs[0].Message, "larger than") || !strings.Contains(fs[1].Message, "search") {
-		t.Errorf("messages %q, %q: want the size limit, then the search budget", fs[0].Message, fs[1].Message)
+	if got := summary(fs); !slices.Equal(got, []string{"KER005 medium "}) || !strings.Contains(fs[0].Message, "search") {
+		t.Fatalf("findings = %q, want one KER005 for the search budget", got)
 	}
+}
+
+// scanFunc adapts a function to scan.Scanner.
+type scanFunc func(ctx context.Context, obj scan.Object, sess *scan.Session) error
+
+func (f scanFunc) Rules() []scan.Rule { return allRules }
+
+func (f scanFunc) Scan(ctx context.Context, obj scan.Object, sess *scan.Session) error {
+	return f(ctx, obj, sess)
 }
 
 func TestHasHDF5Signature(t *testing.T) {

@@ -1,6 +1,7 @@
 package keras
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"strconv"
@@ -25,8 +26,9 @@ var errTooDeep = errors.New("json nested too deeply")
 
 // syntaxError is a JSON syntax error at a byte offset.
 type syntaxError struct {
-	Offset int
-	Msg    string
+	Offset   int
+	Msg      string
+	InString bool // the error is inside a string (a bad escape)
 }
 
 func (e *syntaxError) Error() string { return fmt.Sprintf("%s at offset %d", e.Msg, e.Offset) }
@@ -57,7 +59,18 @@ const (
 	kOutputShapeModule
 	kCode
 	kValue
+	kFile // a config field that names a file to read (fileFields)
 	numKeys
+)
+
+// fileFields are config fields that layers and tokenizers read a file
+// from when their value is a string: TFSMLayer's SavedModel, the
+// vocabulary of StringLookup, IntegerLookup and TextVectorization, and the
+// vocabulary, merges and SentencePiece proto of keras-hub and keras-nlp
+// tokenizers.
+var fileFields = setOf(
+	"filepath", "file_path", "vocabulary", "vocabulary_file", "vocab_file", "merges", "merges_file",
+	"proto", "proto_file", "spm_model_file",
 )
 
 func lookupKey(k []byte) keyID {
@@ -85,6 +98,9 @@ func lookupKey(k []byte) keyID {
 	case "value":
 		return kValue
 	}
+	if fileFields[string(k)] {
+		return kFile
+	}
 	return kOther
 }
 
@@ -107,16 +123,44 @@ type frame struct {
 	list  [numKeys][]byte // first element of an array value, when it is a string
 	hasL  [numKeys]bool
 
+	// String values of fileFields keys, in order (the last duplicate
+	// wins).
+	files []fileValue
+
 	// Summary of the object under "config".
 	childCode    []byte
 	hasChildCode bool
 	childFunc    []byte
 	hasChildFunc bool
+	childFiles   []fileValue
 
 	// Array state.
 	n        int
 	first    []byte
 	hasFirst bool
+}
+
+// fileValue is a string value of a fileFields key.
+type fileValue struct {
+	key, val []byte
+}
+
+// setFile records (val != nil) or clears the fileFields value of key.
+func (f *frame) setFile(key, val []byte) {
+	for i := range f.files {
+		if string(f.files[i].key) == string(key) {
+			f.files = append(f.files[:i], f.files[i+1:]...)
+			break
+		}
+	}
+	if val != nil {
+		f.files = append(f.files, fileValue{key, val})
+	}
+}
+
+// clearConfig forgets the summary of the "config" child.
+func (f *frame) clearConfig() {
+	f.hasChildCode, f.hasChildFunc, f.childFiles = false, false, nil
 }
 
 // code returns the bytecode string an object stores under "code", or the
@@ -137,6 +181,7 @@ func (f *frame) code() ([]byte, bool) {
 type walker struct {
 	data      []byte
 	pos       int
+	prefix    bool // stop after one value; what follows is not checked
 	stack     []frame
 	hits      []hit
 	truncated bool // more than maxHits findings
@@ -152,6 +197,12 @@ func analyzeJSON(data []byte) ([]hit, bool, error) {
 
 func (w *walker) errf(format string, args ...any) error {
 	return &syntaxError{Offset: w.pos, Msg: fmt.Sprintf(format, args...)}
+}
+
+// strErr is a syntax error inside a string, at a byte that is string
+// content.
+func (w *walker) strErr(msg string) error {
+	return &syntaxError{Offset: w.pos, Msg: msg, InString: true}
 }
 
 func (w *walker) ws() {
@@ -176,6 +227,9 @@ func (w *walker) parse() error {
 		for {
 			w.ws()
 			if len(w.stack) == 0 {
+				if w.prefix {
+					return nil
+				}
 				if w.pos != len(w.data) {
 					return w.errf("extra data after the JSON value")
 				}
@@ -403,7 +457,7 @@ func (w *walker) strEscaped(start int) ([]byte, error) {
 			r, ok := hex4(w.data, i)
 			if !ok {
 				w.pos = i
-				return nil, w.errf("invalid \\u escape")
+				return nil, w.strErr("invalid \\u escape")
 			}
 			i += 4
 			if utf16.IsSurrogate(r) {
@@ -420,7 +474,7 @@ func (w *walker) strEscaped(start int) ([]byte, error) {
 			out = utf8.AppendRune(out, r)
 		default:
 			w.pos = i - 1
-			return nil, w.errf("invalid escape in string")
+			return nil, w.strErr("invalid escape in string")
 		}
 	}
 	w.pos = i
@@ -459,8 +513,11 @@ func (w *walker) openContainer(array bool) {
 			// same key (the last duplicate wins).
 			parent.has[parent.keyID] = false
 			parent.hasL[parent.keyID] = false
-			if parent.keyID == kConfig {
-				parent.hasChildCode, parent.hasChildFunc = false, false
+			switch parent.keyID {
+			case kConfig:
+				parent.clearConfig()
+			case kFile:
+				parent.setFile(parent.key, nil)
 			}
 		}
 	}
@@ -483,8 +540,11 @@ func (w *walker) deliverString(s []byte) {
 	if top.keyID != kOther {
 		top.str[top.keyID], top.has[top.keyID] = s, true
 		top.hasL[top.keyID] = false
-		if top.keyID == kConfig {
-			top.hasChildCode, top.hasChildFunc = false, false
+		switch top.keyID {
+		case kConfig:
+			top.clearConfig()
+		case kFile:
+			top.setFile(top.key, s)
 		}
 	}
 }
@@ -498,8 +558,11 @@ func (w *walker) deliverOther() {
 	top := &w.stack[n-1]
 	if !top.array && top.keyID != kOther {
 		top.has[top.keyID], top.hasL[top.keyID] = false, false
-		if top.keyID == kConfig {
-			top.hasChildCode, top.hasChildFunc = false, false
+		switch top.keyID {
+		case kConfig:
+			top.clearConfig()
+		case kFile:
+			top.setFile(top.key, nil)
 		}
 	}
 }
@@ -521,6 +584,7 @@ func (w *walker) closeContainer() {
 			case !f.array && parent.keyID == kConfig:
 				parent.childCode, parent.hasChildCode = f.code()
 				parent.childFunc, parent.hasChildFunc = f.str[kFunction], f.has[kFunction]
+				parent.childFiles = f.files
 			}
 		}
 	}
@@ -624,6 +688,109 @@ func (w *walker) analyzeObject(f *frame) {
 	if (string(className) == "TFOpLambda" || string(className) == "SlicingOpLambda") && f.hasChildFunc {
 		w.reportTFOp(string(className), string(f.childFunc))
 	}
+	// Layers and tokenizers that load or read a file named in their
+	// config.
+	w.reportFileReads(f, className)
+}
+
+// reportFileReads reports a TFSMLayer, which loads the SavedModel at
+// config.filepath, and a fileFields value in config that names a file:
+// any string for a class known to read it, otherwise an absolute path, a
+// path with "..", or a URL.
+func (w *walker) reportFileReads(f *frame, className []byte) {
+	cls := shortClassName(className)
+	if string(cls) == "TFSMLayer" {
+		ev := fmt.Sprintf("class_name %s, no config.filepath", strconv.Quote(clip(string(className), 120)))
+		for _, fv := range f.childFiles {
+			if string(fv.key) == "filepath" {
+				ev = fmt.Sprintf("class_name %s, config.filepath %s", strconv.Quote(clip(string(className), 120)), strconv.Quote(clip(string(fv.val), 200)))
+			}
+		}
+		w.report(hit{
+			rule: RuleDangerousReference, severity: scan.SeverityHigh,
+			msg: "a TFSMLayer loads the TensorFlow SavedModel named in config.filepath when the model is loaded, even in safe_mode, " +
+				"and runs its graph (file reads and writes, Python functions) on inference",
+			evidence: ev,
+		})
+		return
+	}
+	if len(f.childFiles) == 0 {
+		return
+	}
+	reader := fileReaderClass(string(cls))
+	for _, fv := range f.childFiles {
+		kind := classifyPath(string(fv.val))
+		sev := scan.SeverityNone
+		switch {
+		case kind != pathRelative && kind != pathNone:
+			sev = scan.SeverityHigh
+		case kind == pathRelative && reader:
+			sev = scan.SeverityMedium
+		}
+		if sev == scan.SeverityNone {
+			continue
+		}
+		who := "a layer"
+		if len(className) > 0 {
+			who = "a " + clip(string(className), 120) + " object"
+		}
+		w.report(hit{
+			rule: RuleDangerousReference, severity: sev,
+			msg: fmt.Sprintf("%s reads the file named in config.%s (%s) when the model is loaded; its content ends up in the model",
+				who, clip(string(fv.key), 40), kind),
+			evidence: fmt.Sprintf("class_name %s, config.%s %s", strconv.Quote(clip(string(className), 120)), clip(string(fv.key), 40), strconv.Quote(clip(string(fv.val), 200))),
+		})
+	}
+}
+
+// shortClassName strips a registered-name package ("keras_hub>X") or a
+// module path from a class name.
+func shortClassName(b []byte) []byte {
+	if i := bytes.LastIndexAny(b, ">."); i >= 0 {
+		return b[i+1:]
+	}
+	return b
+}
+
+// fileReaderClass reports whether a class reads a file from a string
+// value of a fileFields key: the Keras lookup and text-vectorization
+// layers and keras-hub / keras-nlp tokenizers.
+func fileReaderClass(cls string) bool {
+	switch cls {
+	case "StringLookup", "IntegerLookup", "IndexLookup", "TextVectorization":
+		return true
+	}
+	return strings.HasSuffix(cls, "Tokenizer")
+}
+
+// pathKind classifies a file name taken from a config.
+type pathKind string
+
+const (
+	pathNone      pathKind = ""
+	pathRelative  pathKind = "a relative path"
+	pathAbsolute  pathKind = "an absolute path outside the model"
+	pathTraversal pathKind = "a path that climbs out with \"..\""
+	pathURL       pathKind = "a remote URL"
+)
+
+// classifyPath classifies a file name as TensorFlow's gfile would open it.
+func classifyPath(p string) pathKind {
+	switch {
+	case p == "":
+		return pathNone
+	case strings.Contains(p, "://") || strings.HasPrefix(strings.ToLower(p), "file:"):
+		return pathURL
+	case p[0] == '/' || p[0] == '\\' || p[0] == '~' ||
+		len(p) >= 2 && p[1] == ':' && (p[0]|0x20 >= 'a' && p[0]|0x20 <= 'z'):
+		return pathAbsolute
+	}
+	for part := range strings.FieldsFuncSeq(p, func(r rune) bool { return r == '/' || r == '\\' }) {
+		if part == ".." {
+			return pathTraversal
+		}
+	}
+	return pathRelative
 }
 
 // reportLambda reports a Lambda function with its bytecode evidence.
@@ -744,14 +911,15 @@ func decodeUTF16(b []byte, big bool) ([]byte, bool, error) {
 	for i := 0; i < len(units); i++ {
 		r := rune(units[i])
 		if utf16.IsSurrogate(r) {
-			if i+1 >= len(units) {
-				return nil, true, fmt.Errorf("lone utf-16 surrogate: %w", errEncoding)
+			// Python decodes with errors="surrogatepass": a lone
+			// surrogate is kept. Go cannot hold it; U+FFFD stands in.
+			r = utf8.RuneError
+			if i+1 < len(units) {
+				if d := utf16.DecodeRune(rune(units[i]), rune(units[i+1])); d != utf8.RuneError {
+					r = d
+					i++
+				}
 			}
-			r = utf16.DecodeRune(r, rune(units[i+1]))
-			if r == utf8.RuneError {
-				return nil, true, fmt.Errorf("invalid utf-16 surrogate pair: %w", errEncoding)
-			}
-			i++
 		}
 		out = utf8.AppendRune(out, r)
 	}
@@ -770,9 +938,11 @@ func decodeUTF32(b []byte, big bool) ([]byte, bool, error) {
 		} else {
 			r = uint32(b[i+3])<<24 | uint32(b[i+2])<<16 | uint32(b[i+1])<<8 | uint32(b[i])
 		}
-		if r > utf8.MaxRune || utf16.IsSurrogate(rune(r)) {
+		if r > utf8.MaxRune {
 			return nil, true, fmt.Errorf("invalid utf-32 code point: %w", errEncoding)
 		}
+		// A surrogate code point passes (errors="surrogatepass") and
+		// becomes U+FFFD.
 		out = utf8.AppendRune(out, rune(r))
 	}
 	return out, true, nil

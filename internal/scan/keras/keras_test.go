@@ -352,25 +352,69 @@ func code37() []byte {
 		mTupleOf(mShort("x")), mTupleOf(), mTupleOf(), mShort("<string>"), mShort("<lambda>"), mI32(1), mBytesObj(""))
 }
 
+// encode renders s as Python's str.encode would with the given codec.
+func encode(s, codec string) []byte {
+	var out []byte
+	u16 := func(order binary.AppendByteOrder) {
+		for _, u := range utf16.Encode([]rune(s)) {
+			out = order.AppendUint16(out, u)
+		}
+	}
+	u32 := func(order binary.AppendByteOrder) {
+		for _, r := range s {
+			out = order.AppendUint32(out, uint32(r))
+		}
+	}
+	switch codec {
+	case "utf-8-sig":
+		out = append([]byte("\xef\xbb\xbf"), s...)
+	case "utf-16": // a BOM, then little-endian, as CPython writes it
+		out = []byte{0xff, 0xfe}
+		u16(binary.LittleEndian)
+	case "utf-16-bom-be":
+		out = []byte{0xfe, 0xff}
+		u16(binary.BigEndian)
+	case "utf-16-le":
+		u16(binary.LittleEndian)
+	case "utf-16-be":
+		u16(binary.BigEndian)
+	case "utf-32":
+		out = []byte{0xff, 0xfe, 0, 0}
+		u32(binary.LittleEndian)
+	case "utf-32-bom-be":
+		out = []byte{0, 0, 0xfe, 0xff}
+		u32(binary.BigEndian)
+	case "utf-32-le":
+		u32(binary.LittleEndian)
+	case "utf-32-be":
+		u32(binary.BigEndian)
+	default:
+		out = []byte(s)
+	}
+	return out
+}
+
+// TestEncodings decodes config.json as json.loads(bytes) does (checked
+// against CPython): BOMs, the NUL pattern of BOM-less UTF-16 and UTF-32,
+// and lone surrogates, which errors="surrogatepass" keeps. The variants
+// are those of keras_config_sniff_bypass.py and more.
 func TestEncodings(t *testing.T) {
 	t.Parallel()
 	cfg := sequential(keras3Lambda(lambdaCode))
-	utf16le := func(s string, bom bool) []byte {
-		var out []byte
-		if bom {
-			out = []byte{0xff, 0xfe}
+	lambdaHit := []string{"KER001 high config.layers[0].config.function"}
+	// A lone surrogate inside a string value: "\ud800" written as raw
+	// UTF-16 or UTF-32 code units.
+	loneSurrogate := func(codec string) []byte {
+		b := encode(strings.Replace(cfg, `"name": "seq"`, `"name": "X"`, 1), codec)
+		x := encode("X", strings.TrimSuffix(codec, "-sig"))
+		var unit []byte
+		switch codec {
+		case "utf-16-le":
+			unit = []byte{0x00, 0xd8}
+		case "utf-32-le":
+			unit = []byte{0x00, 0xd8, 0, 0}
 		}
-		for _, u := range utf16.Encode([]rune(s)) {
-			out = binary.LittleEndian.AppendUint16(out, u)
-		}
-		return out
-	}
-	utf32be := func(s string) []byte {
-		var out []byte
-		for _, r := range s {
-			out = binary.BigEndian.AppendUint32(out, uint32(r))
-		}
-		return out
+		return bytes.Replace(b, x, unit, 1)
 	}
 	tests := []struct {
 		name       string
@@ -378,24 +422,104 @@ func TestEncodings(t *testing.T) {
 		want       []string
 		wantOffset bool
 	}{
-		{"utf-8 BOM", append([]byte("\xef\xbb\xbf"), cfg...), []string{"KER001 high config.layers[0].config.function"}, true},
-		{"utf-16le with BOM", utf16le(cfg, true), []string{"KER001 high config.layers[0].config.function"}, false},
-		{"utf-16le without BOM", utf16le(cfg, false), []string{"KER001 high config.layers[0].config.function"}, false},
-		{"utf-32be", utf32be(cfg), []string{"KER001 high config.layers[0].config.function"}, false},
+		{"utf-8", encode(cfg, "utf-8"), lambdaHit, true},
+		{"utf-8 BOM (utf-8-sig)", encode(cfg, "utf-8-sig"), lambdaHit, true},
+		{"utf-16 (BOM, little-endian)", encode(cfg, "utf-16"), lambdaHit, false},
+		{"utf-16 BOM big-endian", encode(cfg, "utf-16-bom-be"), lambdaHit, false},
+		{"utf-16-le without BOM", encode(cfg, "utf-16-le"), lambdaHit, false},
+		{"utf-16-be without BOM", encode(cfg, "utf-16-be"), lambdaHit, false},
+		{"utf-32 (BOM, little-endian)", encode(cfg, "utf-32"), lambdaHit, false},
+		{"utf-32 BOM big-endian", encode(cfg, "utf-32-bom-be"), lambdaHit, false},
+		{"utf-32-le without BOM", encode(cfg, "utf-32-le"), lambdaHit, false},
+		{"utf-32-be without BOM", encode(cfg, "utf-32-be"), lambdaHit, false},
+		{"leading whitespace over 4 KiB", encode(strings.Repeat(" ", 5000)+cfg, "utf-8"), lambdaHit, true},
+		{"class_name after 4 KiB", encode(`{"zz_pad": "`+strings.Repeat("A", 5000)+`", `+cfg[1:], "utf-8"), lambdaHit, true},
+		{"utf-16 with leading whitespace", encode(strings.Repeat(" ", 3000)+cfg, "utf-16-le"), lambdaHit, false},
+		{"utf-16 lone surrogate in a string", loneSurrogate("utf-16-le"), lambdaHit, false},
+		{"utf-32 surrogate code point in a string", loneSurrogate("utf-32-le"), lambdaHit, false},
 		{"broken utf-16", []byte("{\x00\"\x00\x00\xd8"), []string{"KER004 medium "}, false},
+		{"utf-16 of odd length", append(encode(cfg, "utf-16"), 'x'), []string{"KER004 medium "}, false},
+		{"two UTF-8 BOMs", encode("\ufeff"+cfg, "utf-8-sig"), []string{"KER004 medium "}, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			fs := scanMember(t, "config.json", scan.FormatKerasConfig, tt.data, scan.Limits{})
+			// As a member handed over by the archive scanner, and as a
+			// file called config.json routed by the engine's sniffing.
+			eng := scan.NewEngine(scan.Options{Scanners: map[scan.Format]scan.Scanner{scan.FormatKerasConfig: New()}})
+			sniffed, err := eng.ScanReader(t.Context(), "config.json", bytes.NewReader(tt.data), int64(len(tt.data)))
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, fs := range [][]scan.Finding{scanMember(t, "config.json", scan.FormatKerasConfig, tt.data, scan.Limits{}), sniffed} {
+				if i == 1 && len(tt.want) == 1 && tt.want[0] == "KER004 medium " && len(fs) == 0 {
+					// Routed tentatively by name: text that is not
+					// JSON in any encoding is not a Keras config.
+					continue
+				}
+				if got := summary(fs); !slices.Equal(got, tt.want) {
+					t.Fatalf("findings = %q, want %q", got, tt.want)
+				}
+				if tt.wantOffset != (fs[0].Offset >= 0) {
+					t.Errorf("Offset = %d, want known=%v", fs[0].Offset, tt.wantOffset)
+				}
+				if off := fs[0].Offset; off >= 0 && fs[0].RuleID != "KER004" && (off >= int64(len(tt.data)) || tt.data[off] != '{') {
+					t.Errorf("Offset = %d does not point at a JSON object", off)
+				}
+			}
+		})
+	}
+}
+
+// TestFileReads covers layers and tokenizers that load or read files named
+// in their config.
+func TestFileReads(t *testing.T) {
+	t.Parallel()
+	layer := func(module, class, config string) string {
+		return `{"module": "` + module + `", "class_name": "` + class + `", "config": ` + config + `, "registered_name": null}`
+	}
+	tests := []struct {
+		name     string
+		cfg      string
+		want     []string
+		evidence string
+	}{
+		{"TFSMLayer remote", sequential(layer("keras.layers", "TFSMLayer", `{"name": "t", "filepath": "gs://attacker-bucket/model", "call_endpoint": "serve"}`)),
+			[]string{"KER002 high config.layers[0]"}, `config.filepath "gs://attacker-bucket/model"`},
+		{"TFSMLayer local", sequential(layer("keras.src.export.tfsm_layer", "TFSMLayer", `{"name": "t", "filepath": "/tmp/attacker_savedmodel"}`)),
+			[]string{"KER002 high config.layers[0]"}, `config.filepath "/tmp/attacker_savedmodel"`},
+		{"TFSMLayer relative", sequential(layer("keras.layers", "TFSMLayer", `{"filepath": "exported"}`)),
+			[]string{"KER002 high config.layers[0]"}, `config.filepath "exported"`},
+		{"TFSMLayer without filepath", layer("keras.layers", "TFSMLayer", `{}`), []string{"KER002 high "}, "no config.filepath"},
+		{"StringLookup absolute vocabulary", sequential(layer("keras.layers", "StringLookup", `{"name": "sl", "vocabulary": "/home/user/.aws/credentials", "num_oov_indices": 1}`)),
+			[]string{"KER002 high config.layers[0]"}, `class_name "StringLookup", config.vocabulary "/home/user/.aws/credentials"`},
+		{"StringLookup relative vocabulary", layer("keras.layers", "StringLookup", `{"vocabulary": "vocab.txt"}`), []string{"KER002 medium "}, `config.vocabulary "vocab.txt"`},
+		{"IntegerLookup URL", layer("keras.layers", "IntegerLookup", `{"vocabulary": "https://example.com/v.txt"}`), []string{"KER002 high "}, "https://example.com/v.txt"},
+		{"TextVectorization traversal", layer("keras.layers", "TextVectorization", `{"vocabulary": "assets/../../../etc/passwd"}`), []string{"KER002 high "}, "../../../etc/passwd"},
+		{"windows drive path", layer("keras.layers", "StringLookup", `{"vocabulary": "C:\\Users\\x\\secret"}`), []string{"KER002 high "}, "Users"},
+		{"home directory", layer("keras.layers", "StringLookup", `{"vocabulary": "~/.ssh/id_rsa"}`), []string{"KER002 high "}, "id_rsa"},
+		{"BytePairTokenizer file paths", layer("keras_hub.src.tokenizers.byte_pair_tokenizer", "BytePairTokenizer", `{"vocabulary": "vocab.json", "merges": "/etc/merges.txt"}`),
+			[]string{"KER002 high ", "KER002 medium "}, `config.merges "/etc/merges.txt"`},
+		{"SentencePieceTokenizer proto URL", layer("keras_nlp.tokenizers", "keras_nlp>SentencePieceTokenizer", `{"proto": "s3://bucket/spm.model"}`), []string{"KER002 high "}, "s3://bucket/spm.model"},
+		{"unknown class, absolute filepath", layer("keras.layers", "Dense", `{"units": 2, "filepath": "/etc/shadow"}`), []string{"KER002 high "}, "/etc/shadow"},
+		{"unknown class, relative filepath", layer("keras.layers", "Dense", `{"units": 2, "filepath": "weights.h5"}`), nil, ""},
+		{"inline vocabulary list", layer("keras.layers", "StringLookup", `{"vocabulary": ["/a", "b", "c"]}`), nil, ""},
+		{"inline tokenizer vocabulary and merges", layer("keras_hub.tokenizers", "BytePairTokenizer", `{"vocabulary": {"/a": 0, "b": 1}, "merges": ["a b"]}`), nil, ""},
+		{"vocabulary null", layer("keras.layers", "StringLookup", `{"vocabulary": null, "max_tokens": 10}`), nil, ""},
+		{"vocabulary empty", layer("keras.layers", "StringLookup", `{"vocabulary": ""}`), nil, ""},
+		{"duplicate key, last is a list", layer("keras.layers", "StringLookup", `{"vocabulary": "/etc/passwd", "vocabulary": ["a"]}`), nil, ""},
+		{"duplicate key, last is a path", layer("keras.layers", "StringLookup", `{"vocabulary": ["a"], "vocabulary": "/etc/passwd"}`), []string{"KER002 high "}, "/etc/passwd"},
+		{"path outside config is not read", layer("keras.layers", "StringLookup", `{"name": "sl"}`)[:len(layer("keras.layers", "StringLookup", `{"name": "sl"}`))-1] + `, "vocabulary": "/etc/passwd"}`, nil, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			fs := scanConfigJSON(t, tt.cfg)
 			if got := summary(fs); !slices.Equal(got, tt.want) {
 				t.Fatalf("findings = %q, want %q", got, tt.want)
 			}
-			if tt.wantOffset != (fs[0].Offset >= 0) {
-				t.Errorf("Offset = %d, want known=%v", fs[0].Offset, tt.wantOffset)
-			}
-			if off := fs[0].Offset; off >= 0 && (off >= int64(len(tt.data)) || tt.data[off] != '{') {
-				t.Errorf("Offset = %d does not point at a JSON object", off)
+			if tt.evidence != "" && !strings.Contains(fs[0].Evidence, tt.evidence) {
+				t.Errorf("evidence %q lacks %q", fs[0].Evidence, tt.evidence)
 			}
 		})
 	}
@@ -439,21 +563,23 @@ func TestLimits(t *testing.T) {
 func TestTentative(t *testing.T) {
 	t.Parallel()
 	eng := scan.NewEngine(scan.Options{Scanners: map[scan.Format]scan.Scanner{scan.FormatKerasConfig: New()}})
+	late := `{"zz_pad": "` + strings.Repeat("A", 5000) + `", `
 	tests := []struct {
-		name string
-		data string
-		want []string
+		name, file, data string
+		want             []string
 	}{
-		// Sniff routes JSON naming class_name and config tentatively
-		// unless the file is called config.json.
-		{"broken JSON is not ours", `{"class_name": "x", "config": {"a": [1, 2`, nil},
-		{"valid config is scanned", sequential(keras3Lambda(lambdaCode)), []string{"KER001 high config.layers[0].config.function"}},
-		{"broken after a lambda", `{"class_name": "x", "config": [` + keras3Lambda(lambdaCode) + `, {`, []string{"KER001 high config[0].config.function", "KER004 medium "}},
+		// A file called config.json is routed tentatively when its start
+		// does not show class_name and config; JSON that shows them is
+		// routed firmly under any name.
+		{"broken JSON is not ours", "config.json", `{"a": [1, 2`, nil},
+		{"valid config with a late class_name is scanned", "config.json", late + sequential(keras3Lambda(lambdaCode))[1:], []string{"KER001 high config.layers[0].config.function"}},
+		{"broken after a lambda", "config.json", late + `"class_name": "x", "config": [` + keras3Lambda(lambdaCode) + `, {`, []string{"KER001 high config[0].config.function", "KER004 medium "}},
+		{"sniffed config that is broken", "notes.json", `{"class_name": "x", "config": {"a": [1, 2`, []string{"KER004 medium "}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			fs, err := eng.ScanReader(t.Context(), "notes.json", strings.NewReader(tt.data), int64(len(tt.data)))
+			fs, err := eng.ScanReader(t.Context(), tt.file, strings.NewReader(tt.data), int64(len(tt.data)))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -487,6 +613,38 @@ func TestClassifyReference(t *testing.T) {
 		{"socket", "create_connection", scan.SeverityHigh},
 		{"webbrowser", "open", scan.SeverityHigh},
 		{"pickle", "loads", scan.SeverityHigh},
+		{"keras.src.utils.python_utils", "func_load", scan.SeverityHigh},
+		{"keras.utils", "func_load", scan.SeverityHigh},
+		{"keras.src.legacy.saving.legacy_h5_format", "load_model_from_hdf5", scan.SeverityHigh},
+		{"keras.src.legacy.saving.legacy_h5_format", "load_weights_from_hdf5_group", scan.SeverityHigh},
+		{"keras.src.saving.saving_lib", "_load_model_from_fileobj", scan.SeverityHigh},
+		{"keras.src.saving.saving_api", "load_model", scan.SeverityHigh},
+		{"keras.saving", "load_weights", scan.SeverityHigh},
+		{"keras.saving", "load", scan.SeverityHigh},
+		{"keras.models", "model_from_json", scan.SeverityHigh},
+		{"keras.models", "model_from_config", scan.SeverityHigh},
+		{"tf_keras.models", "model_from_yaml", scan.SeverityHigh},
+		{"keras.src.utils.file_utils", "extract_archive", scan.SeverityHigh},
+		{"keras.src.utils.file_utils", "rmtree", scan.SeverityHigh},
+		{"keras.src.utils.file_utils", "copy", scan.SeverityHigh},
+		{"keras.src.utils.file_utils", "get_file", scan.SeverityHigh},
+		{"keras.utils", "get_file", scan.SeverityHigh},
+		{"keras.src.saving.serialization_lib", "deserialize_keras_object", scan.SeverityHigh},
+		{"keras", "models.load_model", scan.SeverityHigh},
+		{"keras.layers", "Dense", scan.SeverityNone},
+		{"keras.layers", "StringLookup", scan.SeverityNone},
+		{"keras.layers", "TFSMLayer", scan.SeverityNone}, // reported from its config
+		{"keras.optimizers", "Adam", scan.SeverityNone},
+		{"keras.optimizers.schedules", "ExponentialDecay", scan.SeverityNone},
+		{"keras.initializers", "GlorotUniform", scan.SeverityNone},
+		{"keras.regularizers", "L2", scan.SeverityNone},
+		{"keras.losses", "SparseCategoricalCrossentropy", scan.SeverityNone},
+		{"keras.metrics", "SparseCategoricalAccuracy", scan.SeverityNone},
+		{"keras.src.models.functional", "Functional", scan.SeverityNone},
+		{"keras.activations", "relu", scan.SeverityNone},
+		{"keras", "DTypePolicy", scan.SeverityNone},
+		{"keras_hub.src.models.gpt2.gpt2_tokenizer", "GPT2Tokenizer", scan.SeverityNone},
+		{"keras_nlp.tokenizers", "BytePairTokenizer", scan.SeverityNone},
 		{"numpy", "tanh", scan.SeverityMedium},
 		{"transformers.activations", "GELUActivation", scan.SeverityMedium},
 		{"kerasx", "Dense", scan.SeverityMedium},

@@ -63,17 +63,65 @@ var dangerousBuiltins = setOf(
 	"credits", "license",
 )
 
-// frameworkDenied are Keras and TensorFlow names that defeat safe_mode or
-// touch files: enable_unsafe_deserialization switches safe_mode off,
-// get_file downloads to a chosen path (CVE-2025-8747), load_model loads a
-// second model, and the TensorFlow file and Python-function ops read,
-// write or run arbitrary code.
+// frameworkDenied are Keras and TensorFlow names that defeat safe_mode,
+// deserialize or run code, or touch files: enable_unsafe_deserialization
+// switches safe_mode off, func_load unmarshals Python bytecode, get_file
+// downloads to a chosen path (CVE-2025-8747), extract_archive and rmtree
+// write and delete files, the model_from_* and load_model* functions load
+// a second model outside safe_mode, and the TensorFlow file and
+// Python-function ops read, write or run arbitrary code.
 var frameworkDenied = setOf(
 	"enable_unsafe_deserialization", "get_file", "load_model", "save_model", "load_weights",
+	"func_load", "extract_archive", "extract_open_archive", "rmtree", "model_from_json",
+	"model_from_config", "model_from_yaml", "deserialize_keras_object", "legacy_h5_format",
+	"saving_lib", "saving_api", "file_utils", "python_utils",
 	"io", "gfile", "file_io", "write_file", "read_file", "WriteFile", "ReadFile", "MatchingFiles",
 	"py_func", "py_function", "numpy_function", "eager_py_func", "script_ops", "PyFunc",
 	"PyFuncStateless", "EagerPyFunc", "print", "Print", "PrintV2",
 )
+
+// frameworkDeniedPrefixes catch the variants of the functions above
+// (load_model_from_hdf5, _load_model_from_fileobj, load_weights_from_hdf5_group,
+// model_from_saved_model, ...). Leading underscores are ignored. Keras
+// class names are CamelCase, so no layer, optimizer or initializer
+// matches.
+var frameworkDeniedPrefixes = []string{
+	"load_model", "load_weights", "load_from_", "model_from_", "func_load", "extract_archive",
+	"save_model", "save_weights",
+}
+
+// frameworkModuleDenied are Keras modules in which every function reads,
+// writes or deserializes: referencing any name in them is high. Their
+// components are checked against the module only, so a layer named like
+// one is not affected.
+var frameworkModuleDenied = setOf("file_utils", "legacy_h5_format", "saving_lib", "saving_api", "python_utils")
+
+// frameworkModuleLoaders are Keras modules whose load* functions load a
+// model or weights.
+var frameworkModuleLoaders = setOf("saving", "legacy", "models", "export")
+
+// frameworkDangerous reports whether a reference to name in module, both
+// in the Keras or TensorFlow namespace, defeats safe_mode, deserializes or
+// runs code, or touches files.
+func frameworkDangerous(module, name string) bool {
+	if anyComponent(frameworkDenied, name) || anyComponent(frameworkModuleDenied, module) {
+		return true
+	}
+	// Module components that name functions (keras.utils.get_file used
+	// as a module path).
+	if anyComponent(frameworkDenied, module) {
+		return true
+	}
+	if anyComponentPrefix(module) || anyComponentPrefix(name) {
+		return true
+	}
+	// keras.saving.load_*, keras.src.legacy.saving.*.load_*, ...
+	last := name
+	if i := strings.LastIndexByte(name, '.'); i >= 0 {
+		last = name[i+1:]
+	}
+	return strings.HasPrefix(strings.TrimLeft(last, "_"), "load") && anyComponent(frameworkModuleLoaders, module)
+}
 
 func setOf(names ...string) map[string]bool {
 	m := make(map[string]bool, len(names))
@@ -107,12 +155,30 @@ func classifyReference(module, name string) verdict {
 		return verdict{scan.SeverityHigh, "it can run commands, read or write files or reach the network when the model is loaded"}
 	}
 	if trustedPackages[top] {
-		if anyComponent(frameworkDenied, module, name) {
-			return verdict{scan.SeverityHigh, "this Keras or TensorFlow function switches off safe_mode, loads another model or reads and writes files"}
+		if frameworkDangerous(module, name) {
+			return verdict{scan.SeverityHigh, "this Keras or TensorFlow function switches off safe_mode, deserializes or runs code, loads another model or reads, writes or deletes files"}
 		}
 		return verdict{}
 	}
 	return verdict{scan.SeverityMedium, "a custom object"}
+}
+
+// anyComponentPrefix reports whether a dotted component of name, leading
+// underscores ignored, starts with one of frameworkDeniedPrefixes.
+func anyComponentPrefix(name string) bool {
+	for {
+		part, rest, more := strings.Cut(name, ".")
+		part = strings.TrimLeft(part, "_")
+		for _, pre := range frameworkDeniedPrefixes {
+			if strings.HasPrefix(part, pre) {
+				return true
+			}
+		}
+		if !more {
+			return false
+		}
+		name = rest
+	}
 }
 
 // anyComponent reports whether a dotted component of any of the names is
@@ -137,5 +203,5 @@ func anyComponent(set map[string]bool, names ...string) bool {
 // TFOpLambda layer ("io.write_file", "raw_ops.ReadFile") touches files or
 // runs Python.
 func tfSymbolDangerous(symbol string) bool {
-	return anyComponent(frameworkDenied, symbol) || anyComponent(deniedComponents, symbol)
+	return frameworkDangerous(symbol, "") || anyComponent(deniedComponents, symbol)
 }

@@ -16,7 +16,7 @@ var (
 	// deny list or to a Keras function that defeats safe_mode.
 	RuleDangerousReference = scan.Rule{
 		ID: "KER002", Name: "dangerous-callable-reference", Severity: scan.SeverityHigh,
-		Summary: "The config references a callable that can run commands, touch files or the network, or switch off Keras safe mode (os.system, builtins.eval, keras.config.enable_unsafe_deserialization, ...).",
+		Summary: "The config references a callable that can run commands, touch files or the network, load further models or switch off Keras safe mode (os.system, builtins.eval, keras.config.enable_unsafe_deserialization, TFSMLayer, load_model ...), or a layer reads a file or URL named in the config (a vocabulary path).",
 		Remediation: "Do not load the model; a legitimate model never references these callables. " +
 			"Upgrade Keras (CVE-2025-1550 and later safe_mode bypasses) and obtain the model from a trusted source.",
 	}
