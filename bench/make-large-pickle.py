@@ -6,15 +6,25 @@ metadata entries. Standard library only; the content is random bytes.
     python3 bench/make-large-pickle.py OUT.pkl [SIZE_MIB [PAYLOAD_KIB]]
 
 SIZE_MIB defaults to 1024, PAYLOAD_KIB (the size of each tensor) to 65536.
+The whole pickle is built in memory first: a run needs about SIZE_MIB of RAM.
 """
 import os
 import pickle
 import sys
 
+if len(sys.argv) < 2 or len(sys.argv) > 4:
+    sys.exit(__doc__.strip())
 out = sys.argv[1]
-size_mib = int(sys.argv[2]) if len(sys.argv) > 2 else 1024
-payload_kib = int(sys.argv[3]) if len(sys.argv) > 3 else 64 << 10
-layers = max(1, (size_mib << 10) // payload_kib)
+try:
+    size_mib = int(sys.argv[2]) if len(sys.argv) > 2 else 1024
+    payload_kib = int(sys.argv[3]) if len(sys.argv) > 3 else 64 << 10
+except ValueError:
+    sys.exit("SIZE_MIB and PAYLOAD_KIB must be whole numbers\n\n" + __doc__.strip())
+if size_mib <= 0 or payload_kib <= 0:
+    sys.exit("SIZE_MIB and PAYLOAD_KIB must be positive")
+if payload_kib > size_mib << 10:
+    sys.exit(f"PAYLOAD_KIB ({payload_kib}) is larger than SIZE_MIB ({size_mib} MiB)")
+layers = (size_mib << 10) // payload_kib
 state = {"epoch": 7, "arch": "transformer", "config": {"hidden": 4096, "layers": layers}}
 with open(out, "wb") as f:
     # Distinct objects per layer (a shared one would be memoized and written
