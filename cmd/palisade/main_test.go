@@ -1,14 +1,19 @@
 package main
 
 import (
+	"archive/zip"
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 // binary is the palisade executable built once for the end-to-end tests.
@@ -149,7 +154,19 @@ func TestExitCodesAndErrors(t *testing.T) {
 		wantErr  string
 	}{
 		{"missing path", []string{"scan", "no/such/dir"}, 2, "no such file or directory"},
-		{"no path", []string{"scan"}, 2, "requires at least 1 arg"},
+		{"no path", []string{"scan"}, 2, "palisade scan needs at least one PATH; run 'palisade scan --help'"},
+		{"format in upper case", []string{"scan", "-f", "JSON", "--fail-on", "none", "examples/models/weights.safetensors"}, 0, ""},
+		{"negative workers", []string{"scan", "--workers", "-2", "examples/models"}, 2, "--workers must be 0 or more (0 keeps the default)"},
+		{"too many workers", []string{"scan", "--workers", "100000", "examples/models"}, 2, "maximum of 256"},
+		{"negative limits", []string{"scan", "--max-depth", "-1", "--max-entries", "-1", "--max-ratio", "-1", "examples/models"}, 2,
+			"--max-depth must be 0 or more (0 keeps the default)\n--max-entries must be 0 or more (0 keeps the default)\n--max-ratio must be 0 or more"},
+		{"output into a missing directory", []string{"scan", "-o", "no/such/dir/r.json", "examples/models"}, 2,
+			"cannot write report to no/such/dir/r.json: directory no/such/dir does not exist; create it or choose another path"},
+		{"output is a directory", []string{"scan", "-o", "examples", "examples/models"}, 2, "it is a directory"},
+		{"explain with json", []string{"scan", "--explain", "-f", "json", "examples/models/untrusted/pytorch_model.bin"}, 2,
+			"--explain prints text to standard output"},
+		{"explain with output", []string{"scan", "--explain", "-o", "x.txt", "examples/models/untrusted/pytorch_model.bin"}, 2,
+			"--explain prints text to standard output"},
 		{"unknown flag", []string{"scan", "--nope", "."}, 2, "unknown flag"},
 		{"bad format", []string{"scan", "-f", "xml", "examples/models"}, 2, "table, json or sarif"},
 		{"bad fail-on", []string{"scan", "--fail-on", "severe", "examples/models"}, 2, "unknown severity"},
@@ -241,5 +258,263 @@ func TestExplainVersionRules(t *testing.T) {
 		if code != 0 || !strings.Contains(stdout, id) {
 			t.Errorf("rules output lacks %s (exit %d)", id, code)
 		}
+	}
+}
+
+// maliciousPickle is an inert pickle (protocol 2) that would call
+// os.system("id") if loaded.
+var maliciousPickle = []byte("\x80\x02cos\nsystem\nq\x00X\x02\x00\x00\x00idq\x01\x85q\x02Rq\x03.")
+
+// TestControlCharactersInNames scans and explains a zip whose member name
+// carries terminal escapes and a newline that would forge a table row.
+func TestControlCharactersInNames(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	name := "evil\x1b[2J\x1b[31m\nCRITICAL  PKL001  forged.pkl  all clear\r\x1b[0m.pkl"
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	w, err := zw.Create(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.Write(maliciousPickle); err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "model.zip"), buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	noControls := func(what, out string) {
+		t.Helper()
+		if strings.ContainsAny(out, "\x1b\r") {
+			t.Errorf("%s contains a control character from the member name:\n%q", what, out)
+		}
+		for _, line := range strings.Split(out, "\n") {
+			if strings.HasPrefix(line, "CRITICAL  PKL001  forged.pkl") {
+				t.Errorf("%s has a row forged by the member name:\n%s", what, out)
+			}
+		}
+	}
+	stdout, stderr, code := palisade(t, dir, "scan", "--no-progress", "model.zip")
+	if code != 1 || !strings.Contains(stdout, "model.zip!/evil") {
+		t.Errorf("scan: exit %d, want 1 with a finding in the member; stdout:\n%s\nstderr: %s", code, stdout, stderr)
+	}
+	noControls("scan table", stdout)
+	noControls("scan stderr", stderr)
+
+	stdout, stderr, code = palisade(t, dir, "scan", "--explain", "model.zip")
+	if code != 0 || !strings.Contains(stdout, "# member ") || !strings.Contains(stdout, "system") {
+		t.Errorf("explain: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+	noControls("explain listing", stdout)
+	noControls("explain stderr", stderr)
+}
+
+// TestExplainSaysWhatItFound covers files --explain cannot list.
+func TestExplainSaysWhatItFound(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	for name, data := range map[string][]byte{"empty.pkl": nil, "notes.json": []byte(`{"a": 1}`)} {
+		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tests := []struct {
+		file string
+		want string
+	}{
+		{"empty.pkl", "the file is empty"},
+		{"notes.json", "matches no format Palisade recognises"},
+	}
+	for _, tt := range tests {
+		_, stderr, code := palisade(t, dir, "scan", "--explain", tt.file)
+		if code != 2 || !strings.Contains(stderr, tt.want) || strings.Contains(stderr, "[]") {
+			t.Errorf("explain %s: exit %d, stderr %q; want 2 saying %q", tt.file, code, stderr, tt.want)
+		}
+	}
+}
+
+// projectTree writes a repository with a project file at its root that
+// suppresses PKL rules under models/, and a malicious pickle there.
+func projectTree(t *testing.T, rule string) string {
+	t.Helper()
+	root := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(root, "models", "v1"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "models", "v1", "evil.pkl"), maliciousPickle, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	yaml := "scan:\n  suppressions:\n"
+	for _, r := range []string{rule, "PKL002", "PKL003", "PKL004", "SCN001"} {
+		yaml += "    - {rule: " + r + ", path: 'models/**', reason: 'lab sample', expires: 2999-01-01}\n"
+	}
+	if err := os.WriteFile(filepath.Join(root, ".palisade.yaml"), []byte(yaml), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return root
+}
+
+func TestProjectFileLookupAndRelativePaths(t *testing.T) {
+	t.Parallel()
+	root := projectTree(t, "PKL001")
+	// Without the project file the pickle is a critical finding.
+	if _, _, code := palisade(t, root, "scan", "--config", os.DevNull, "models"); code != 1 {
+		t.Fatalf("unsuppressed scan exit %d, want 1", code)
+	}
+	tests := []struct {
+		name string
+		dir  string
+		args []string
+	}{
+		{"from the root", root, []string{"models"}},
+		{"from a subdirectory, found in a parent", filepath.Join(root, "models"), []string{"v1"}},
+		{"from deeper, naming the file", filepath.Join(root, "models", "v1"), []string{"evil.pkl"}},
+		{"absolute path", root, []string{filepath.Join(root, "models", "v1", "evil.pkl")}},
+		{"absolute path from elsewhere with --config", t.TempDir(),
+			[]string{"--config", filepath.Join(root, ".palisade.yaml"), filepath.Join(root, "models")}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			args := append([]string{"scan", "-f", "json"}, tt.args...)
+			stdout, stderr, code := palisade(t, tt.dir, args...)
+			var rep jsonReport
+			if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+				t.Fatalf("JSON: %v; stderr %s", err, stderr)
+			}
+			if code != 0 || rep.Summary.Findings != 0 || rep.Summary.Suppressed == 0 {
+				t.Errorf("exit %d, %d findings, %d suppressed; want 0, 0, >0; stderr %s",
+					code, rep.Summary.Findings, rep.Summary.Suppressed, stderr)
+			}
+		})
+	}
+}
+
+func TestProjectFileBadRule(t *testing.T) {
+	t.Parallel()
+	root := projectTree(t, "pkl001")
+	_, stderr, code := palisade(t, filepath.Join(root, "models"), "scan", "v1")
+	want := "unknown rule pkl001 in suppressions[0]; rule IDs are case-sensitive: did you mean PKL001?"
+	if code != 2 || !strings.Contains(stderr, want) || !strings.Contains(stderr, filepath.Join(root, ".palisade.yaml")) {
+		t.Errorf("exit %d, stderr %q; want 2 naming the file and saying %q", code, stderr, want)
+	}
+	if err := os.WriteFile(filepath.Join(root, ".palisade.yaml"), []byte("scan:\n  fail_onn: high\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, stderr, code = palisade(t, root, "scan", "models")
+	if code != 2 || !strings.Contains(stderr, `unknown key "fail_onn" under scan (valid keys: fail_on, suppressions)`) || strings.Contains(stderr, "config.") {
+		t.Errorf("unknown key: exit %d, stderr %q", code, stderr)
+	}
+}
+
+func TestVersionFlagMatchesVersionCommand(t *testing.T) {
+	t.Parallel()
+	short, _, code := palisade(t, ".", "--version")
+	long, _, code2 := palisade(t, ".", "version")
+	first, _, _ := strings.Cut(long, "\n")
+	if code != 0 || code2 != 0 || short != first+"\n" || !strings.HasPrefix(short, "palisade ") {
+		t.Errorf("--version = %q (exit %d), first line of version = %q (exit %d)", short, code, first, code2)
+	}
+}
+
+// interruptible starts a scan that blocks reading its project file, a
+// FIFO, and returns once the process has opened it: by then it handles
+// signals. The returned writer unblocks it.
+func interruptible(t *testing.T) (*exec.Cmd, *os.File, *bufio.Reader, *bytes.Buffer) {
+	t.Helper()
+	if runtime.GOOS == "windows" {
+		t.Skip("needs a FIFO and Unix signals")
+	}
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "project.yaml")
+	if out, err := exec.Command("mkfifo", fifo).CombinedOutput(); err != nil {
+		t.Skipf("mkfifo: %v %s", err, out)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "m.pkl"), maliciousPickle, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(binary, "scan", "--no-progress", "--config", fifo, "m.pkl")
+	cmd.Dir = dir
+	var stdout bytes.Buffer
+	cmd.Stdout = &stdout
+	errPipe, err := cmd.StderrPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill() })
+	opened := make(chan *os.File, 1)
+	go func() {
+		w, err := os.OpenFile(fifo, os.O_WRONLY, 0) // returns once palisade opened it
+		if err != nil {
+			close(opened)
+			return
+		}
+		opened <- w
+	}()
+	select {
+	case w, ok := <-opened:
+		if !ok {
+			t.Fatal("open FIFO for writing failed")
+		}
+		t.Cleanup(func() { w.Close() })
+		return cmd, w, bufio.NewReader(errPipe), &stdout
+	case <-time.After(30 * time.Second):
+		t.Fatal("palisade never opened its project file")
+	}
+	return nil, nil, nil, nil
+}
+
+// waitInterrupted sends SIGINT and waits for palisade to acknowledge it.
+func waitInterrupted(t *testing.T, cmd *exec.Cmd, stderr *bufio.Reader) {
+	t.Helper()
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	line, err := stderr.ReadString('\n')
+	if err != nil || line != "palisade: interrupted\n" {
+		t.Fatalf("stderr after SIGINT: %q, %v; want \"palisade: interrupted\"", line, err)
+	}
+}
+
+func TestInterruptExits2(t *testing.T) {
+	t.Parallel()
+	cmd, w, stderr, stdout := interruptible(t)
+	waitInterrupted(t, cmd, stderr)
+	if _, err := w.WriteString("scan: {}\n"); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	rest, _ := stderr.ReadString(0)
+	err := cmd.Wait()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 2 {
+		t.Errorf("exit %v, want status 2", err)
+	}
+	if strings.Contains(rest, "context canceled") || stdout.Len() != 0 {
+		t.Errorf("after the interrupt: stderr %q, stdout %q; want neither a context error nor a report", rest, stdout)
+	}
+}
+
+func TestSecondInterruptKillsStuckScan(t *testing.T) {
+	t.Parallel()
+	cmd, _, stderr, _ := interruptible(t)
+	waitInterrupted(t, cmd, stderr)
+	// The scan is stuck reading the FIFO; a second interrupt must end it.
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	err := cmd.Wait()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) {
+		t.Fatalf("wait: %v, want the process killed by SIGINT", err)
+	}
+	if ws, ok := ee.Sys().(syscall.WaitStatus); ok && (!ws.Signaled() || ws.Signal() != syscall.SIGINT) {
+		t.Errorf("process status %v, want killed by SIGINT", ws)
 	}
 }

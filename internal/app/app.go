@@ -11,6 +11,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/palisade-sec/palisade/internal/scan"
 	"github.com/palisade-sec/palisade/internal/scan/archive"
@@ -78,15 +81,20 @@ func (a *App) Explain(ctx context.Context, path string, w io.Writer) error {
 		return fmt.Errorf("explain %s: %w", path, err)
 	}
 	if info.IsDir() {
-		return fmt.Errorf("explain %s: is a directory; --explain takes one file", path)
+		return fmt.Errorf("explain %s: is a directory; --explain takes one file", printable(path))
+	}
+	if info.Size() == 0 {
+		return fmt.Errorf("explain %s: the file is empty, so there is no pickle to explain", printable(path))
 	}
 	matches, err := scan.Sniff(path, f, info.Size())
 	if err != nil {
-		return fmt.Errorf("explain %s: %w", path, err)
+		return fmt.Errorf("explain %s: %w", printable(path), err)
 	}
-	var formats []scan.Format
+	var formats []string
 	for _, m := range matches {
-		formats = append(formats, m.Format)
+		if !m.Tentative {
+			formats = append(formats, string(m.Format))
+		}
 		// A tentative pickle match is only a probe when the content is
 		// also something else (safetensors, GGUF, ...).
 		if m.Format == scan.FormatPickle && (!m.Tentative || len(matches) == 1) {
@@ -98,14 +106,30 @@ func (a *App) Explain(ctx context.Context, path string, w io.Writer) error {
 			return explainZip(ctx, path, f, info.Size(), w)
 		}
 	}
-	return fmt.Errorf("explain %s: not a pickle or a zip of pickles (recognised as %v); --explain lists what pickle programs do, use 'palisade scan' for other formats", path, formats)
+	found := "its content matches no format Palisade recognises"
+	if len(formats) > 0 {
+		found = "it looks like " + strings.Join(formats, " or ")
+	}
+	return fmt.Errorf("explain %s: not a pickle or a zip of pickles (%s); --explain lists what pickle programs do, use 'palisade scan' for other formats", printable(path), found)
+}
+
+// printable quotes a name from the file system or an archive, escaping
+// its control characters, when it has any: a hostile member name must not
+// forge lines or colours in the listing or in error messages.
+func printable(s string) string {
+	if strings.IndexFunc(s, func(r rune) bool {
+		return r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == utf8.RuneError
+	}) < 0 {
+		return s
+	}
+	return strconv.Quote(s)
 }
 
 // explainZip explains every member of a zip that is a pickle.
 func explainZip(ctx context.Context, path string, r io.ReaderAt, size int64, w io.Writer) error {
 	zr, err := zip.NewReader(r, size)
 	if err != nil {
-		return fmt.Errorf("explain %s: read zip: %w (run 'palisade scan' for a full, lenient analysis)", path, err)
+		return fmt.Errorf("explain %s: read zip: %w (run 'palisade scan' for a full, lenient analysis)", printable(path), err)
 	}
 	found := 0
 	for _, m := range zr.File {
@@ -114,21 +138,21 @@ func explainZip(ctx context.Context, path string, r io.ReaderAt, size int64, w i
 		}
 		data, err := readMember(m)
 		if err != nil {
-			return fmt.Errorf("explain %s: member %s: %w", path, m.Name, err)
+			return fmt.Errorf("explain %s: member %s: %w", printable(path), printable(m.Name), err)
 		}
 		matches, err := scan.Sniff(m.Name, bytes.NewReader(data), int64(len(data)))
 		if err != nil || len(matches) == 0 || matches[0].Format != scan.FormatPickle || matches[0].Tentative {
 			continue
 		}
 		found++
-		fmt.Fprintf(w, "# member %s\n", m.Name)
+		fmt.Fprintf(w, "# member %s\n", printable(m.Name))
 		if err := pickle.Explain(ctx, bytes.NewReader(data), int64(len(data)), w); err != nil {
-			return fmt.Errorf("explain %s: member %s: %w", path, m.Name, err)
+			return fmt.Errorf("explain %s: member %s: %w", printable(path), printable(m.Name), err)
 		}
 		fmt.Fprintln(w)
 	}
 	if found == 0 {
-		return fmt.Errorf("explain %s: the zip holds no pickle members", path)
+		return fmt.Errorf("explain %s: the zip holds no pickle members", printable(path))
 	}
 	return nil
 }

@@ -7,7 +7,10 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strconv"
+	"strings"
 	"syscall"
+	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 
@@ -48,9 +51,21 @@ func (e *exitError) Unwrap() error { return e.err }
 
 // Main runs the command line with args (args[0] is the program name) and
 // returns the process exit code.
+//
+// The first interrupt (Ctrl-C) or SIGTERM cancels the running command,
+// which then exits with ExitError; it also restores the default signal
+// handling, so a second one terminates the process at once even when a
+// scan is stuck in a read that does not watch the context.
 func Main(args []string, svc Services) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	stopHandler := context.AfterFunc(ctx, func() {
+		stop()
+		if context.Cause(ctx) != context.Canceled { // a signal, not the stop below
+			fmt.Fprintln(os.Stderr, "palisade: interrupted")
+		}
+	})
+	defer stopHandler()
 	return run(ctx, args[1:], svc, os.Stdin, os.Stdout, os.Stderr)
 }
 
@@ -62,19 +77,49 @@ func run(ctx context.Context, args []string, svc Services, stdin io.Reader, stdo
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 	err := root.ExecuteContext(ctx)
+	if ctx.Err() != nil {
+		// Interrupted: whatever the command did is incomplete, and Main has
+		// said so; "context canceled" would only confuse.
+		return ExitError
+	}
 	if err == nil {
 		return ExitOK
 	}
 	var ee *exitError
 	if errors.As(err, &ee) {
 		if ee.err != nil {
-			fmt.Fprintf(stderr, "palisade: %v\n", ee.err)
+			fmt.Fprintf(stderr, "palisade: %s\n", printableLines(ee.err.Error()))
 		}
 		return ee.code
 	}
 	// Anything else is a usage error from flag parsing or argument checks.
-	fmt.Fprintf(stderr, "palisade: %v\nRun 'palisade --help' for usage.\n", err)
+	fmt.Fprintf(stderr, "palisade: %s\nRun 'palisade --help' for usage.\n", printableLines(err.Error()))
 	return ExitError
+}
+
+// printable makes a string from the file system or scanned content safe to
+// print on a terminal: when it holds control characters (escape sequences,
+// newlines) it is quoted with those characters escaped, so a hostile file
+// or member name can neither forge lines nor colour the output.
+func printable(s string) string {
+	if strings.IndexFunc(s, isControl) < 0 {
+		return s
+	}
+	return strconv.Quote(s)
+}
+
+// printableLines applies printable to each line of a message, keeping the
+// line breaks errors.Join puts between problems.
+func printableLines(s string) string {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		lines[i] = printable(l)
+	}
+	return strings.Join(lines, "\n")
+}
+
+func isControl(r rune) bool {
+	return r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) || r == utf8.RuneError
 }
 
 func newRootCommand(svc Services) *cobra.Command {
@@ -88,7 +133,8 @@ joblib, NumPy, Keras, ONNX, safetensors, GGUF, TensorFlow SavedModel) without
 ever loading them.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
-		Version:       version.Get().Version,
+		// --version prints the first line of 'palisade version'.
+		Version: version.Get().Headline(),
 	}
 	root.SetVersionTemplate("{{.Version}}\n")
 	root.AddCommand(newScanCommand(svc), newRulesCommand(svc), newVersionCommand())

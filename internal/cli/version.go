@@ -22,8 +22,8 @@ func newVersionCommand() *cobra.Command {
 				enc.SetIndent("", "  ")
 				return enc.Encode(info)
 			}
-			_, err := fmt.Fprintf(cmd.OutOrStdout(), "palisade %s\ncommit:     %s\ngo version: %s\nplatform:   %s\n",
-				info.Version, info.Commit, info.GoVersion, info.Platform)
+			_, err := fmt.Fprintf(cmd.OutOrStdout(), "%s\ncommit:     %s\ngo version: %s\nplatform:   %s\n",
+				info.Headline(), info.Commit, info.GoVersion, info.Platform)
 			return err
 		},
 	}

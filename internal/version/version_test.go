@@ -2,6 +2,7 @@ package version
 
 import (
 	"runtime"
+	"runtime/debug"
 	"strings"
 	"testing"
 )
@@ -16,21 +17,103 @@ func TestGet(t *testing.T) {
 	}
 }
 
-func TestGetPrefersStampedCommit(t *testing.T) {
-	old := commit
-	t.Cleanup(func() { commit = old })
-	commit = "0123abc"
-	if got := Get().Commit; got != "0123abc" {
-		t.Errorf("Get().Commit = %q with a stamped commit, want 0123abc", got)
+func TestGetPrefersStamped(t *testing.T) {
+	oldV, oldC := version, commit
+	t.Cleanup(func() { version, commit = oldV, oldC })
+	version, commit = "v9.8.7", "0123abc"
+	if got := Get(); got.Version != "v9.8.7" || got.Commit != "0123abc" {
+		t.Errorf("Get() = %+v with a stamped version and commit, want v9.8.7 and 0123abc", got)
 	}
 }
 
-func TestString(t *testing.T) {
+func TestResolveVersion(t *testing.T) {
 	t.Parallel()
-	s := Info{Version: "v1.2.3", Commit: "abc", GoVersion: "go1.26", Platform: "linux/amd64"}.String()
+	withMain := func(v string) *debug.BuildInfo { return &debug.BuildInfo{Main: debug.Module{Version: v}} }
+	tests := []struct {
+		name    string
+		stamped string
+		bi      *debug.BuildInfo
+		want    string
+	}{
+		{"stamped wins", "v1.2.3", withMain("v0.9.0"), "v1.2.3"},
+		{"go install @version", "", withMain("v0.9.0"), "v0.9.0"},
+		{"pseudo-version", "", withMain("v0.0.0-20260101000000-abcdefabcdef"), "v0.0.0-20260101000000-abcdefabcdef"},
+		{"work tree build", "", withMain("(devel)"), "dev"},
+		{"empty module version", "", withMain(""), "dev"},
+		{"no build info", "", nil, "dev"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if got := resolveVersion(tt.stamped, tt.bi); got != tt.want {
+				t.Errorf("resolveVersion(%q, %v) = %q, want %q", tt.stamped, tt.bi, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestResolveCommit(t *testing.T) {
+	t.Parallel()
+	bi := &debug.BuildInfo{Settings: []debug.BuildSetting{{Key: "vcs.revision", Value: "feed"}}}
+	tests := []struct {
+		name    string
+		stamped string
+		bi      *debug.BuildInfo
+		want    string
+	}{
+		{"stamped wins", "abc", bi, "abc"},
+		{"vcs revision", "", bi, "feed"},
+		{"nothing recorded", "", &debug.BuildInfo{}, "unknown"},
+		{"no build info", "", nil, "unknown"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			if got := resolveCommit(tt.stamped, tt.bi); got != tt.want {
+				t.Errorf("resolveCommit(%q) = %q, want %q", tt.stamped, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestSemVer(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		in     string
+		want   string
+		wantOK bool
+	}{
+		{"v1.2.3", "1.2.3", true},
+		{"1.2.3", "1.2.3", true},
+		{"v1.2.3-rc.1+build.5", "1.2.3-rc.1+build.5", true},
+		{"v0.0.0-20260101000000-abcdefabcdef", "0.0.0-20260101000000-abcdefabcdef", true},
+		{"dev", "", false},
+		{"v1.2", "", false},
+		{"v01.2.3", "", false},
+		{"abc1234", "", false},
+		{"", "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			t.Parallel()
+			got, ok := SemVer(tt.in)
+			if got != tt.want || ok != tt.wantOK {
+				t.Errorf("SemVer(%q) = %q, %v; want %q, %v", tt.in, got, ok, tt.want, tt.wantOK)
+			}
+		})
+	}
+}
+
+func TestStringAndHeadline(t *testing.T) {
+	t.Parallel()
+	info := Info{Version: "v1.2.3", Commit: "abc", GoVersion: "go1.26", Platform: "linux/amd64"}
+	s := info.String()
 	for _, want := range []string{"palisade v1.2.3", "commit abc", "go1.26", "linux/amd64"} {
 		if !strings.Contains(s, want) {
 			t.Errorf("String() = %q, missing %q", s, want)
 		}
+	}
+	if got := info.Headline(); got != "palisade v1.2.3" {
+		t.Errorf("Headline() = %q, want %q", got, "palisade v1.2.3")
 	}
 }

@@ -87,5 +87,5 @@ func TestScanRejectsOtherFormats(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkFindings(t, fs, []want{{rule: "SCN001", sev: scan.SeverityMedium}}, nil)
+	checkFindings(t, fs, []want{{rule: "SCN001", sev: scan.SeverityHigh}}, nil)
 }

@@ -71,7 +71,7 @@ func TestLimits(t *testing.T) {
 			file: "nested.zip",
 			data: nestZip(t, payload, 10),
 			lim:  small,
-			wants: []want{{rule: "SCN002", sev: scan.SeverityMedium,
+			wants: []want{{rule: "SCN002", sev: scan.SeverityHigh,
 				inner: "level1.zip!/level2.zip!/level3.zip", text: `"level4.zip" is nested 4 levels deep`}},
 			none: []string{"TST001"},
 		},
@@ -88,7 +88,7 @@ func TestLimits(t *testing.T) {
 			file:  "many.zip",
 			data:  buildZip(t, many, zipOpts{}),
 			lim:   small,
-			wants: []want{{rule: "SCN003", sev: scan.SeverityMedium, text: "m100.pkl"}},
+			wants: []want{{rule: "SCN003", sev: scan.SeverityHigh, text: "m100.pkl"}},
 		},
 		{
 			name: "entry bomb in tar",
@@ -101,7 +101,7 @@ func TestLimits(t *testing.T) {
 				return es
 			}()),
 			lim:   small,
-			wants: []want{{rule: "SCN003", sev: scan.SeverityMedium}},
+			wants: []want{{rule: "SCN003", sev: scan.SeverityHigh}},
 		},
 		{
 			name: "7z header declaring more files than the entry limit",
@@ -114,7 +114,7 @@ func TestLimits(t *testing.T) {
 				return fs
 			}(), sz7Opts{}),
 			lim:   small,
-			wants: []want{{rule: "SCN003", sev: scan.SeverityMedium, text: "more than 100"}},
+			wants: []want{{rule: "SCN003", sev: scan.SeverityHigh, text: "more than 100"}},
 		},
 	}
 	for _, tt := range tests {
@@ -149,7 +149,7 @@ func TestEntryLimitCountsEveryMember(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
 			fs, _ := scanData(t, tt.file, tt.data, small)
-			checkFindings(t, fs, []want{{rule: "SCN003", sev: scan.SeverityMedium, text: "more than 100 members"}}, nil)
+			checkFindings(t, fs, []want{{rule: "SCN003", sev: scan.SeverityHigh, text: "more than 100 members"}}, nil)
 		})
 	}
 }

@@ -107,17 +107,17 @@ func Test7z(t *testing.T) {
 			// allocate ~500 GB and the process die.
 			name:  "file count bomb",
 			data:  countBomb(szFilesInfo, 0xf0, 0xf0, 0xff, 0xff, 0xff, szEnd),
-			wants: []want{{rule: "SCN003", sev: scan.SeverityMedium, text: "4294967280 files"}},
+			wants: []want{{rule: "SCN003", sev: scan.SeverityHigh, text: "4294967280 files"}},
 		},
 		{
 			name:  "file count bomb in an encoded header",
 			data:  encodeHeader(t, countBomb(szFilesInfo, 0xf0, 0xf0, 0xff, 0xff, 0xff, szEnd), nil, nil),
-			wants: []want{{rule: "SCN003", sev: scan.SeverityMedium}},
+			wants: []want{{rule: "SCN003", sev: scan.SeverityHigh}},
 		},
 		{
 			name:  "folder count bomb",
 			data:  countBomb(szMainStreams, szUnpackInfo, szFolderID, 0xf0, 0xf0, 0xff, 0xff, 0xff, 0),
-			wants: []want{{rule: "SCN003", sev: scan.SeverityMedium, text: "folders"}},
+			wants: []want{{rule: "SCN003", sev: scan.SeverityHigh, text: "folders"}},
 		},
 		{
 			name:  "coder stream count bomb",
@@ -127,7 +127,7 @@ func Test7z(t *testing.T) {
 		{
 			name:  "pack stream count bomb",
 			data:  countBomb(szMainStreams, szPackInfo, 0, 0xf0, 0xf0, 0xff, 0xff, 0xff, szCRC, 1, szEnd),
-			wants: []want{{rule: "SCN003", sev: scan.SeverityMedium, text: "pack streams"}},
+			wants: []want{{rule: "SCN003", sev: scan.SeverityHigh, text: "pack streams"}},
 		},
 		{
 			name:  "start header checksum",

@@ -71,7 +71,7 @@ func TestReadError(t *testing.T) {
 	if err != nil {
 		t.Fatalf("ScanReader: %v", err)
 	}
-	checkFindings(t, fs, []want{{"PKL001", crit, "", ""}, {"PKL002", crit, "", ""}, {"SCN001", med, "", ""}})
+	checkFindings(t, fs, []want{{"PKL001", crit, "", ""}, {"PKL002", crit, "", ""}, {"SCN001", scan.SeverityHigh, "", ""}})
 	if !strings.Contains(dump(fs), "disk on fire") {
 		t.Errorf("SCN001 does not name the read error:%s", dump(fs))
 	}

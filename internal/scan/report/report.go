@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 
 	"github.com/palisade-sec/palisade/internal/scan"
 	"github.com/palisade-sec/palisade/internal/version"
@@ -22,9 +23,9 @@ const (
 // Formats lists the supported output formats.
 func Formats() []Format { return []Format{FormatTable, FormatJSON, FormatSARIF} }
 
-// ParseFormat validates an output format name.
+// ParseFormat validates an output format name, ignoring case.
 func ParseFormat(s string) (Format, error) {
-	f := Format(s)
+	f := Format(strings.ToLower(strings.TrimSpace(s)))
 	if slices.Contains(Formats(), f) {
 		return f, nil
 	}

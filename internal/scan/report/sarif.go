@@ -12,6 +12,7 @@ import (
 	"github.com/owenrumney/go-sarif/v3/pkg/report/v210/sarif"
 
 	"github.com/palisade-sec/palisade/internal/scan"
+	"github.com/palisade-sec/palisade/internal/version"
 )
 
 const informationURI = "https://github.com/palisade-sec/palisade"
@@ -41,7 +42,12 @@ func sarifLevel(s scan.Severity) string {
 func writeSARIF(w io.Writer, in Input) error {
 	rep := sarif.NewReport()
 	run := sarif.NewRunWithInformationURI("palisade", informationURI)
-	run.Tool.Driver.WithVersion(in.Build.Version).WithSemanticVersion(strings.TrimPrefix(in.Build.Version, "v"))
+	run.Tool.Driver.WithVersion(in.Build.Version)
+	// semanticVersion must be Semantic Versioning 2.0.0; a development
+	// build ("dev") has none.
+	if sv, ok := version.SemVer(in.Build.Version); ok {
+		run.Tool.Driver.WithSemanticVersion(sv)
+	}
 	for _, r := range in.Rules {
 		run.AddRule(r.ID).
 			WithName(r.Name).
@@ -70,9 +76,16 @@ func writeSARIF(w io.Writer, in Input) error {
 
 func addResult(run *sarif.Run, f scan.Finding, sup *sarif.Suppression) {
 	uri := artifactURI(f.Path)
-	region := sarif.NewRegion().WithStartLine(max(f.Line, 1))
-	if f.Offset >= 0 {
-		region.WithByteOffset(int(f.Offset))
+	// The region locates the finding in the artifact, the file on disk.
+	// Line and offset of a finding inside an archive member count from the
+	// start of that member, so they go to the properties instead and the
+	// region points at the start of the file.
+	region := sarif.NewRegion().WithStartLine(1)
+	if len(f.Inner) == 0 {
+		region.WithStartLine(max(f.Line, 1))
+		if f.Offset >= 0 {
+			region.WithByteOffset(int(f.Offset))
+		}
 	}
 	loc := sarif.NewArtifactLocation().WithURI(uri)
 	if !strings.HasPrefix(uri, "file:") {
@@ -88,6 +101,12 @@ func addResult(run *sarif.Run, f scan.Finding, sup *sarif.Suppression) {
 	props := sarif.NewPropertyBag().Add("severity", f.Severity.String())
 	if len(f.Inner) > 0 {
 		props.Add("inner_path", f.Inner)
+		if f.Offset >= 0 {
+			props.Add("inner_offset", f.Offset)
+		}
+		if f.Line > 0 {
+			props.Add("inner_line", f.Line)
+		}
 	}
 	if f.Pointer != "" {
 		props.Add("pointer", f.Pointer)

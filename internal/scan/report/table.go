@@ -22,7 +22,7 @@ func writeTable(w io.Writer, in Input) error {
 			if l := f.Location(); l != "" {
 				loc += " (" + l + ")"
 			}
-			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", strings.ToUpper(f.Severity.String()), f.RuleID, loc, oneLine(f.Message))
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", strings.ToUpper(f.Severity.String()), oneLine(f.RuleID), oneLine(loc), oneLine(f.Message))
 			if f.Evidence != "" {
 				fmt.Fprintf(tw, "\t\t\t  evidence: %s\n", oneLine(truncate(f.Evidence, maxEvidence)))
 			}
@@ -36,7 +36,7 @@ func writeTable(w io.Writer, in Input) error {
 		return fmt.Errorf("write table: %w", err)
 	}
 	for _, e := range res.Errors {
-		fmt.Fprintf(w, "error: %s\n", e.Error())
+		fmt.Fprintf(w, "error: %s\n", oneLine(e.Error()))
 	}
 	counts := countBySeverity(res.Findings)
 	var parts []string
@@ -47,9 +47,10 @@ func writeTable(w io.Writer, in Input) error {
 	}
 	summary := "no findings"
 	if len(parts) > 0 {
-		summary = fmt.Sprintf("%d findings (%s)", len(res.Findings), strings.Join(parts, ", "))
+		summary = fmt.Sprintf("%s (%s)", plural(len(res.Findings), "finding", "findings"), strings.Join(parts, ", "))
 	}
-	_, err := fmt.Fprintf(w, "Scanned %d files (%d in a recognised format, %s): %s", res.Files, res.Scanned, humanBytes(res.Bytes), summary)
+	_, err := fmt.Fprintf(w, "Scanned %s (%d in a recognised format, %s): %s",
+		plural(res.Files, "file", "files"), res.Scanned, humanBytes(res.Bytes), summary)
 	if err != nil {
 		return fmt.Errorf("write table: %w", err)
 	}
@@ -57,14 +58,24 @@ func writeTable(w io.Writer, in Input) error {
 		fmt.Fprintf(w, "; %d suppressed", len(in.Suppressed))
 	}
 	if len(res.Errors) > 0 {
-		fmt.Fprintf(w, "; %d files unreadable", len(res.Errors))
+		fmt.Fprintf(w, "; %s unreadable", plural(len(res.Errors), "file", "files"))
 	}
 	_, err = fmt.Fprintln(w, ".")
 	return err
 }
 
+// plural renders a count with the singular or plural noun: "1 file", "2 files".
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
+}
+
 // oneLine collapses control characters so one finding stays one row and a
-// hostile file name or evidence string cannot forge terminal output.
+// hostile file name, member name or evidence string cannot forge rows or
+// terminal escape sequences. Every string from the scanned content or the
+// file system goes through it before it reaches the table.
 func oneLine(s string) string {
 	return strings.Map(func(r rune) rune {
 		if r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) {

@@ -289,7 +289,7 @@ func TestTextSizeLimit(t *testing.T) {
 	cut := strings.Index(text, "WriteFile") + 4 // inside the second op name
 	got := scanAs(t, scan.Limits{MaxHeaderBytes: int64(cut)}, textModelName, []byte(text))
 	want := []result{
-		{"SCN001", scan.SeverityMedium, "", ""},
+		{"SCN001", scan.SeverityHigh, "", ""},
 		{"TFS002", scan.SeverityHigh, "meta_graphs[0].graph_def.node[0]", "ReadFile(<x>)"},
 	}
 	if diff := cmp.Diff(results(got), want, sortResults); diff != "" {
