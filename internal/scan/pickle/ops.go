@@ -531,23 +531,7 @@ func (m *machine) persID(ctx context.Context, pid *value) error {
 // appendItems models do_append: APPEND and APPENDS add stack[x:] to the
 // list at stack[x-1], calling append/extend on anything that is not a list.
 func (m *machine) appendItems(ctx context.Context, x int, op byte) error {
-	n := len(m.stack)
-	if x > n || x <= m.fence() {
-		return m.underflow()
-	}
-	if n == x {
-		return nil
-	}
-	target := m.stack[x-1]
-	items := m.stack[x:]
-	var err error
-	if target.kind == kList {
-		err = m.extend(ctx, target, items)
-	} else {
-		err = m.emit(ctx, event{kind: evMutate, op: op, off: m.opOff, target: target, arg: m.container(kTuple, items)})
-	}
-	m.truncate(x)
-	return err
+	return m.fill(ctx, x, op, kList, kTuple)
 }
 
 // setItems models do_setitems: SETITEM and SETITEMS store the key/value
@@ -558,27 +542,23 @@ func (m *machine) setItems(ctx context.Context, x int, op byte) error {
 	if x > n || x <= m.fence() {
 		return m.underflow()
 	}
-	if n == x {
-		return nil
-	}
 	if (n-x)%2 != 0 {
 		return m.fail("odd number of items for SETITEMS")
 	}
-	target := m.stack[x-1]
-	items := m.stack[x:]
-	var err error
-	if target.kind == kDict {
-		err = m.extend(ctx, target, items)
-	} else {
-		err = m.emit(ctx, event{kind: evMutate, op: op, off: m.opOff, target: target, arg: m.container(kDict, items)})
-	}
-	m.truncate(x)
-	return err
+	return m.fill(ctx, x, op, kDict, kDict)
 }
 
 // addItems models ADDITEMS: add stack[x:] to the set at stack[x-1] (add()
 // on anything else).
 func (m *machine) addItems(ctx context.Context, x int) error {
+	return m.fill(ctx, x, opAddItems, kSet, kTuple)
+}
+
+// fill adds the items stack[x:] to the container at stack[x-1] and pops
+// them. A container of the expected kind is filled symbolically; anything
+// else gets its append, __setitem__ or add method called, which is
+// reported as a mutation with the items as an argKind container.
+func (m *machine) fill(ctx context.Context, x int, op byte, want, argKind kind) error {
 	n := len(m.stack)
 	if x > n || x <= m.fence() {
 		return m.underflow()
@@ -589,10 +569,10 @@ func (m *machine) addItems(ctx context.Context, x int) error {
 	target := m.stack[x-1]
 	items := m.stack[x:]
 	var err error
-	if target.kind == kSet {
+	if target.kind == want {
 		err = m.extend(ctx, target, items)
 	} else {
-		err = m.emit(ctx, event{kind: evMutate, op: opAddItems, off: m.opOff, target: target, arg: m.container(kTuple, items)})
+		err = m.emit(ctx, event{kind: evMutate, op: op, off: m.opOff, target: target, arg: m.container(argKind, items)})
 	}
 	m.truncate(x)
 	return err
