@@ -32,15 +32,28 @@ func NewCapped(sink FindingSink, perRule int) *Capped {
 // Add reports a finding of rule at offset (-1 if none) and pointer, unless
 // the rule's cap is reached.
 func (c *Capped) Add(rule Rule, offset int64, pointer, message, evidence string) {
-	if c.shown[rule.ID] >= c.perRule {
-		c.hidden[rule.ID]++
-		c.rules[rule.ID] = rule
-		return
-	}
-	c.shown[rule.ID]++
 	f := rule.Finding(message, evidence)
 	f.Offset = offset
 	f.Pointer = pointer
+	c.report(rule, f)
+}
+
+// Report forwards a finding of one of rules unless its rule's cap is
+// reached; a finding whose rule is not among rules is forwarded uncapped.
+// Capped is itself a FindingSink this way.
+func (c *Capped) Report(f Finding) {
+	c.report(Rule{ID: f.RuleID, Name: f.RuleName, Severity: f.Severity, Remediation: f.Remediation}, f)
+}
+
+func (c *Capped) report(rule Rule, f Finding) {
+	if c.shown[rule.ID] >= c.perRule {
+		c.hidden[rule.ID]++
+		if _, ok := c.rules[rule.ID]; !ok {
+			c.rules[rule.ID] = rule
+		}
+		return
+	}
+	c.shown[rule.ID]++
 	c.sink.Report(f)
 }
 
@@ -53,9 +66,27 @@ func (c *Capped) Flush() {
 	slices.Sort(ids)
 	for _, id := range ids {
 		rule := c.rules[id]
-		c.sink.Report(rule.Finding(fmt.Sprintf("%d more %s findings in this file are not listed", c.hidden[id], rule.Name), ""))
+		c.sink.Report(rule.Finding(fmt.Sprintf("%d more %s findings in this file are not listed", c.hidden[id], rule.Name),
+			fmt.Sprintf("%d findings", c.shown[id]+c.hidden[id])))
 	}
 	clear(c.hidden)
+	clear(c.shown)
+}
+
+// Buffer holds findings until they are known to be worth reporting (a
+// scanner given a tentative object reports nothing if the content turns
+// out not to be its format).
+type Buffer []Finding
+
+// Report appends f.
+func (b *Buffer) Report(f Finding) { *b = append(*b, f) }
+
+// FlushTo reports every buffered finding to sink and empties the buffer.
+func (b *Buffer) FlushTo(sink FindingSink) {
+	for _, f := range *b {
+		sink.Report(f)
+	}
+	*b = nil
 }
 
 // Quote renders untrusted text (a tensor name, a key) for a message or

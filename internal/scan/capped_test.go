@@ -43,3 +43,22 @@ func TestQuote(t *testing.T) {
 		}
 	}
 }
+
+func TestCappedReportAndBuffer(t *testing.T) {
+	t.Parallel()
+	var buf Buffer
+	c := NewCapped(&buf, 1)
+	f := ruleFake.Finding("m", "e")
+	c.Report(f)
+	c.Report(f)
+	c.Report(f)
+	c.Flush()
+	if len(buf) != 2 || !strings.Contains(buf[1].Message, "2 more fake findings") || buf[1].Evidence != "3 findings" {
+		t.Fatalf("buffer = %+v, want the first finding and a summary of 2 more out of 3", buf)
+	}
+	var out recorder
+	buf.FlushTo(&out)
+	if len(out) != 2 || len(buf) != 0 {
+		t.Errorf("FlushTo moved %d findings and left %d, want 2 and 0", len(out), len(buf))
+	}
+}

@@ -66,6 +66,7 @@ func (*Scanner) Scan(ctx context.Context, obj scan.Object, sess *scan.Session) e
 		funcDoms:  map[string]bool{},
 		checked:   map[string]bool{},
 	}
+	st.rep = scan.NewCapped(&st.buf, maxPerRule)
 	if obj.DiskPath != "" {
 		st.dir = filepath.Dir(obj.DiskPath)
 	}
@@ -80,14 +81,15 @@ func (*Scanner) Scan(ctx context.Context, obj scan.Object, sess *scan.Session) e
 			fmt.Sprintf("the model is not well-formed ONNX protobuf at offset %d: %s; nothing after that point was analysed", me.Offset, me.Reason),
 			me.Reason)
 		f.Offset, f.Pointer = me.Offset, me.Pointer
-		st.rep.add(f)
+		st.rep.Report(f)
 	case err != nil:
 		return fmt.Errorf("read onnx model: %w", err)
 	case obj.Tentative && !st.sawGraph:
 		return nil
 	}
 	st.finish()
-	st.rep.flush(sess)
+	st.rep.Flush()
+	st.buf.FlushTo(sess)
 	return nil
 }
 
@@ -123,7 +125,8 @@ type state struct {
 	dir      string         // model directory, when the model is a file on disk
 	path     protowalk.Path // where the walk is, e.g. "graph.node[3].attribute[0].g"
 	sawGraph bool
-	rep      reporter
+	buf      scan.Buffer
+	rep      *scan.Capped
 
 	domains   map[string]*domainUse
 	domOrder  []string
@@ -349,7 +352,7 @@ func (st *state) tensor(tf protowalk.Field) error {
 			fmt.Sprintf("tensor %q has data_location EXTERNAL but no external_data location (the loader opens the model directory itself)", tensorName),
 			"data_location=EXTERNAL, no location")
 		f.Offset, f.Pointer = tf.Offset, st.path.String()
-		st.rep.add(f)
+		st.rep.Report(f)
 		return nil
 	}
 	for _, l := range locs {
@@ -411,7 +414,7 @@ func (st *state) checkLocation(tensorName string, l locRef) error {
 			fmt.Sprintf("tensor %q stores its data in external file %s, which %s", tensorName, strconv.Quote(loc), prob),
 			evidence)
 		f.Offset, f.Pointer = l.off, l.where
-		st.rep.add(f)
+		st.rep.Report(f)
 		return nil
 	}
 	if st.dir == "" {
@@ -429,7 +432,7 @@ func (st *state) checkLocation(tensorName string, l locRef) error {
 		fmt.Sprintf("tensor %q stores its data in external file %s; on disk %s %s", tensorName, strconv.Quote(loc), strconv.Quote(p.path), p.msg),
 		evidence)
 	f.Offset, f.Pointer = l.off, l.where
-	st.rep.add(f)
+	st.rep.Report(f)
 	return nil
 }
 
@@ -558,41 +561,11 @@ func (st *state) finish() {
 			}
 			f := rule.Finding(msg, evidence)
 			f.Offset, f.Pointer = first.off, first.ptr
-			st.rep.add(f)
+			st.rep.Report(f)
 		case u.imported && len(u.opOrder) == 0 && !st.funcDoms[d]:
 			f := rule.Finding(fmt.Sprintf("the model imports the operator set of the %s %q", what, d), "opset_import domain="+strconv.Quote(d))
 			f.Offset, f.Pointer = u.importOff, u.importPtr
-			st.rep.add(f)
-		}
-	}
-}
-
-// reporter buffers findings (so a tentative object that turns out not to
-// be ONNX reports nothing) and bounds how many one rule reports.
-type reporter struct {
-	list []scan.Finding
-	per  map[string]int
-}
-
-func (r *reporter) add(f scan.Finding) {
-	if r.per == nil {
-		r.per = map[string]int{}
-	}
-	r.per[f.RuleID]++
-	if r.per[f.RuleID] <= maxPerRule {
-		r.list = append(r.list, f)
-	}
-}
-
-func (r *reporter) flush(sess *scan.Session) {
-	for _, f := range r.list {
-		sess.Report(f)
-	}
-	for _, rule := range allRules {
-		if n := r.per[rule.ID]; n > maxPerRule {
-			sess.Report(rule.Finding(
-				fmt.Sprintf("%d more %s findings in this model were not listed", n-maxPerRule, rule.Name),
-				fmt.Sprintf("%d findings", n)))
+			st.rep.Report(f)
 		}
 	}
 }

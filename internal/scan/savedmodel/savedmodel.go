@@ -73,7 +73,7 @@ func (*Scanner) Scan(ctx context.Context, obj scan.Object, sess *scan.Session) e
 }
 
 func newState(ctx context.Context, obj scan.Object, sess *scan.Session) *state {
-	return &state{
+	st := &state{
 		ctx:       ctx,
 		sess:      sess,
 		obj:       obj,
@@ -81,6 +81,8 @@ func newState(ctx context.Context, obj scan.Object, sess *scan.Session) *state {
 		functions: map[string]bool{},
 		unknown:   map[string]*opUse{},
 	}
+	st.rep = scan.NewCapped(&st.buf, maxPerRule)
+	return st
 }
 
 // run walks the object with walk (savedModel or kerasMetadata) and reports
@@ -102,7 +104,7 @@ func (st *state) run(walk func(st *state, start, end int64) error) error {
 			fmt.Sprintf("%s is not well-formed protobuf at offset %d: %s; nothing after that point was analysed", obj.Name, me.Offset, me.Reason),
 			me.Reason)
 		f.Offset, f.Pointer = me.Offset, me.Pointer
-		st.rep.add(f)
+		st.rep.Report(f)
 	case err != nil:
 		return fmt.Errorf("read %s: %w", obj.Name, err)
 	case obj.Tentative && !st.recognised:
@@ -117,13 +119,14 @@ func (st *state) run(walk func(st *state, start, end int64) error) error {
 // their offsets in the text, and the text's fault, if any.
 func (st *state) flush() {
 	if ts := st.text; ts != nil {
-		ts.relocate(st.rep.list)
+		ts.relocate(st.buf)
 		if ts.fault != nil {
-			st.rep.add(*ts.fault)
+			st.rep.Report(*ts.fault)
 			ts.fault = nil
 		}
 	}
-	st.rep.flush(st.sess)
+	st.rep.Flush()
+	st.buf.FlushTo(st.sess)
 }
 
 // scope is one graph (a meta graph's GraphDef) or one library function:
@@ -172,7 +175,8 @@ type state struct {
 	w          *protowalk.Reader
 	path       protowalk.Path // e.g. "meta_graphs[0].graph_def.library.function[2].node_def[5]"
 	recognised bool           // a meta graph or Keras node was found
-	rep        reporter
+	buf        scan.Buffer
+	rep        *scan.Capped
 	text       *textSource // set when the object is transcoded text format
 
 	meta      int
@@ -664,7 +668,7 @@ func (st *state) endScope(sc *scope) error {
 		}
 		f := p.rule.Finding(msg, evidence)
 		f.Offset, f.Pointer = p.off, p.ptr
-		st.rep.add(f)
+		st.rep.Report(f)
 	}
 	sc.pending = nil
 	return nil
@@ -717,7 +721,7 @@ func (st *state) assetFile(af protowalk.Field) error {
 			fmt.Sprintf("asset file name %s in meta graph %d %s; the loader feeds that file to the graph", strconv.Quote(name), st.meta, prob),
 			"filename="+strconv.Quote(name))
 		rf.Offset, rf.Pointer = f.Offset, st.path.String()
-		st.rep.add(rf)
+		st.rep.Report(rf)
 		return nil
 	})
 }
@@ -799,37 +803,6 @@ func (st *state) finish() {
 				op, u.node, u.scope.describe(), u.count),
 			op)
 		f.Offset, f.Pointer = u.off, u.ptr
-		st.rep.add(f)
+		st.rep.Report(f)
 	}
-}
-
-// reporter buffers findings (so a tentative object that turns out not to
-// be a SavedModel reports nothing) and bounds how many one rule reports.
-type reporter struct {
-	list []scan.Finding
-	per  map[string]int
-}
-
-func (r *reporter) add(f scan.Finding) {
-	if r.per == nil {
-		r.per = map[string]int{}
-	}
-	r.per[f.RuleID]++
-	if r.per[f.RuleID] <= maxPerRule {
-		r.list = append(r.list, f)
-	}
-}
-
-func (r *reporter) flush(sess *scan.Session) {
-	for _, f := range r.list {
-		sess.Report(f)
-	}
-	for _, rule := range allRules {
-		if n := r.per[rule.ID]; n > maxPerRule {
-			sess.Report(rule.Finding(
-				fmt.Sprintf("%d more %s findings in this file were not listed", n-maxPerRule, rule.Name),
-				fmt.Sprintf("%d findings", n)))
-		}
-	}
-	r.list, r.per = nil, nil
 }
