@@ -83,10 +83,13 @@ func TestEveryPackageHasDocComment(t *testing.T) {
 
 // TestImportLayers enforces the import rules of the style guide that
 // matter so far: scanner packages never import each other, leaves import
-// no internal package, and only app imports the scanners.
+// no internal package, infrastructure does not import the scan domain, and
+// only app imports the scanners.
 func TestImportLayers(t *testing.T) {
 	t.Parallel()
 	leaves := map[string]bool{"internal/version": true, "internal/digest": true, "internal/identity": true, "internal/logging": true}
+	// Infrastructure may import leaves and each other, never the domain.
+	infrastructure := map[string]bool{"internal/config": true, "internal/crypto": true, "internal/auditlog": true}
 	for _, p := range modulePackages(t) {
 		for imp := range p.imports {
 			if !strings.HasPrefix(imp, module+"/") {
@@ -96,6 +99,8 @@ func TestImportLayers(t *testing.T) {
 			switch {
 			case leaves[p.dir]:
 				t.Errorf("leaf package %s imports %s", p.dir, target)
+			case infrastructure[p.dir] && strings.HasPrefix(target, "internal/scan"):
+				t.Errorf("infrastructure package %s imports the domain package %s", p.dir, target)
 			case isScanner(p.dir) && isScanner(target):
 				t.Errorf("scanner %s imports scanner %s; hand nested content to the session instead", p.dir, target)
 			case isScanner(target) && p.dir != "internal/app":
