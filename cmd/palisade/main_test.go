@@ -518,3 +518,137 @@ func TestSecondInterruptKillsStuckScan(t *testing.T) {
 		t.Errorf("process status %v, want killed by SIGINT", ws)
 	}
 }
+
+// TestDigest prints the OMS root digest of the spec's golden model (two
+// files signed by the reference), in text and JSON, and ignores model.sig.
+func TestDigest(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	model := filepath.Join(dir, "model")
+	for name, content := range map[string]string{"signme-1": "signme-1", "signme-2": "signme-2", "model.sig": "{}", ".gitignore": "x"} {
+		if err := os.MkdirAll(model, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(model, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(dir, "file_model"), []byte("This is a simple model"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	const want = "sha256:61d4849d9d90076d6215f4d525f13d6574af8e3f67aef3e6f36fc40a14fdd226"
+	tests := []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"files", []string{"digest", "model"}, want},
+		{"file", []string{"digest", "file_model"}, "sha256:002d162f867c5eee944e5080d25829b6625be0e3f081f6fbafc7dd655ca2e178"},
+		{"shards", []string{"digest", "--shards", "1GB", "model"}, want},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			stdout, stderr, code := palisade(t, dir, tt.args...)
+			if code != 0 {
+				t.Fatalf("exit code %d; stderr: %s", code, stderr)
+			}
+			if got := strings.TrimSpace(stdout); got != tt.want {
+				t.Errorf("digest %q, want %q", got, tt.want)
+			}
+		})
+	}
+
+	stdout, stderr, code := palisade(t, dir, "digest", "--json", "--hash", "blake2b", "--ignore", "signme-2", "model")
+	if code != 0 {
+		t.Fatalf("digest --json exit code %d; stderr: %s", code, stderr)
+	}
+	var out struct {
+		Digest    string `json:"digest"`
+		Statement struct {
+			Subject []struct {
+				Name   string            `json:"name"`
+				Digest map[string]string `json:"digest"`
+			} `json:"subject"`
+			Predicate struct {
+				Serialization struct {
+					HashType    string   `json:"hash_type"`
+					IgnorePaths []string `json:"ignore_paths"`
+				} `json:"serialization"`
+				Resources []struct {
+					Name, Algorithm, Digest string
+				} `json:"resources"`
+			} `json:"predicate"`
+		} `json:"statement"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &out); err != nil {
+		t.Fatalf("JSON output: %v\n%s", err, stdout)
+	}
+	st := out.Statement
+	if len(st.Subject) != 1 || "sha256:"+st.Subject[0].Digest["sha256"] != out.Digest || st.Subject[0].Name != "model" {
+		t.Errorf("subject %+v does not match digest %s", st.Subject, out.Digest)
+	}
+	if r := st.Predicate.Resources; len(r) != 1 || r[0].Name != "signme-1" || r[0].Algorithm != "blake2b" || len(r[0].Digest) != 128 {
+		t.Errorf("resources %+v, want signme-1 alone with a blake2b digest", r)
+	}
+	if ig := strings.Join(st.Predicate.Serialization.IgnorePaths, ","); ig != ".git,.gitattributes,.github,.gitignore,model.sig,signme-2" {
+		t.Errorf("ignore_paths %s", ig)
+	}
+}
+
+// TestDigestErrors checks exit code 2 and a message naming the problem
+// and the fix.
+func TestDigestErrors(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name  string
+		setup func(t *testing.T, model string)
+		args  []string
+		want  []string // substrings of stderr
+	}{
+		{"missing path", func(*testing.T, string) {}, []string{"digest", "nowhere"}, []string{"nowhere", "check the path"}},
+		{"symlink", func(t *testing.T, m string) {
+			if err := os.Symlink("weights", filepath.Join(m, "link")); err != nil {
+				t.Fatal(err)
+			}
+		}, []string{"digest", "model"}, []string{"link", "symlink not allowed", "--allow-symlinks"}},
+		{"escaping symlink", func(t *testing.T, m string) {
+			if err := os.Symlink("../outside", filepath.Join(m, "link")); err != nil {
+				t.Fatal(err)
+			}
+		}, []string{"digest", "--allow-symlinks", "model"}, []string{"link", "outside the model root", "--allow-external-symlinks"}},
+		{"fifo", func(t *testing.T, m string) {
+			if err := syscall.Mkfifo(filepath.Join(m, "pipe"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}, []string{"digest", "model"}, []string{"pipe", "not a regular file", "--ignore"}},
+		{"bad hash", func(*testing.T, string) {}, []string{"digest", "--hash", "md5", "model"}, []string{"--hash", "md5"}},
+		{"bad shards", func(*testing.T, string) {}, []string{"digest", "--shards", "-1", "model"}, []string{"--shards", "positive size"}},
+		{"two paths", func(*testing.T, string) {}, []string{"digest", "model", "model"}, []string{"exactly one PATH"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			dir := t.TempDir()
+			model := filepath.Join(dir, "model")
+			if err := os.Mkdir(model, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			for _, p := range []string{filepath.Join(model, "weights"), filepath.Join(dir, "outside")} {
+				if err := os.WriteFile(p, []byte("w"), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			tt.setup(t, model)
+			stdout, stderr, code := palisade(t, dir, tt.args...)
+			if code != 2 {
+				t.Fatalf("exit code %d, want 2; stdout: %s stderr: %s", code, stdout, stderr)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(stderr, w) {
+					t.Errorf("stderr %q does not mention %q", stderr, w)
+				}
+			}
+		})
+	}
+}

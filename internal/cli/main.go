@@ -137,6 +137,6 @@ ever loading them.`,
 		Version: version.Get().Headline(),
 	}
 	root.SetVersionTemplate("{{.Version}}\n")
-	root.AddCommand(newScanCommand(svc), newRulesCommand(svc), newVersionCommand())
+	root.AddCommand(newScanCommand(svc), newRulesCommand(svc), newDigestCommand(), newVersionCommand())
 	return root
 }
