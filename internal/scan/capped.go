@@ -96,9 +96,23 @@ func Quote(s string, n int) string {
 	if len(s) <= n {
 		return strconv.Quote(s)
 	}
-	cut := n
+	return strconv.Quote(s[:clipAt(s, n)]) + "..."
+}
+
+// Clip shortens s to at most n bytes, cut back to a rune boundary, with
+// "..." appended when anything was cut. It does not escape anything.
+func Clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:clipAt(s, n)] + "..."
+}
+
+// clipAt returns the largest rune boundary at or below n in s (len(s) > n).
+func clipAt(s string, n int) int {
+	cut := max(n, 0)
 	for cut > 0 && !utf8.RuneStart(s[cut]) {
 		cut--
 	}
-	return strconv.Quote(s[:cut]) + "..."
+	return cut
 }

@@ -62,3 +62,18 @@ func TestCappedReportAndBuffer(t *testing.T) {
 		t.Errorf("FlushTo moved %d findings and left %d, want 2 and 0", len(out), len(buf))
 	}
 }
+
+func TestClip(t *testing.T) {
+	t.Parallel()
+	tests := []struct{ in, want string }{
+		{"short", "short"},
+		{"exactly5", "exact..."},
+		{"ééé", "éé..."},     // 6 bytes; cut at 5 falls inside the third é
+		{"a\x1bb", "a\x1bb"}, // Clip does not escape; Quote does
+	}
+	for _, tt := range tests {
+		if got := Clip(tt.in, 5); got != tt.want {
+			t.Errorf("Clip(%q, 5) = %q, want %q", tt.in, got, tt.want)
+		}
+	}
+}

@@ -700,10 +700,10 @@ func (w *walker) analyzeObject(f *frame) {
 func (w *walker) reportFileReads(f *frame, className []byte) {
 	cls := shortClassName(className)
 	if string(cls) == "TFSMLayer" {
-		ev := fmt.Sprintf("class_name %s, no config.filepath", strconv.Quote(clip(string(className), 120)))
+		ev := fmt.Sprintf("class_name %s, no config.filepath", strconv.Quote(scan.Clip(string(className), 120)))
 		for _, fv := range f.childFiles {
 			if string(fv.key) == "filepath" {
-				ev = fmt.Sprintf("class_name %s, config.filepath %s", strconv.Quote(clip(string(className), 120)), strconv.Quote(clip(string(fv.val), 200)))
+				ev = fmt.Sprintf("class_name %s, config.filepath %s", strconv.Quote(scan.Clip(string(className), 120)), strconv.Quote(scan.Clip(string(fv.val), 200)))
 			}
 		}
 		w.report(hit{
@@ -732,13 +732,13 @@ func (w *walker) reportFileReads(f *frame, className []byte) {
 		}
 		who := "a layer"
 		if len(className) > 0 {
-			who = "a " + clip(string(className), 120) + " object"
+			who = "a " + scan.Clip(string(className), 120) + " object"
 		}
 		w.report(hit{
 			rule: RuleDangerousReference, severity: sev,
 			msg: fmt.Sprintf("%s reads the file named in config.%s (%s) when the model is loaded; its content ends up in the model",
-				who, clip(string(fv.key), 40), kind),
-			evidence: fmt.Sprintf("class_name %s, config.%s %s", strconv.Quote(clip(string(className), 120)), clip(string(fv.key), 40), strconv.Quote(clip(string(fv.val), 200))),
+				who, scan.Clip(string(fv.key), 40), kind),
+			evidence: fmt.Sprintf("class_name %s, config.%s %s", strconv.Quote(scan.Clip(string(className), 120)), scan.Clip(string(fv.key), 40), strconv.Quote(scan.Clip(string(fv.val), 200))),
 		})
 	}
 }
@@ -814,8 +814,8 @@ func (w *walker) reportReference(moduleB, nameB []byte, form string) {
 		return
 	}
 	module, name := string(moduleB), string(nameB)
-	ref := clip(module, 120) + "." + clip(name, 120)
-	ev := fmt.Sprintf("module %s, %s %s", strconv.Quote(clip(module, 120)), form, strconv.Quote(clip(name, 120)))
+	ref := scan.Clip(module, 120) + "." + scan.Clip(name, 120)
+	ev := fmt.Sprintf("module %s, %s %s", strconv.Quote(scan.Clip(module, 120)), form, strconv.Quote(scan.Clip(name, 120)))
 	if v.severity >= scan.SeverityHigh {
 		w.report(hit{
 			rule: RuleDangerousReference, severity: v.severity,
@@ -826,7 +826,7 @@ func (w *walker) reportReference(moduleB, nameB []byte, form string) {
 	}
 	w.report(hit{
 		rule: RuleCustomReference, severity: v.severity,
-		msg:      fmt.Sprintf("the config references %s outside the Keras namespace: loading imports %q and runs its code", ref, clip(module, 120)),
+		msg:      fmt.Sprintf("the config references %s outside the Keras namespace: loading imports %q and runs its code", ref, scan.Clip(module, 120)),
 		evidence: ev,
 	})
 }
@@ -839,21 +839,9 @@ func (w *walker) reportTFOp(className, symbol string) {
 	}
 	w.report(hit{
 		rule: RuleDangerousReference, severity: RuleDangerousReference.Severity,
-		msg:      fmt.Sprintf("a %s layer calls tf.%s, which reads or writes files or runs Python code", className, clip(symbol, 120)),
-		evidence: fmt.Sprintf("class_name %q, function %s", className, strconv.Quote(clip(symbol, 120))),
+		msg:      fmt.Sprintf("a %s layer calls tf.%s, which reads or writes files or runs Python code", className, scan.Clip(symbol, 120)),
+		evidence: fmt.Sprintf("class_name %q, function %s", className, strconv.Quote(scan.Clip(symbol, 120))),
 	})
-}
-
-// clip shortens s to at most n bytes for messages.
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	cut := n
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "..."
 }
 
 // transcode converts a JSON document to UTF-8 the way Python's json.loads

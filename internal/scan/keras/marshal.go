@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/palisade-sec/palisade/internal/scan"
 )
 
 // Limits on decoding marshalled bytecode for evidence.
@@ -357,7 +359,7 @@ func decodeCodeString(s string) ([]byte, error) {
 func describeBytecode(code string) string {
 	raw, err := decodeCodeString(code)
 	if err != nil {
-		return fmt.Sprintf("code %s is %v", strconv.Quote(clip(code, 40)), err)
+		return fmt.Sprintf("code %s is %v", strconv.Quote(scan.Clip(code, 40)), err)
 	}
 	m := &marshalReader{b: raw}
 	_, err = m.object(0)
@@ -371,14 +373,14 @@ func describeBytecode(code string) string {
 	b.WriteString(prefix)
 	if len(names) > 0 {
 		b.WriteString(" references ")
-		b.WriteString(joinLimited(names, maxEvidenceNames, func(s string) string { return clip(sanitize(s), maxEvidenceStrLen) }))
+		b.WriteString(joinLimited(names, maxEvidenceNames, func(s string) string { return scan.Clip(sanitize(s), maxEvidenceStrLen) }))
 	}
 	if len(strs) > 0 {
 		if len(names) > 0 {
 			b.WriteString(";")
 		}
 		b.WriteString(" strings ")
-		b.WriteString(joinLimited(strs, maxEvidenceStrs, func(s string) string { return strconv.Quote(clip(s, maxEvidenceStrLen)) }))
+		b.WriteString(joinLimited(strs, maxEvidenceStrs, func(s string) string { return strconv.Quote(scan.Clip(s, maxEvidenceStrLen)) }))
 	}
 	if len(names)+len(strs) == 0 {
 		b.WriteString(" with no readable names")

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/palisade-sec/palisade/internal/scan"
 )
 
 // dtypeInfo is what the scan needs to know about a header's descr.
@@ -261,11 +263,11 @@ func dtypeString(s string) (dtypeInfo, error) {
 			if i == len(parts)-1 && i > 0 {
 				continue // a trailing comma
 			}
-			return total, badDescr("empty field in dtype string %q", clip(s, 60))
+			return total, badDescr("empty field in dtype string %q", scan.Clip(s, 60))
 		}
 		count, rest, err := shapePrefix(part)
 		if err != nil {
-			return total, badDescr("dtype string %q: %v", clip(s, 60), err)
+			return total, badDescr("dtype string %q: %v", scan.Clip(s, 60), err)
 		}
 		info, err := typeString(strings.TrimSpace(rest))
 		if err != nil {
@@ -325,7 +327,7 @@ func shapePrefix(s string) (uint64, string, error) {
 			}
 			n, err := strconv.ParseUint(dim, 10, 64)
 			if err != nil {
-				return 0, "", fmt.Errorf("bad dimension %q", clip(dim, 20))
+				return 0, "", fmt.Errorf("bad dimension %q", scan.Clip(dim, 20))
 			}
 			if count, err = mulSize(count, n); err != nil {
 				return 0, "", err
@@ -339,7 +341,7 @@ func shapePrefix(s string) (uint64, string, error) {
 		}
 		n, err := strconv.ParseUint(s[:i], 10, 64)
 		if err != nil {
-			return 0, "", fmt.Errorf("bad repeat count %q", clip(s[:i], 20))
+			return 0, "", fmt.Errorf("bad repeat count %q", scan.Clip(s[:i], 20))
 		}
 		return n, s[i:], nil
 	}

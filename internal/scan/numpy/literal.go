@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/palisade-sec/palisade/internal/scan"
 )
 
 // maxLiteralDepth bounds container nesting in a header. CPython's parser
@@ -246,7 +248,7 @@ func (p *literalParser) expr() (pyValue, error) {
 			return pyValue{kind: pyNone}, nil
 		}
 		p.pos = start
-		return pyValue{}, p.errf("name %q is not a literal", clip(name, 40))
+		return pyValue{}, p.errf("name %q is not a literal", scan.Clip(name, 40))
 	}
 	return pyValue{}, p.errf("unexpected %q", c)
 }
@@ -284,7 +286,7 @@ func (p *literalParser) number() (pyValue, error) {
 	}
 	if digits == "" || strings.HasPrefix(digits, "_") || strings.HasSuffix(digits, "_") || strings.Contains(digits, "__") {
 		p.pos = start
-		return pyValue{}, p.errf("invalid number %q", clip(tok, 40))
+		return pyValue{}, p.errf("invalid number %q", scan.Clip(tok, 40))
 	}
 	clean := strings.ReplaceAll(digits, "_", "")
 	for _, c := range clean {
@@ -293,7 +295,7 @@ func (p *literalParser) number() (pyValue, error) {
 			if c == '.' || c == 'e' || c == 'E' || c == 'j' || c == 'J' {
 				return pyValue{}, p.errf("float and complex literals are not valid in a .npy header")
 			}
-			return pyValue{}, p.errf("invalid number %q", clip(tok, 40))
+			return pyValue{}, p.errf("invalid number %q", scan.Clip(tok, 40))
 		}
 	}
 	v, err := strconv.ParseInt(clean, base, 64)
@@ -660,16 +662,4 @@ func equalKeys(a, b pyValue) bool {
 		return true
 	}
 	return false
-}
-
-// clip shortens s to at most n bytes for messages.
-func clip(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	cut := n
-	for cut > 0 && !utf8.RuneStart(s[cut]) {
-		cut--
-	}
-	return s[:cut] + "..."
 }

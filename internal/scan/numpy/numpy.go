@@ -149,10 +149,10 @@ func analyzeHeader(ctx context.Context, obj scan.Object, sess *scan.Session, h h
 	var de *dtypeError
 	switch {
 	case errors.As(err, &de):
-		malformed(sess, h.textStart, fmt.Sprintf("the .npy header's descr is not a valid dtype: %v", err), "descr "+clip(d.descr.repr(), 120))
+		malformed(sess, h.textStart, fmt.Sprintf("the .npy header's descr is not a valid dtype: %v", err), "descr "+scan.Clip(d.descr.repr(), 120))
 		return offerPayload(ctx, obj, sess, h.dataStart)
 	case err != nil:
-		malformed(sess, h.textStart, fmt.Sprintf("the .npy dtype is impossibly large: %v", err), "descr "+clip(d.descr.repr(), 120))
+		malformed(sess, h.textStart, fmt.Sprintf("the .npy dtype is impossibly large: %v", err), "descr "+scan.Clip(d.descr.repr(), 120))
 		return offerPayload(ctx, obj, sess, h.dataStart)
 	}
 
@@ -160,7 +160,7 @@ func analyzeHeader(ctx context.Context, obj scan.Object, sess *scan.Session, h h
 	if info.object != "" {
 		f := RuleObjectArray.Finding(
 			"object array: loading needs allow_pickle=True, and the data is a pickle that runs when loaded",
-			clip(info.object, 160))
+			scan.Clip(info.object, 160))
 		f.Offset = h.dataStart
 		sess.Report(f)
 		if dataLen == 0 {
@@ -171,7 +171,7 @@ func analyzeHeader(ctx context.Context, obj scan.Object, sess *scan.Session, h h
 	if info.unknown != "" {
 		f := RuleUnknownDtype.Finding(
 			"the .npy header declares a dtype the scanner does not recognise; the data size and the absence of objects were not verified",
-			clip(info.unknown, 160))
+			scan.Clip(info.unknown, 160))
 		f.Offset = h.textStart
 		sess.Report(f)
 		return offerPayload(ctx, obj, sess, h.dataStart)
@@ -194,7 +194,7 @@ func checkHeaderDict(v pyValue) (headerDict, error) {
 	}
 	var keys []string
 	for _, k := range v.items {
-		keys = append(keys, clip(k.repr(), 40))
+		keys = append(keys, scan.Clip(k.repr(), 40))
 	}
 	slices.Sort(keys)
 	if want := []string{"'descr'", "'fortran_order'", "'shape'"}; !slices.Equal(keys, want) {
@@ -204,19 +204,19 @@ func checkHeaderDict(v pyValue) (headerDict, error) {
 	fortran, _ := v.lookup("fortran_order")
 	shape, _ := v.lookup("shape")
 	if fortran.kind != pyBool {
-		return headerDict{}, fmt.Errorf("fortran_order is %s, not a bool", clip(fortran.repr(), 40))
+		return headerDict{}, fmt.Errorf("fortran_order is %s, not a bool", scan.Clip(fortran.repr(), 40))
 	}
 	if shape.kind != pyTuple {
-		return headerDict{}, fmt.Errorf("shape is %s, not a tuple of ints", clip(shape.repr(), 60))
+		return headerDict{}, fmt.Errorf("shape is %s, not a tuple of ints", scan.Clip(shape.repr(), 60))
 	}
 	count, ok, err := shapeCount(shape)
 	switch {
 	case !ok:
-		return headerDict{}, fmt.Errorf("shape %s is not a tuple of ints", clip(shape.repr(), 60))
+		return headerDict{}, fmt.Errorf("shape %s is not a tuple of ints", scan.Clip(shape.repr(), 60))
 	case errors.Is(err, errOverflow):
-		return headerDict{}, fmt.Errorf("shape %s has more elements than fit in 64 bits", clip(shape.repr(), 60))
+		return headerDict{}, fmt.Errorf("shape %s has more elements than fit in 64 bits", scan.Clip(shape.repr(), 60))
 	case err != nil:
-		return headerDict{}, fmt.Errorf("shape %s: %w", clip(shape.repr(), 60), err)
+		return headerDict{}, fmt.Errorf("shape %s: %w", scan.Clip(shape.repr(), 60), err)
 	}
 	return headerDict{descr: descr, count: count}, nil
 }

@@ -8,7 +8,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	"github.com/palisade-sec/palisade/internal/scan"
 )
@@ -535,17 +534,7 @@ func effectiveCall(ce callee) string {
 }
 
 // truncateEvidence caps evidence at a rune boundary.
-func truncateEvidence(s string) string {
-	const limit = 600
-	if len(s) <= limit {
-		return s
-	}
-	i := limit
-	for i > 0 && !utf8.RuneStart(s[i]) {
-		i--
-	}
-	return s[:i] + "..."
-}
+func truncateEvidence(s string) string { return scan.Clip(s, 600) }
 
 // dynamicCall reports a call whose callable cannot be resolved.
 func (a *analyzer) dynamicCall(v *value) {
