@@ -99,6 +99,8 @@ func TestImportLayers(t *testing.T) {
 			switch {
 			case leaves[p.dir]:
 				t.Errorf("leaf package %s imports %s", p.dir, target)
+			case target == "internal/testutil":
+				t.Errorf("%s imports internal/testutil outside a test file", p.dir)
 			case infrastructure[p.dir] && strings.HasPrefix(target, "internal/scan"):
 				t.Errorf("infrastructure package %s imports the domain package %s", p.dir, target)
 			case isScanner(p.dir) && isScanner(target):

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/palisade-sec/palisade/internal/scan"
+	"github.com/palisade-sec/palisade/internal/testutil"
 )
 
 // fuzzLimits keep fuzz iterations small while still reaching the limits.
@@ -14,7 +15,7 @@ var fuzzLimits = scan.Limits{MaxHeaderBytes: 64 << 10}
 
 func FuzzKerasConfig(f *testing.F) {
 	for _, file := range []string{"benign_keras_dense.keras", "mal_keras_lambda.keras", "mal_keras_lambda_nested_submodel.keras", "mal_keras_function_ref_os_system.keras"} {
-		f.Add(readZipMember(f, file, "config.json"))
+		f.Add(testutil.ReadZipMember(f, filepath.Join("testdata", file), "config.json"))
 	}
 	for _, s := range []string{
 		sequential(keras3Lambda(lambdaCodeNested)),

@@ -1,7 +1,6 @@
 package keras
 
 import (
-	"archive/zip"
 	"bytes"
 	"context"
 	"encoding/base64"
@@ -16,6 +15,7 @@ import (
 	"unicode/utf16"
 
 	"github.com/palisade-sec/palisade/internal/scan"
+	"github.com/palisade-sec/palisade/internal/testutil"
 )
 
 // lambdaCode is the Python 3.11 bytecode of
@@ -71,26 +71,6 @@ func scanMember(t testing.TB, name string, format scan.Format, data []byte, limi
 func scanConfigJSON(t testing.TB, cfg string) []scan.Finding {
 	t.Helper()
 	return scanMember(t, "config.json", scan.FormatKerasConfig, []byte(cfg), scan.Limits{})
-}
-
-// readZipMember extracts one member of a zip file in testdata.
-func readZipMember(t testing.TB, file, member string) []byte {
-	t.Helper()
-	zr, err := zip.OpenReader(filepath.Join("testdata", file))
-	if err != nil {
-		t.Fatalf("open %s: %v", file, err)
-	}
-	defer zr.Close()
-	f, err := zr.Open(member)
-	if err != nil {
-		t.Fatalf("open %s in %s: %v", member, file, err)
-	}
-	defer f.Close()
-	b, err := io.ReadAll(f)
-	if err != nil {
-		t.Fatalf("read %s in %s: %v", member, file, err)
-	}
-	return b
 }
 
 // summary renders findings as "RULE severity pointer" lines for
@@ -150,7 +130,7 @@ func TestCorpus(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
 			t.Parallel()
-			cfg := readZipMember(t, tt.file, "config.json")
+			cfg := testutil.ReadZipMember(t, filepath.Join("testdata", tt.file), "config.json")
 			fs := scanMember(t, "config.json", scan.FormatKerasConfig, cfg, scan.Limits{})
 			if got := summary(fs); !slices.Equal(got, tt.want) {
 				t.Fatalf("findings = %q, want %q", got, tt.want)
@@ -187,7 +167,7 @@ func TestCorpusEvidence(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.file, func(t *testing.T) {
 			t.Parallel()
-			fs := scanConfigJSON(t, string(readZipMember(t, tt.file, "config.json")))
+			fs := scanConfigJSON(t, string(testutil.ReadZipMember(t, filepath.Join("testdata", tt.file), "config.json")))
 			if len(fs) != 1 {
 				t.Fatalf("got %d findings, want 1: %q", len(fs), summary(fs))
 			}

@@ -1,10 +1,12 @@
 package numpy
 
 import (
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/palisade-sec/palisade/internal/scan"
+	"github.com/palisade-sec/palisade/internal/testutil"
 )
 
 func FuzzNpyHeader(f *testing.F) {
@@ -12,9 +14,9 @@ func FuzzNpyHeader(f *testing.F) {
 		f.Add(readFile(f, name))
 	}
 	for _, m := range []string{"a.npy", "evil.npy"} {
-		f.Add(readZipMember(f, "mal_npz_object_member.npz", m))
+		f.Add(testutil.ReadZipMember(f, filepath.Join("testdata", "mal_npz_object_member.npz"), m))
 	}
-	f.Add(readZipMember(f, "benign_arrays.npz", "b.npy"))
+	f.Add(testutil.ReadZipMember(f, filepath.Join("testdata", "benign_arrays.npz"), "b.npy"))
 	for _, name := range []string{"numpy_float32.npy", "numpy_structured.npy", "numpy_object_strings.npy", "mal_numpy_object_reduce.npy"} {
 		f.Add(readFile(f, name))
 	}

@@ -1,7 +1,6 @@
 package numpy
 
 import (
-	"archive/zip"
 	"bytes"
 	"context"
 	"encoding/binary"
@@ -15,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/palisade-sec/palisade/internal/scan"
+	"github.com/palisade-sec/palisade/internal/testutil"
 )
 
 // pickleOSSystem is a protocol 2 pickle calling os.system.
@@ -142,25 +142,6 @@ func readFile(t testing.TB, name string) []byte {
 	return b
 }
 
-func readZipMember(t testing.TB, file, member string) []byte {
-	t.Helper()
-	zr, err := zip.OpenReader(filepath.Join("testdata", file))
-	if err != nil {
-		t.Fatalf("open %s: %v", file, err)
-	}
-	defer zr.Close()
-	f, err := zr.Open(member)
-	if err != nil {
-		t.Fatalf("open %s in %s: %v", member, file, err)
-	}
-	defer f.Close()
-	b, err := io.ReadAll(f)
-	if err != nil {
-		t.Fatalf("read %s in %s: %v", member, file, err)
-	}
-	return b
-}
-
 func TestCorpus(t *testing.T) {
 	t.Parallel()
 	obj := "NPY001 low"
@@ -174,17 +155,29 @@ func TestCorpus(t *testing.T) {
 		{"benign_numpy_float64.npy", func(t testing.TB) []byte { return readFile(t, "benign_numpy_float64.npy") }, nil, scan.SeverityNone},
 		{"benign_numpy_object_dtype.npy", func(t testing.TB) []byte { return readFile(t, "benign_numpy_object_dtype.npy") }, []string{obj}, scan.SeverityLow},
 		{"mal_numpy_object_os_system.npy", func(t testing.TB) []byte { return readFile(t, "mal_numpy_object_os_system.npy") }, []string{obj, crit}, scan.SeverityCritical},
-		{"benign_arrays.npz a.npy", func(t testing.TB) []byte { return readZipMember(t, "benign_arrays.npz", "a.npy") }, nil, scan.SeverityNone},
-		{"benign_arrays.npz b.npy", func(t testing.TB) []byte { return readZipMember(t, "benign_arrays.npz", "b.npy") }, nil, scan.SeverityNone},
-		{"mal_npz_object_member.npz a.npy", func(t testing.TB) []byte { return readZipMember(t, "mal_npz_object_member.npz", "a.npy") }, nil, scan.SeverityNone},
-		{"mal_npz_object_member.npz evil.npy", func(t testing.TB) []byte { return readZipMember(t, "mal_npz_object_member.npz", "evil.npy") }, []string{obj, crit}, scan.SeverityCritical},
+		{"benign_arrays.npz a.npy", func(t testing.TB) []byte {
+			return testutil.ReadZipMember(t, filepath.Join("testdata", "benign_arrays.npz"), "a.npy")
+		}, nil, scan.SeverityNone},
+		{"benign_arrays.npz b.npy", func(t testing.TB) []byte {
+			return testutil.ReadZipMember(t, filepath.Join("testdata", "benign_arrays.npz"), "b.npy")
+		}, nil, scan.SeverityNone},
+		{"mal_npz_object_member.npz a.npy", func(t testing.TB) []byte {
+			return testutil.ReadZipMember(t, filepath.Join("testdata", "mal_npz_object_member.npz"), "a.npy")
+		}, nil, scan.SeverityNone},
+		{"mal_npz_object_member.npz evil.npy", func(t testing.TB) []byte {
+			return testutil.ReadZipMember(t, filepath.Join("testdata", "mal_npz_object_member.npz"), "evil.npy")
+		}, []string{obj, crit}, scan.SeverityCritical},
 		// Files written by numpy 1.24 itself.
 		{"numpy_float32.npy", func(t testing.TB) []byte { return readFile(t, "numpy_float32.npy") }, nil, scan.SeverityNone},
 		{"numpy_structured.npy", func(t testing.TB) []byte { return readFile(t, "numpy_structured.npy") }, nil, scan.SeverityNone},
 		{"numpy_object_strings.npy", func(t testing.TB) []byte { return readFile(t, "numpy_object_strings.npy") }, []string{obj}, scan.SeverityLow},
 		{"mal_numpy_object_reduce.npy", func(t testing.TB) []byte { return readFile(t, "mal_numpy_object_reduce.npy") }, []string{obj, crit}, scan.SeverityCritical},
-		{"numpy_arrays_compressed.npz a.npy", func(t testing.TB) []byte { return readZipMember(t, "numpy_arrays_compressed.npz", "a.npy") }, nil, scan.SeverityNone},
-		{"numpy_arrays_compressed.npz b.npy", func(t testing.TB) []byte { return readZipMember(t, "numpy_arrays_compressed.npz", "b.npy") }, nil, scan.SeverityNone},
+		{"numpy_arrays_compressed.npz a.npy", func(t testing.TB) []byte {
+			return testutil.ReadZipMember(t, filepath.Join("testdata", "numpy_arrays_compressed.npz"), "a.npy")
+		}, nil, scan.SeverityNone},
+		{"numpy_arrays_compressed.npz b.npy", func(t testing.TB) []byte {
+			return testutil.ReadZipMember(t, filepath.Join("testdata", "numpy_arrays_compressed.npz"), "b.npy")
+		}, nil, scan.SeverityNone},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

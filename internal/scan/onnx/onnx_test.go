@@ -3,7 +3,6 @@ package onnx
 import (
 	"bytes"
 	"context"
-	"errors"
 	"os"
 	"path/filepath"
 	"slices"
@@ -15,6 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/palisade-sec/palisade/internal/scan"
 	"github.com/palisade-sec/palisade/internal/scan/protowalk"
+	"github.com/palisade-sec/palisade/internal/testutil"
 	"google.golang.org/protobuf/encoding/protowire"
 )
 
@@ -501,28 +501,13 @@ func TestContextCancelled(t *testing.T) {
 	}
 }
 
-// failingReader serves the first n bytes of b and then fails.
-type failingReader struct {
-	b []byte
-	n int64
-}
-
-var errDisk = errors.New("disk on fire")
-
-func (r failingReader) ReadAt(p []byte, off int64) (int, error) {
-	if off+int64(len(p)) > r.n {
-		return 0, errDisk
-	}
-	return copy(p, r.b[off:]), nil
-}
-
 // TestReadErrorFailsClosed checks that an object that cannot be read to
 // its end is not reported clean: the scanner returns the error and the
 // engine reports SCN001.
 func TestReadErrorFailsClosed(t *testing.T) {
 	t.Parallel()
 	model := onnxModel(graphF(fMsg(5, inlineTensor("W", 3*protowalk.WindowSize)), nodeF("n", "Add", "")))
-	fs, err := newEngine().ScanReader(t.Context(), "model.onnx", failingReader{model, protowalk.WindowSize}, int64(len(model)))
+	fs, err := newEngine().ScanReader(t.Context(), "model.onnx", testutil.FailingReaderAt{Data: model, N: protowalk.WindowSize}, int64(len(model)))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,24 +5,18 @@ import (
 	"testing"
 
 	"github.com/palisade-sec/palisade/internal/scan"
-	"google.golang.org/protobuf/encoding/protowire"
+	"github.com/palisade-sec/palisade/internal/testutil"
 )
 
 // Protobuf writer helpers: tests build ONNX models field by field.
 
-func cat(parts ...[]byte) []byte { return bytes.Join(parts, nil) }
-
-func fVarint(num protowire.Number, v uint64) []byte {
-	return protowire.AppendVarint(protowire.AppendTag(nil, num, protowire.VarintType), v)
-}
-
-func fBytes(num protowire.Number, b []byte) []byte {
-	return protowire.AppendBytes(protowire.AppendTag(nil, num, protowire.BytesType), b)
-}
-
-func fStr(num protowire.Number, s string) []byte { return fBytes(num, []byte(s)) }
-
-func fMsg(num protowire.Number, parts ...[]byte) []byte { return fBytes(num, cat(parts...)) }
+var (
+	cat     = testutil.Cat
+	fVarint = testutil.PBVarint
+	fBytes  = testutil.PBBytes
+	fStr    = testutil.PBString
+	fMsg    = testutil.PBMessage
+)
 
 // onnxModel is a ModelProto with IR version 8, the default opset and the
 // given fields.

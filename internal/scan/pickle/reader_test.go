@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/palisade-sec/palisade/internal/scan"
+	"github.com/palisade-sec/palisade/internal/testutil"
 )
 
 func TestReader(t *testing.T) {
@@ -45,28 +46,13 @@ func TestReader(t *testing.T) {
 	}
 }
 
-// failingReaderAt fails every read past off.
-type failingReaderAt struct {
-	data []byte
-	off  int64
-}
-
-var errDisk = errors.New("disk on fire")
-
-func (f failingReaderAt) ReadAt(p []byte, off int64) (int, error) {
-	if off+int64(len(p)) > f.off {
-		return 0, errDisk
-	}
-	return copy(p, f.data[off:]), nil
-}
-
 // TestReadError checks that an I/O error stops the scan with an error
 // (the engine then reports SCN001) and keeps the findings before it.
 func TestReadError(t *testing.T) {
 	t.Parallel()
 	// A long UNICODE line makes the reader go past the failing offset.
 	data := append(newAsm().proto(2).call("os", "system", "id").op(opUnicode).bytes(), bytes.Repeat([]byte("x"), 1<<20)...)
-	r := failingReaderAt{data: data, off: 8 << 10}
+	r := testutil.FailingReaderAt{Data: data, N: 8 << 10}
 	fs, err := engine(nil).ScanReader(t.Context(), "x.pkl", r, int64(len(data)))
 	if err != nil {
 		t.Fatalf("ScanReader: %v", err)

@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/palisade-sec/palisade/internal/testutil"
 	"google.golang.org/protobuf/encoding/protowire"
 )
 
@@ -66,36 +67,21 @@ func TestWireReaderMatchesProtowire(t *testing.T) {
 	}
 }
 
-// failingReader serves the first n bytes of b and then fails.
-type failingReader struct {
-	b []byte
-	n int64
-}
-
-var errDisk = errors.New("disk on fire")
-
-func (r failingReader) ReadAt(p []byte, off int64) (int, error) {
-	if off+int64(len(p)) > r.n {
-		return 0, errDisk
-	}
-	return copy(p, r.b[off:]), nil
-}
-
 func TestWireReaderReadError(t *testing.T) {
 	t.Parallel()
 	msg := protowire.AppendBytes(protowire.AppendTag(nil, 1, protowire.BytesType), make([]byte, 3*WindowSize))
 	msg = protowire.AppendVarint(protowire.AppendTag(msg, 2, protowire.VarintType), 1)
-	w := NewReader(t.Context(), failingReader{msg, WindowSize}, int64(len(msg)))
+	w := NewReader(t.Context(), testutil.FailingReaderAt{Data: msg, N: WindowSize}, int64(len(msg)))
 	f, err := w.Next(0, int64(len(msg)))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := w.Next(f.End, int64(len(msg))); !errors.Is(err, errDisk) {
-		t.Errorf("next past the readable part: err = %v, want %v", err, errDisk)
+	if _, err := w.Next(f.End, int64(len(msg))); !errors.Is(err, testutil.ErrDisk) {
+		t.Errorf("next past the readable part: err = %v, want %v", err, testutil.ErrDisk)
 	}
 	_, _, err = w.Bytes(f, len(msg))
-	if !errors.Is(err, errDisk) {
-		t.Errorf("bytes past the readable part: err = %v, want %v", err, errDisk)
+	if !errors.Is(err, testutil.ErrDisk) {
+		t.Errorf("bytes past the readable part: err = %v, want %v", err, testutil.ErrDisk)
 	}
 	var me *MalformedError
 	if errors.As(err, &me) {

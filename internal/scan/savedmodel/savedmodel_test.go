@@ -2,7 +2,6 @@ package savedmodel
 
 import (
 	"bytes"
-	"errors"
 	"os"
 	"path/filepath"
 	"slices"
@@ -13,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/palisade-sec/palisade/internal/scan"
 	"github.com/palisade-sec/palisade/internal/scan/protowalk"
+	"github.com/palisade-sec/palisade/internal/testutil"
 	"google.golang.org/protobuf/encoding/protowire"
 )
 
@@ -400,21 +400,6 @@ func TestFindingCap(t *testing.T) {
 	}
 }
 
-// failingReader serves the first n bytes of b and then fails.
-type failingReader struct {
-	b []byte
-	n int64
-}
-
-var errDisk = errors.New("disk on fire")
-
-func (r failingReader) ReadAt(p []byte, off int64) (int, error) {
-	if off+int64(len(p)) > r.n {
-		return 0, errDisk
-	}
-	return copy(p, r.b[off:]), nil
-}
-
 // TestReadErrorFailsClosed checks that an object that cannot be read to
 // its end is not reported clean: the scanner returns the error and the
 // engine reports SCN001.
@@ -422,7 +407,7 @@ func TestReadErrorFailsClosed(t *testing.T) {
 	t.Parallel()
 	big := node("c", "Const", nil, attr("value", fMsg(8, fVarint(1, 1), fBytes(4, make([]byte, 3*protowalk.WindowSize)))))
 	model := savedModel(metaGraph(graphDef(big, node("r", "Relu", nil))))
-	fs, err := newEngine(scan.Limits{}).ScanReader(t.Context(), "saved_model.pb", failingReader{model, protowalk.WindowSize}, int64(len(model)))
+	fs, err := newEngine(scan.Limits{}).ScanReader(t.Context(), "saved_model.pb", testutil.FailingReaderAt{Data: model, N: protowalk.WindowSize}, int64(len(model)))
 	if err != nil {
 		t.Fatal(err)
 	}
