@@ -130,7 +130,8 @@ func newRootCommand(svc Services) *cobra.Command {
 
 'palisade scan' finds malicious or unsafe model files (pickle, PyTorch,
 joblib, NumPy, Keras, ONNX, safetensors, GGUF, TensorFlow SavedModel) without
-ever loading them.`,
+ever loading them. 'palisade digest' prints a model's OpenSSF Model Signing
+root digest.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		// --version prints the first line of 'palisade version'.
