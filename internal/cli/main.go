@@ -138,6 +138,7 @@ root digest.`,
 		Version: version.Get().Headline(),
 	}
 	root.SetVersionTemplate("{{.Version}}\n")
-	root.AddCommand(newScanCommand(svc), newRulesCommand(svc), newDigestCommand(), newVersionCommand())
+	root.AddCommand(newScanCommand(svc), newRulesCommand(svc), newDigestCommand(),
+		newSignCommand(), newVerifyCommand(), newKeysCommand(), newVersionCommand())
 	return root
 }

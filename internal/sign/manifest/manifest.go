@@ -108,6 +108,9 @@ type Manifest struct {
 	Name          string
 	Serialization Serialization
 	Resources     []Resource
+	// Legacy marks a manifest read from a v0.1 (Digests) statement, which
+	// has no subject name and no root digest.
+	Legacy bool
 }
 
 // RootDigest is SHA-256 over the raw digests of the resources in the

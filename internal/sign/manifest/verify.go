@@ -3,6 +3,11 @@ package manifest
 import (
 	"context"
 	"encoding/hex"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
 )
 
 // Compare reports how got (the model as hashed now) differs from want (the
@@ -58,4 +63,60 @@ func Verify(ctx context.Context, modelPath string, want *Manifest, opts Options)
 		return err
 	}
 	return Compare(got, want)
+}
+
+// UnsignedPaths lists what lies in the model directory at modelPath but
+// is neither a file named in m nor a directory on the way to one, as
+// paths relative to the model root, so that adding them to
+// Options.IgnorePaths hashes only what m names (extra files, links and
+// special files are then tolerated, missing or changed named files still
+// fail). A directory holding nothing named is listed once, not walked.
+// For a single-file model it returns nothing.
+func UnsignedPaths(ctx context.Context, modelPath string, m *Manifest) ([]string, error) {
+	fi, err := os.Stat(modelPath)
+	if err != nil {
+		return nil, fmt.Errorf("read model: %w", err)
+	}
+	if !fi.IsDir() {
+		return nil, nil
+	}
+	named := make(map[string]bool, len(m.Resources))
+	dirs := map[string]bool{".": true}
+	for _, r := range m.Resources {
+		named[r.Path] = true
+		for d := path.Dir(r.Path); d != "." && !dirs[d]; d = path.Dir(d) {
+			dirs[d] = true
+		}
+	}
+	var out []string
+	err = filepath.WalkDir(modelPath, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(modelPath, p)
+		if err != nil {
+			return err
+		}
+		rel = filepath.ToSlash(rel)
+		switch {
+		case rel == ".":
+			return nil
+		case d.IsDir() && dirs[rel]:
+			return nil
+		case !d.IsDir() && named[rel]:
+			return nil
+		}
+		out = append(out, rel)
+		if d.IsDir() {
+			return filepath.SkipDir
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list unsigned files: %w", err)
+	}
+	return out, nil
 }
