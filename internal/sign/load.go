@@ -54,9 +54,17 @@ func LoadKeyVerifier(pubPath string) (*KeyVerifier, error) {
 	if err != nil {
 		return nil, err
 	}
-	pub, err := keys.ParsePublic(data)
+	v, err := loadKeyVerifierFromPEM(data)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", pubPath, err)
+	}
+	return v, nil
+}
+
+func loadKeyVerifierFromPEM(data []byte) (*KeyVerifier, error) {
+	pub, err := keys.ParsePublic(data)
+	if err != nil {
+		return nil, err
 	}
 	return NewKeyVerifier(pub)
 }
