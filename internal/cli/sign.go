@@ -15,6 +15,7 @@ import (
 type signFlags struct {
 	hashFlags
 	key       string
+	kms       string
 	cert      string
 	certChain []string
 	signature string
@@ -42,6 +43,12 @@ Methods:
                                     certificate must match the key, be valid
                                     now and allow digital signatures or code
                                     signing
+  --kms URI                         an ECDSA key in a KMS, through sigstore's
+                                    KMS support (awskms://, gcpkms://,
+                                    azurekms://, hashivault:// in a build
+                                    with -tags kms; other schemes through a
+                                    sigstore-kms-<scheme> plugin on PATH);
+                                    verify with its exported public key
 
 An encrypted key's passphrase comes from --passphrase-file, the environment
 variable named by --passphrase-env, or a prompt on a terminal.
@@ -71,6 +78,7 @@ be hashed.`,
 	fl.register(cmd)
 	f := cmd.Flags()
 	f.StringVar(&fl.key, "key", "", "sign with the ECDSA private key in `FILE` (PEM)")
+	f.StringVar(&fl.kms, "kms", "", "sign with the KMS key at `URI` (see above)")
 	f.StringVar(&fl.cert, "cert", "", "signing certificate `FILE` (PEM) for --key: the certificate method")
 	f.StringArrayVar(&fl.certChain, "cert-chain", nil, "certificate chain `FILE` (PEM; intermediates, optionally the root; repeatable)")
 	f.StringVar(&fl.signature, "signature", "", "write the signature to `FILE` (default model.sig inside the model directory)")
@@ -85,17 +93,24 @@ func runSign(cmd *cobra.Command, path string, fl signFlags) error {
 	if err != nil {
 		return usage(err)
 	}
-	if fl.key == "" {
-		return usage(errors.New("say how to sign: --key KEY, or --key KEY with --cert CERT and --cert-chain CHAIN"))
-	}
-	if fl.cert == "" && len(fl.certChain) > 0 {
+	switch {
+	case fl.key == "" && fl.kms == "":
+		return usage(errors.New("say how to sign: --key KEY, --key KEY with --cert CERT and --cert-chain CHAIN, or --kms URI"))
+	case fl.key != "" && fl.kms != "":
+		return usage(errors.New("--key and --kms are two ways to sign: give one"))
+	case fl.kms != "" && (fl.cert != "" || fl.pass.given()):
+		return usage(errors.New("--kms signs with the KMS key alone: drop --cert and the passphrase flags"))
+	case fl.cert == "" && len(fl.certChain) > 0:
 		return usage(errors.New("--cert-chain needs --cert, the signing certificate"))
 	}
 	pass := func() ([]byte, error) { return fl.pass.read(cmd, false) }
 	var signer sign.Signer
-	if fl.cert != "" {
+	switch {
+	case fl.kms != "":
+		signer, err = sign.LoadKMSSigner(cmd.Context(), fl.kms)
+	case fl.cert != "":
 		signer, err = sign.LoadCertificateSigner(fl.key, fl.cert, fl.certChain, pass, time.Now())
-	} else {
+	default:
 		signer, err = sign.LoadKeySigner(fl.key, pass)
 	}
 	if err != nil {
