@@ -148,6 +148,11 @@ func ParsePrivate(data []byte, passphrase func() ([]byte, error)) (*ecdsa.Privat
 	}
 	encrypted := block.Type == "ENCRYPTED PRIVATE KEY" || block.Headers["Proc-Type"] == "4,ENCRYPTED"
 	opts := []pemutil.Options{pemutil.WithFirstBlock()}
+	if block.Type == "ENCRYPTED PRIVATE KEY" {
+		if err := checkPBES2Work(block.Bytes); err != nil {
+			return nil, err
+		}
+	}
 	if encrypted {
 		if passphrase == nil {
 			return nil, ErrPassphrase
