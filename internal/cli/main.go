@@ -130,8 +130,9 @@ func newRootCommand(svc Services) *cobra.Command {
 
 'palisade scan' finds malicious or unsafe model files (pickle, PyTorch,
 joblib, NumPy, Keras, ONNX, safetensors, GGUF, TensorFlow SavedModel) without
-ever loading them. 'palisade digest' prints a model's OpenSSF Model Signing
-root digest.`,
+ever loading them. 'palisade sign' and 'palisade verify' sign models and
+verify model signatures in the OpenSSF Model Signing format ('palisade keys
+generate' makes a key pair); 'palisade digest' prints a model's root digest.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		// --version prints the first line of 'palisade version'.

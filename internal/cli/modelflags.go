@@ -85,3 +85,11 @@ func explainHashError(err error) error {
 	}
 	return fmt.Errorf("%w; %s", err, fix)
 }
+
+// resourceCount says "1 resource" or "N resources".
+func resourceCount(n int) string {
+	if n == 1 {
+		return "1 resource"
+	}
+	return fmt.Sprintf("%d resources", n)
+}

@@ -141,7 +141,7 @@ func runSign(cmd *cobra.Command, path string, fl signFlags) error {
 		_, err = fmt.Fprintf(out, "%s\n", b)
 		return err
 	}
-	_, err = fmt.Fprintf(out, "signed %s (%d resources, %s) with %s\nsignature: %s\n",
-		printable(path), len(res.Manifest.Resources), digest, printable(res.Signer), printable(res.Path))
+	_, err = fmt.Fprintf(out, "signed %s (%s, %s) with %s\nsignature: %s\n",
+		printable(path), resourceCount(len(res.Manifest.Resources)), digest, printable(res.Signer), printable(res.Path))
 	return err
 }

@@ -140,8 +140,8 @@ func runVerify(cmd *cobra.Command, path string, fl verifyFlags) error {
 			Signer: res.Signer, Warnings: res.Warnings,
 		})
 	}
-	_, err = fmt.Fprintf(out, "verified %s (%d resources, %s), signed by %s\n",
-		printable(path), len(res.Manifest.Resources), digest, printable(res.Signer))
+	_, err = fmt.Fprintf(out, "verified %s (%s, %s), signed by %s\n",
+		printable(path), resourceCount(len(res.Manifest.Resources)), digest, printable(res.Signer))
 	return err
 }
 
