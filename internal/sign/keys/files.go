@@ -98,18 +98,12 @@ func writeTemp(path string, data []byte, mode os.FileMode) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("create key file: %w", err)
 	}
-	err = f.Chmod(mode)
-	if err == nil {
-		_, err = f.Write(data)
-	}
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
+	if err := f.Chmod(mode); err != nil {
+		f.Close()
 		os.Remove(f.Name())
+		return "", fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := finish(f, data); err != nil {
 		return "", fmt.Errorf("write %s: %w", path, err)
 	}
 	return f.Name(), nil
@@ -122,7 +116,16 @@ func writeFile(path string, data []byte, mode os.FileMode) error {
 	if err != nil {
 		return fmt.Errorf("create key file: %w", err)
 	}
-	_, err = f.Write(data)
+	if err := finish(f, data); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}
+
+// finish writes data to f, syncs and closes it, and removes the file
+// when any of that fails.
+func finish(f *os.File, data []byte) error {
+	_, err := f.Write(data)
 	if err == nil {
 		err = f.Sync()
 	}
@@ -130,8 +133,7 @@ func writeFile(path string, data []byte, mode os.FileMode) error {
 		err = cerr
 	}
 	if err != nil {
-		os.Remove(path)
-		return fmt.Errorf("write %s: %w", path, err)
+		os.Remove(f.Name())
 	}
-	return nil
+	return err
 }
