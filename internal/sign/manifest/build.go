@@ -1,6 +1,7 @@
 package manifest
 
 import (
+	"container/heap"
 	"context"
 	"errors"
 	"fmt"
@@ -23,10 +24,16 @@ import (
 // Options.NoDefaultIgnores is set, as in the reference.
 var DefaultIgnorePaths = []string{".git", ".gitattributes", ".github", ".gitignore"}
 
-// Read buffer sizes: large sequential reads; BLAKE3 gets larger ones
-// because its implementation hashes the chunks of one write in parallel.
+// Read buffer sizes. A SHA-256 or BLAKE2b read is small enough for the
+// buffer to be still in the core's cache when the hash reads what the
+// kernel copied into it, and for a read from page cache to end before the
+// Go scheduler hands the worker's processor to another thread (it does so
+// to a system call that lasts a scheduler tick): on page-cached files,
+// 128 KiB reads cost 5-10% less CPU than 1 MiB or 4 MiB ones and do not
+// leave cores idle. BLAKE3 gets larger ones because its implementation
+// hashes the chunks of one write in parallel.
 const (
-	readBufSize   = 1 << 20
+	readBufSize   = 128 << 10
 	blake3BufSize = 4 << 20
 )
 
@@ -309,22 +316,34 @@ type task struct {
 	sharded    bool
 }
 
+// job is a task in progress: where its result goes, its hash state and
+// the next byte to hash. One worker at a time holds a job, so its bytes
+// reach the hash in order whichever workers hash them.
+type job struct {
+	task
+	index int       // into the resources
+	h     hash.Hash // nil until the job starts
+	off   int64     // next byte to hash
+}
+
+// left is the number of bytes still to hash.
+func (j *job) left() int64 { return j.end - j.off }
+
 // hashEntries hashes every file or shard with a bounded pool of workers.
 func hashEntries(ctx context.Context, entries []entry, ser Serialization, opts Options) ([]Resource, error) {
-	var tasks []task
+	var jobs []*job
+	add := func(t task) { jobs = append(jobs, &job{task: t, index: len(jobs), off: t.start}) }
 	for i := range entries {
 		e := &entries[i]
 		size := e.info.Size()
 		if ser.Method != Shards {
-			tasks = append(tasks, task{e: e, end: size})
+			add(task{e: e, end: size})
 			continue
 		}
 		for start := int64(0); start < size; start += ser.ShardSize {
-			tasks = append(tasks, task{e: e, start: start, end: min(start+ser.ShardSize, size), sharded: true})
+			add(task{e: e, start: start, end: min(start+ser.ShardSize, size), sharded: true})
 		}
 	}
-	// Largest first, so that one big file does not start last.
-	slices.SortStableFunc(tasks, func(a, b task) int { return cmpInt(b.end-b.start, a.end-a.start) })
 
 	workers, bufSize := opts.Workers, readBufSize
 	if ser.Hash == BLAKE3 {
@@ -336,28 +355,29 @@ func hashEntries(ctx context.Context, entries []entry, ser Serialization, opts O
 			workers = max(1, workers/4)
 		}
 	}
-	bufs := sync.Pool{New: func() any { b := make([]byte, bufSize); return &b }}
+	workers = min(workers, len(jobs))
 
+	s := newScheduler(jobs, workers > 1)
 	alg := ser.algorithm()
-	resources := make([]Resource, len(tasks))
+	resources := make([]Resource, len(jobs))
 	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(workers)
-	for i, t := range tasks {
-		if gctx.Err() != nil {
-			break
-		}
+	for range workers {
 		g.Go(func() error {
-			buf := bufs.Get().(*[]byte)
-			defer bufs.Put(buf)
-			h := ser.Hash.newHash()
-			if err := hashRange(gctx, t, h, *buf, opts.afterHash); err != nil {
-				return err
+			w := worker{buf: make([]byte, bufSize), newHash: ser.Hash.newHash, afterHash: opts.afterHash}
+			defer w.release()
+			for j := s.next(nil); j != nil; j = s.next(w.job) {
+				done, err := w.hashSlice(gctx, j)
+				if err != nil {
+					return err
+				}
+				if done {
+					r := Resource{Path: j.e.rel, Algorithm: alg, Digest: j.h.Sum(nil)}
+					if j.sharded {
+						r.Start, r.End, r.Sharded = j.start, j.end, true
+					}
+					resources[j.index] = r
+				}
 			}
-			r := Resource{Path: t.e.rel, Algorithm: alg, Digest: h.Sum(nil)}
-			if t.sharded {
-				r.Start, r.End, r.Sharded = t.start, t.end, true
-			}
-			resources[i] = r
 			return nil
 		})
 	}
@@ -370,41 +390,140 @@ func hashEntries(ctx context.Context, entries []entry, ser Serialization, opts O
 	return resources, nil
 }
 
-// hashRange writes bytes [t.start, t.end) of the task's file to h. The file
-// must be the one enumerated, with the same size and modification time,
-// when it is opened and after the range was read.
-func hashRange(ctx context.Context, t task, h hash.Hash, buf []byte, afterHash func(string)) error {
-	pathErr := func(err error) error { return &PathError{Path: t.e.shown, Err: err} }
-	f, err := os.Open(t.e.abs)
-	if err != nil {
-		return pathErr(err)
-	}
-	defer f.Close()
-	if err := unchanged(f, t.e.info); err != nil {
-		return pathErr(err)
-	}
-	for off := t.start; off < t.end; {
-		if err := ctx.Err(); err != nil {
-			return err
+// scheduler hands jobs to workers, the job with the most bytes left first
+// (longest remaining processing time, which is optimal for a makespan
+// when jobs may be interrupted). A worker hashes a slice of its job and
+// keeps it unless a waiting job has more than a slice more left; then it
+// puts its job back and takes that one. Running each job to the end
+// instead leaves workers idle while the last big files or shards finish:
+// two cores hashing a 4 GiB file in 1 GB shards (four full ones and one of
+// 0.29 GB) took as long as 2.29 GB on one core instead of 2.15, and three
+// equal files took as long as two of them instead of 1.5. Jobs are
+// interrupted only between reads, so every file or shard is still hashed
+// whole and in order.
+type scheduler struct {
+	mu      sync.Mutex
+	waiting jobHeap
+	preempt bool // false with one worker, where switching gains nothing
+}
+
+// sliceSize is how many bytes a worker hashes of a job before it may
+// switch (about 10 ms of SHA-256); the workers' last jobs end within
+// about a slice of each other.
+const sliceSize = 16 << 20
+
+func newScheduler(jobs []*job, preempt bool) *scheduler {
+	s := &scheduler{waiting: slices.Clone(jobs), preempt: preempt}
+	heap.Init(&s.waiting)
+	return s
+}
+
+// next returns the job a worker should hash a slice of, given the job it
+// holds (nil when it holds none or its job is done), or nil when no job
+// waits.
+func (s *scheduler) next(held *job) *job {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if held != nil {
+		if !s.preempt || len(s.waiting) == 0 || s.waiting[0].left() <= held.left()+sliceSize {
+			return held
 		}
-		n := int(min(int64(len(buf)), t.end-off))
-		k, err := f.ReadAt(buf[:n], off)
-		h.Write(buf[:k])
-		off += int64(k)
+		heap.Push(&s.waiting, held)
+	}
+	if len(s.waiting) == 0 {
+		return nil
+	}
+	return heap.Pop(&s.waiting).(*job)
+}
+
+// jobHeap orders jobs by bytes left, most first, then by task order.
+type jobHeap []*job
+
+func (h jobHeap) Len() int { return len(h) }
+func (h jobHeap) Less(a, b int) bool {
+	if la, lb := h[a].left(), h[b].left(); la != lb {
+		return la > lb
+	}
+	return h[a].index < h[b].index
+}
+func (h jobHeap) Swap(a, b int) { h[a], h[b] = h[b], h[a] }
+func (h *jobHeap) Push(x any)   { *h = append(*h, x.(*job)) }
+func (h *jobHeap) Pop() any {
+	old := *h
+	j := old[len(old)-1]
+	old[len(old)-1] = nil
+	*h = old[:len(old)-1]
+	return j
+}
+
+// worker hashes slices of jobs with its own read buffer. It keeps the
+// file of the job it holds open between slices.
+type worker struct {
+	buf       []byte
+	newHash   func() hash.Hash
+	afterHash func(rel string)
+
+	job  *job     // the job whose file is open, nil if none
+	file *os.File // open on job's file
+}
+
+// release closes the open file, if any.
+func (w *worker) release() {
+	if w.file != nil {
+		_ = w.file.Close() // opened read-only: nothing is lost
+	}
+	w.job, w.file = nil, nil
+}
+
+// hashSlice hashes the next slice of j and reports whether j is done. The
+// file must be the one enumerated, with the same size and modification
+// time, whenever it is opened and after its last byte was read.
+func (w *worker) hashSlice(ctx context.Context, j *job) (done bool, err error) {
+	pathErr := func(err error) error { return &PathError{Path: j.e.shown, Err: err} }
+	if err := ctx.Err(); err != nil {
+		return false, err
+	}
+	if w.job != j {
+		w.release()
+		f, err := os.Open(j.e.abs)
+		if err != nil {
+			return false, pathErr(err)
+		}
+		w.job, w.file = j, f
+		if err := unchanged(f, j.e.info); err != nil {
+			return false, pathErr(err)
+		}
+	}
+	if j.h == nil {
+		j.h = w.newHash()
+	}
+	for stop := min(j.off+sliceSize, j.end); j.off < stop; {
+		if err := ctx.Err(); err != nil {
+			return false, err
+		}
+		n := int(min(int64(len(w.buf)), stop-j.off))
+		k, err := w.file.ReadAt(w.buf[:n], j.off)
+		j.h.Write(w.buf[:k])
+		j.off += int64(k)
 		if k < n {
 			if errors.Is(err, io.EOF) {
-				return pathErr(fmt.Errorf("%w: shorter than %d bytes", ErrChanged, t.e.info.Size()))
+				return false, pathErr(fmt.Errorf("%w: shorter than %d bytes", ErrChanged, j.e.info.Size()))
 			}
-			return pathErr(err)
+			return false, pathErr(err)
 		}
 	}
-	if afterHash != nil {
-		afterHash(t.e.rel)
+	if j.off < j.end {
+		return false, nil
 	}
-	if err := unchanged(f, t.e.info); err != nil {
-		return pathErr(err)
+	if w.afterHash != nil {
+		w.afterHash(j.e.rel)
 	}
-	return nil
+	err = unchanged(w.file, j.e.info)
+	w.release()
+	if err != nil {
+		return false, pathErr(err)
+	}
+	return true, nil
 }
 
 // unchanged checks that the open file is the enumerated one, with the same

@@ -21,6 +21,9 @@
 // and the end of its hashing is reported as changed rather than hashed in
 // an unknown state. File names that are not valid UTF-8, and names holding
 // ':' under shard serialization, are refused because the reference cannot
-// represent them. Files are never read whole into memory: reads use pooled
-// buffers, bounded by the number of workers.
+// represent them. Files are never read whole into memory: each worker reads
+// into its own buffer and holds at most one file open, so memory and file
+// descriptors are bounded by the number of workers. Workers take the file
+// or shard with the most bytes left and may hand a partly hashed one to
+// another worker between reads; each is still hashed whole and in order.
 package manifest
