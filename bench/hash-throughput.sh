@@ -11,7 +11,10 @@
 #      core) over one of the files;
 #   2. ONE file holding the same bytes (the checkpoint's files
 #      concatenated), signed in the default 1 GB shards and hashed in 256
-#      MiB and 1 GB shards.
+#      MiB and 1 GB shards;
+#   3. one core: one checkpoint file hashed by `sha256sum`, by one
+#      `openssl dgst -sha256` and by `palisade digest` (one file in files
+#      mode is one SHA-256 stream, so one core).
 #
 #   bench/hash-throughput.sh [FILES [MIB_EACH]]   (default 4 files of 1024 MiB)
 #
@@ -84,6 +87,12 @@ bench one-file "$total" "$total" "$total" "$total" -- \
   "$sign --shards 1GB $work/one/model.safetensors" \
   "$work/palisade digest --shards 256MiB $work/one/model.safetensors" \
   "$work/palisade digest --shards 1GB $work/one/model.safetensors"
+
+one="$work/model/model-00001-of-0000$files.safetensors"
+bench single-core "$mib" "$mib" "$mib" -- \
+  "openssl dgst -sha256 $one" \
+  "sha256sum $one" \
+  "$work/palisade digest $one"
 
 echo
 echo "peak memory (maximum resident set size):"
