@@ -606,7 +606,7 @@ func TestVerifyFailures(t *testing.T) {
 		want := verifyResult{
 			Verified: false,
 			Model:    model,
-			Error:    "verification failed: model does not match the manifest",
+			Error:    "verification failed: the model does not match the signature",
 			Extra:    []string{"added.txt"},
 			Missing:  []string{"sub/tokenizer.json"},
 			Changed:  []string{"weights.bin"},

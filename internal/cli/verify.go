@@ -230,7 +230,7 @@ func verifyFailure(cmd *cobra.Command, path string, asJSON bool, err error) erro
 	if asJSON {
 		r := verifyResult{Model: path, Error: msg}
 		if isMismatch {
-			r.Error, r.Extra, r.Missing, r.Changed = "verification failed: "+manifest.ErrMismatch.Error(), mm.Extra, mm.Missing, mm.Changed
+			r.Error, r.Extra, r.Missing, r.Changed = "verification failed: the model does not match the signature", mm.Extra, mm.Missing, mm.Changed
 		}
 		if werr := writeJSON(cmd.OutOrStdout(), r); werr != nil {
 			return werr
