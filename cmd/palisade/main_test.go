@@ -316,7 +316,7 @@ func TestControlCharactersInNames(t *testing.T) {
 func TestExplainSaysWhatItFound(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()
-	for name, data := range map[string][]byte{"empty.pkl": nil, "notes.json": []byte(`{"a": 1}`)} {
+	for name, data := range map[string][]byte{"empty.pkl": nil, "notes.json": []byte(`{"a": 1}`), "blob": {1, 2, 0, 3}} {
 		if err := os.WriteFile(filepath.Join(dir, name), data, 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -326,7 +326,8 @@ func TestExplainSaysWhatItFound(t *testing.T) {
 		want string
 	}{
 		{"empty.pkl", "the file is empty"},
-		{"notes.json", "matches no format Palisade recognises"},
+		{"notes.json", "it looks like text"},
+		{"blob", "matches no format Palisade recognises"},
 	}
 	for _, tt := range tests {
 		_, stderr, code := palisade(t, dir, "scan", "--explain", tt.file)

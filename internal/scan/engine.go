@@ -292,8 +292,9 @@ func (e *Engine) scanObject(ctx context.Context, path string, obj Object) ([]Fin
 	e.log.DebugContext(ctx, "file scanned", slog.String("path", path), slog.Int("findings", len(findings)))
 	recognised := false
 	for _, m := range matches {
-		// A tentative match is a probe, not a recognition.
-		recognised = recognised || !m.Tentative
+		// A tentative match is a probe, not a recognition; a format no
+		// scanner is registered for was not scanned.
+		recognised = recognised || (!m.Tentative && e.scanners[m.Format] != nil)
 	}
 	return findings, recognised, err
 }

@@ -33,6 +33,17 @@ const (
 	FormatSavedModel  Format = "tf-savedmodel"
 	FormatKerasConfig Format = "keras-config"
 	FormatHDF5        Format = "hdf5"
+
+	// Repository files, recognised by name and by being text. Every text
+	// file is FormatText (scanned for secrets) except notebooks, which are
+	// FormatNotebook only (decoded, then scanned); dependency manifests and
+	// lockfiles, Dockerfiles and Kubernetes manifests are also their own
+	// format.
+	FormatText         Format = "text"
+	FormatNotebook     Format = "ipynb"
+	FormatDependencies Format = "dependencies"
+	FormatDockerfile   Format = "dockerfile"
+	FormatKubernetes   Format = "kubernetes"
 )
 
 // Match is one format an object appears to be in.
@@ -197,7 +208,81 @@ func Sniff(name string, r io.ReaderAt, size int64) ([]Match, error) {
 		// tentatively.
 		add(FormatKerasConfig, true)
 	}
+	if looksLikeText(head) {
+		switch {
+		case ext == ".ipynb":
+			add(FormatNotebook, false)
+			return out, nil
+		case isDependencyFile(base):
+			add(FormatDependencies, false)
+		case isDockerfile(base, ext):
+			add(FormatDockerfile, false)
+		case (ext == ".yaml" || ext == ".yml") && looksLikeKubernetes(head):
+			add(FormatKubernetes, false)
+		}
+		add(FormatText, false)
+	}
 	return out, nil
+}
+
+// dependencyFiles are the manifest and lockfile names the dependency
+// scanner reads. Requirements files are recognised by pattern too
+// (requirements-dev.txt, requirements/base.txt's base name is not enough:
+// see isDependencyFile).
+var dependencyFiles = map[string]bool{
+	"pyproject.toml": true, "poetry.lock": true, "pipfile.lock": true, "uv.lock": true,
+	"pdm.lock": true, "pylock.toml": true, "go.mod": true, "package-lock.json": true,
+	"environment.yml": true, "environment.yaml": true, "setup.cfg": true,
+	// Installed-package metadata in a virtual environment or site-packages.
+	"metadata": true, "pkg-info": true,
+}
+
+// isDependencyFile reports whether base (lower-cased) names a dependency
+// manifest or lockfile: the fixed names above, requirements*.txt and
+// *requirements.txt, pylock.*.toml, and *.in / constraints*.txt pip files.
+func isDependencyFile(base string) bool {
+	if dependencyFiles[base] {
+		return true
+	}
+	switch {
+	case strings.HasSuffix(base, ".txt") && (strings.HasPrefix(base, "requirements") ||
+		strings.HasSuffix(base, "requirements.txt") || strings.HasPrefix(base, "constraints")):
+		return true
+	case strings.HasPrefix(base, "pylock.") && strings.HasSuffix(base, ".toml"):
+		return true
+	case base == "requirements.in":
+		return true
+	}
+	return false
+}
+
+// isDockerfile reports whether base (lower-cased) names a Dockerfile or
+// Containerfile: "dockerfile", "dockerfile.gpu", "train.dockerfile".
+func isDockerfile(base, ext string) bool {
+	return base == "dockerfile" || base == "containerfile" || ext == ".dockerfile" ||
+		strings.HasPrefix(base, "dockerfile.") || strings.HasPrefix(base, "containerfile.")
+}
+
+// looksLikeKubernetes reports whether a YAML head declares a Kubernetes
+// object: an apiVersion and a kind key at the start of a line.
+func looksLikeKubernetes(head []byte) bool {
+	return bytes.Contains(head, []byte("\napiVersion:")) || bytes.HasPrefix(head, []byte("apiVersion:")) ||
+		bytes.Contains(head, []byte("\n  apiVersion:")) // a List's items
+}
+
+// looksLikeText reports whether head is text: no NUL byte and few control
+// characters other than whitespace and the escape character.
+func looksLikeText(head []byte) bool {
+	if len(head) == 0 || bytes.IndexByte(head, 0) >= 0 {
+		return false
+	}
+	control := 0
+	for _, c := range head {
+		if c < 0x20 && c != '\t' && c != '\n' && c != '\r' && c != '\f' && c != '\v' && c != 0x1b {
+			control++
+		}
+	}
+	return control*100 <= len(head)
 }
 
 // isTarHeader reports whether head starts with a POSIX or GNU tar header.
