@@ -249,6 +249,11 @@ func (e *Engine) ScanPaths(ctx context.Context, paths []string) (*Result, error)
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
+	for _, sc := range e.scanners {
+		if f, ok := sc.(Finisher); ok {
+			res.Findings = append(res.Findings, f.Finish(ctx)...)
+		}
+	}
 	SortFindings(res.Findings)
 	sort.Slice(res.Errors, func(i, k int) bool { return res.Errors[i].Path < res.Errors[k].Path })
 	return res, nil

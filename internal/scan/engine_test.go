@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -343,5 +345,43 @@ func TestScanPathsRefusesNonRegularFiles(t *testing.T) {
 	_, err := eng.ScanPaths(t.Context(), []string{os.DevNull})
 	if !errors.Is(err, ErrNotRegular) || !strings.Contains(err.Error(), "save the content to a file") {
 		t.Errorf("ScanPaths(%s) error = %v, want ErrNotRegular with the fix", os.DevNull, err)
+	}
+}
+
+// countingFinisher reports one finding per scanned object and, at the end
+// of the scan, one finding naming how many it saw.
+type countingFinisher struct {
+	mu   sync.Mutex
+	seen int
+}
+
+func (c *countingFinisher) Rules() []Rule { return []Rule{ruleFake} }
+func (c *countingFinisher) Scan(_ context.Context, _ Object, _ *Session) error {
+	c.mu.Lock()
+	c.seen++
+	c.mu.Unlock()
+	return nil
+}
+func (c *countingFinisher) Finish(context.Context) []Finding {
+	f := ruleFake.Finding(fmt.Sprintf("saw %d files", c.seen), "")
+	f.Path = "summary"
+	return []Finding{f}
+}
+
+func TestFinisherRunsAfterTheWalk(t *testing.T) {
+	t.Parallel()
+	root := t.TempDir()
+	for _, name := range []string{"a.pkl", "b.pkl", "c.pkl"} {
+		if err := os.WriteFile(filepath.Join(root, name), []byte("\x80\x02N."), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	eng := NewEngine(Options{Scanners: map[Format]Scanner{FormatPickle: &countingFinisher{}}, Workers: 2})
+	res, err := eng.ScanPaths(t.Context(), []string{root})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Findings) != 1 || res.Findings[0].Message != "saw 3 files" {
+		t.Fatalf("findings = %+v, want one finding saying the finisher saw 3 files", res.Findings)
 	}
 }

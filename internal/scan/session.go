@@ -33,6 +33,17 @@ type Scanner interface {
 	Scan(ctx context.Context, obj Object, sess *Session) error
 }
 
+// Finisher is implemented by scanners with checks that span files, such
+// as a Kubernetes namespace that runs workloads but has no NetworkPolicy
+// in any manifest. Such a scanner keeps what it needs from each Scan and
+// the engine calls Finish once, after every file of ScanPaths was scanned;
+// the findings carry their own Path. A scanner that implements Finisher
+// holds per-scan state, so it must be created for one engine and may be
+// called from several goroutines at once.
+type Finisher interface {
+	Finish(ctx context.Context) []Finding
+}
+
 // budget is the work allowance shared by everything inside one top-level
 // file.
 type budget struct {
