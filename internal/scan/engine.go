@@ -249,9 +249,20 @@ func (e *Engine) ScanPaths(ctx context.Context, paths []string) (*Result, error)
 	if err := g.Wait(); err != nil {
 		return nil, err
 	}
+	finished := map[Finisher]bool{} // one scanner may serve several formats
 	for _, sc := range e.scanners {
-		if f, ok := sc.(Finisher); ok {
-			res.Findings = append(res.Findings, f.Finish(ctx)...)
+		f, ok := sc.(Finisher)
+		if !ok || finished[f] {
+			continue
+		}
+		finished[f] = true
+		findings, err := f.Finish(ctx)
+		res.Findings = append(res.Findings, findings...)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			res.Errors = append(res.Errors, PathError{Path: "(checks across files)", Err: err})
 		}
 	}
 	SortFindings(res.Findings)

@@ -362,10 +362,10 @@ func (c *countingFinisher) Scan(_ context.Context, _ Object, _ *Session) error {
 	c.mu.Unlock()
 	return nil
 }
-func (c *countingFinisher) Finish(context.Context) []Finding {
+func (c *countingFinisher) Finish(context.Context) ([]Finding, error) {
 	f := ruleFake.Finding(fmt.Sprintf("saw %d files", c.seen), "")
 	f.Path = "summary"
-	return []Finding{f}
+	return []Finding{f}, nil
 }
 
 func TestFinisherRunsAfterTheWalk(t *testing.T) {

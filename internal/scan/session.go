@@ -37,11 +37,12 @@ type Scanner interface {
 // as a Kubernetes namespace that runs workloads but has no NetworkPolicy
 // in any manifest. Such a scanner keeps what it needs from each Scan and
 // the engine calls Finish once, after every file of ScanPaths was scanned;
-// the findings carry their own Path. A scanner that implements Finisher
-// holds per-scan state, so it must be created for one engine and may be
-// called from several goroutines at once.
+// the findings carry their own Path, and an error is reported with the
+// scan's path errors. A scanner that implements Finisher holds per-scan
+// state, so it must be created for one engine and may be called from
+// several goroutines at once.
 type Finisher interface {
-	Finish(ctx context.Context) []Finding
+	Finish(ctx context.Context) ([]Finding, error)
 }
 
 // budget is the work allowance shared by everything inside one top-level

@@ -1,0 +1,6 @@
+FROM python:3.12-slim@sha256:000000000000000000000000000000000000000000000000000000000000fa4e
+RUN useradd -u 10001 app
+USER app
+COPY . /srv
+USER 0:0
+CMD ["python", "-m", "serve"]

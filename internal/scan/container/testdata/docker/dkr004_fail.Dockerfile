@@ -1,0 +1,3 @@
+FROM python:3.12-slim@sha256:000000000000000000000000000000000000000000000000000000000000fa4e
+ADD https://example.com/models/weights.tar.gz /models/
+USER 10001

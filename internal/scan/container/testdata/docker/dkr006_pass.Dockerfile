@@ -1,0 +1,7 @@
+FROM python:3.12-slim@sha256:000000000000000000000000000000000000000000000000000000000000fa4e
+ARG HF_TOKEN
+ENV GPG_KEY=7169605F62C751356D054A26A821E680E5FA6305 \
+    HF_TOKEN_PATH=/run/secrets/hf_token \
+    DB_PASSWORD=""
+RUN --mount=type=secret,id=hf_token,target=/run/secrets/hf_token python -m download
+USER 10001
