@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -34,6 +35,19 @@ type Project struct {
 	FailOn string
 	// Suppressions are scan.suppressions in file order.
 	Suppressions []Suppression
+	// PolicyDirs are scan.policy_dirs: directories of the team's own Rego
+	// policies for Dockerfiles and Kubernetes manifests, relative to Dir.
+	PolicyDirs []string
+	// GitleaksConfig is scan.gitleaks_config: a gitleaks configuration
+	// file whose rules and allowlists the secret scanner honours,
+	// relative to Dir.
+	GitleaksConfig string
+	// AdvisoryDB is advisories.database: the directory of the local OSV
+	// database, relative to Dir ("" keeps the default).
+	AdvisoryDB string
+	// AdvisoryMaxAgeDays is advisories.max_age_days: a scan warns when the
+	// database is older (0 keeps the default).
+	AdvisoryMaxAgeDays int
 }
 
 // Suppression is one entry of scan.suppressions. The caller checks that
@@ -102,8 +116,9 @@ func LoadProject(path string) (*Project, error) {
 
 // Keys of each mapping, in the order the error messages list them.
 var (
-	topKeys         = []string{"scan"}
-	scanKeys        = []string{"fail_on", "suppressions"}
+	topKeys         = []string{"scan", "advisories"}
+	scanKeys        = []string{"fail_on", "suppressions", "policy_dirs", "gitleaks_config"}
+	advisoryKeys    = []string{"database", "max_age_days"}
 	suppressionKeys = []string{"rule", "path", "reason", "expires"}
 )
 
@@ -154,15 +169,60 @@ func (pr *parser) addf(n *yaml.Node, format string, args ...any) {
 
 func (pr *parser) project(n *yaml.Node, p *Project) {
 	pr.mapping(n, "the top level", topKeys, func(key string, v *yaml.Node) {
-		pr.mapping(v, "scan", scanKeys, func(key string, v *yaml.Node) {
-			switch key {
-			case "fail_on":
-				p.FailOn = pr.text(v, "scan.fail_on")
-			case "suppressions":
-				p.Suppressions = pr.suppressions(v)
-			}
-		})
+		switch key {
+		case "scan":
+			pr.mapping(v, "scan", scanKeys, func(key string, v *yaml.Node) {
+				switch key {
+				case "fail_on":
+					p.FailOn = pr.text(v, "scan.fail_on")
+				case "suppressions":
+					p.Suppressions = pr.suppressions(v)
+				case "policy_dirs":
+					p.PolicyDirs = pr.texts(v, "scan.policy_dirs")
+				case "gitleaks_config":
+					p.GitleaksConfig = pr.text(v, "scan.gitleaks_config")
+				}
+			})
+		case "advisories":
+			pr.mapping(v, "advisories", advisoryKeys, func(key string, v *yaml.Node) {
+				switch key {
+				case "database":
+					p.AdvisoryDB = pr.text(v, "advisories.database")
+				case "max_age_days":
+					t := strings.TrimSpace(pr.text(v, "advisories.max_age_days"))
+					if t == "" {
+						return
+					}
+					n, err := strconv.Atoi(t)
+					if err != nil || n < 1 || n > 3650 {
+						pr.addf(v, "advisories.max_age_days must be a whole number of days from 1 to 3650, not %q", t)
+						return
+					}
+					p.AdvisoryMaxAgeDays = n
+				}
+			})
+		}
 	})
+}
+
+// texts returns a list of scalars; a single scalar is a list of one.
+func (pr *parser) texts(n *yaml.Node, where string) []string {
+	switch {
+	case isNull(n):
+		return nil
+	case n.Kind == yaml.ScalarNode:
+		return []string{n.Value}
+	case n.Kind != yaml.SequenceNode:
+		pr.addf(n, "%s must be a list of paths, not %s", where, describe(n))
+		return nil
+	}
+	var out []string
+	for i, item := range n.Content {
+		if t := pr.text(item, fmt.Sprintf("%s[%d]", where, i)); t != "" {
+			out = append(out, t)
+		}
+	}
+	return out
 }
 
 func (pr *parser) suppressions(n *yaml.Node) []Suppression {

@@ -30,8 +30,12 @@ scan:
       expires: 2027-01-31
 `, nil},
 		{"unknown key", "scan:\n  fail_onn: high\n",
-			[]string{`line 2: unknown key "fail_onn" under scan (valid keys: fail_on, suppressions)`}},
-		{"unknown top-level key", "scna: {}\n", []string{`unknown key "scna" at the top level (valid keys: scan)`}},
+			[]string{`line 2: unknown key "fail_onn" under scan (valid keys: fail_on, suppressions, policy_dirs, gitleaks_config)`}},
+		{"unknown top-level key", "scna: {}\n", []string{`unknown key "scna" at the top level (valid keys: scan, advisories)`}},
+		{"repository settings", "scan:\n  policy_dirs: [policies, more]\n  gitleaks_config: .gitleaks.toml\nadvisories:\n  database: .osv\n  max_age_days: 14\n", nil},
+		{"one policy dir as text", "scan:\n  policy_dirs: policies\n", nil},
+		{"bad max age", "advisories:\n  max_age_days: soon\n", []string{"advisories.max_age_days must be a whole number of days"}},
+		{"policy dirs as a mapping", "scan:\n  policy_dirs: {a: b}\n", []string{"scan.policy_dirs must be a list of paths"}},
 		{"unknown suppression key", "scan:\n  suppressions:\n    - {rule: A, path: b, reason: c, expires: 2027-01-01, until: x}\n",
 			[]string{`unknown key "until" under scan.suppressions[0] (valid keys: rule, path, reason, expires)`}},
 		{"list where a mapping belongs", "scan: [1, 2]\n", []string{"scan must be a mapping", "not a list"}},
@@ -189,5 +193,18 @@ func TestLoadProjectTooLarge(t *testing.T) {
 	}
 	if _, err := LoadProject(path); err == nil || !strings.Contains(err.Error(), "larger than") {
 		t.Errorf("LoadProject(huge) error = %v, want a size error", err)
+	}
+}
+
+func TestParseProjectRepositorySettings(t *testing.T) {
+	t.Parallel()
+	p, err := ParseProject([]byte("scan:\n  policy_dirs: [policies, more]\n  gitleaks_config: .gitleaks.toml\nadvisories:\n  database: .osv\n  max_age_days: 14\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := []any{p.PolicyDirs, p.GitleaksConfig, p.AdvisoryDB, p.AdvisoryMaxAgeDays}
+	want := []any{[]string{"policies", "more"}, ".gitleaks.toml", ".osv", 14}
+	if diff := cmp.Diff(got, want); diff != "" {
+		t.Errorf("settings (-got +want):\n%s", diff)
 	}
 }
