@@ -406,7 +406,7 @@ func TestProjectFileBadRule(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, stderr, code = palisade(t, root, "scan", "models")
-	if code != 2 || !strings.Contains(stderr, `unknown key "fail_onn" under scan (valid keys: fail_on, suppressions)`) || strings.Contains(stderr, "config.") {
+	if code != 2 || !strings.Contains(stderr, `unknown key "fail_onn" under scan (valid keys: fail_on, suppressions, policy_dirs, gitleaks_config)`) || strings.Contains(stderr, "config.") {
 		t.Errorf("unknown key: exit %d, stderr %q", code, stderr)
 	}
 }
@@ -651,5 +651,75 @@ func TestDigestErrors(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestRepositoryScan imports an advisory, then scans a small ML repository
+// with a vulnerable pin, a root Dockerfile and a privileged pod.
+func TestRepositoryScan(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	files := map[string]string{
+		"advisories/PYSEC-TEST-1.json": `{"id": "PYSEC-TEST-1", "aliases": ["CVE-0000-0001"], "modified": "2026-11-01T00:00:00Z",
+			"summary": "test advisory", "affected": [{"package": {"ecosystem": "PyPI", "name": "torch"},
+			"ranges": [{"type": "ECOSYSTEM", "events": [{"introduced": "0"}, {"fixed": "1.13.1"}]}]}]}`,
+		"repo/requirements.txt": "torch==1.13.0\nnumpy==1.26.4\n",
+		"repo/Dockerfile":       "FROM python:3.11\nRUN pip install -r requirements.txt\n",
+		"repo/k8s/pod.yaml": "apiVersion: v1\nkind: Pod\nmetadata:\n  name: train\nspec:\n  containers:\n" +
+			"    - name: t\n      image: trainer@sha256:" + strings.Repeat("a", 64) + "\n      securityContext:\n        privileged: true\n",
+	}
+	for name, content := range files {
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	db := filepath.Join(dir, "osvdb")
+	stdout, stderr, code := palisade(t, dir, "db", "import", "--db", db, "advisories")
+	if code != 0 || !strings.Contains(stdout, "PyPI: 1 advisories") {
+		t.Fatalf("db import: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+	stdout, stderr, code = palisade(t, dir, "db", "status", "--db", db, "--json")
+	var status struct {
+		Ecosystems []struct {
+			Name       string `json:"name"`
+			Advisories int    `json:"advisories"`
+		} `json:"ecosystems"`
+	}
+	if code != 0 || json.Unmarshal([]byte(stdout), &status) != nil || len(status.Ecosystems) != 1 || status.Ecosystems[0].Advisories != 1 {
+		t.Fatalf("db status: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+	stdout, stderr, code = palisade(t, dir, "scan", "--format", "json", "--advisory-db", db, "repo")
+	if code != 1 {
+		t.Fatalf("scan: exit %d, want 1; stderr %q", code, stderr)
+	}
+	var rep struct {
+		Findings []struct {
+			Rule string `json:"rule_id"`
+			Path string `json:"path"`
+			Line int    `json:"line"`
+		} `json:"findings"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+		t.Fatalf("scan output: %v\n%s", err, stdout)
+	}
+	got := map[string]bool{}
+	for _, f := range rep.Findings {
+		got[f.Rule+" "+filepath.Base(f.Path)] = true
+	}
+	for _, want := range []string{"DEP001 requirements.txt", "DKR001 Dockerfile", "K8S001 pod.yaml"} {
+		if !got[want] {
+			t.Errorf("scan findings lack %s; got %v", want, got)
+		}
+	}
+	if strings.Contains(stderr, "no OSV database") {
+		t.Errorf("stderr warns about a missing database that was given: %q", stderr)
+	}
+	_, stderr, code = palisade(t, dir, "scan", "--advisory-db", filepath.Join(dir, "absent"), "repo")
+	if code != 1 || !strings.Contains(stderr, "no OSV database") {
+		t.Errorf("scan without a database: exit %d, stderr %q; want a warning and the other findings", code, stderr)
 	}
 }

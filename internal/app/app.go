@@ -10,11 +10,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
+	"github.com/palisade-sec/palisade/internal/config"
 	"github.com/palisade-sec/palisade/internal/scan"
 	"github.com/palisade-sec/palisade/internal/scan/archive"
 	"github.com/palisade-sec/palisade/internal/scan/gguf"
@@ -57,11 +60,19 @@ func Scanners() map[scan.Format]scan.Scanner {
 	}
 }
 
-// ScanEngine returns an engine with every scanner registered; opts.Scanners
-// is ignored.
-func (a *App) ScanEngine(opts scan.Options) *scan.Engine {
-	opts.Scanners = Scanners()
-	return scan.NewEngine(opts)
+// ScanEngine returns an engine with every scanner registered (model
+// formats and repository files configured by repo); opts.Scanners is
+// ignored. The warnings are for the user: a missing or stale advisory
+// database.
+func (a *App) ScanEngine(ctx context.Context, opts scan.Options, repo config.Repository) (*scan.Engine, []string, error) {
+	scanners := Scanners()
+	more, warnings, err := repositoryScanners(ctx, repo, time.Now())
+	if err != nil {
+		return nil, nil, err
+	}
+	maps.Copy(scanners, more)
+	opts.Scanners = scanners
+	return scan.NewEngine(opts), warnings, nil
 }
 
 // maxExplainMember bounds a zip member read into memory for --explain.

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/palisade-sec/palisade/internal/config"
 	"github.com/palisade-sec/palisade/internal/scan"
 )
 
@@ -70,7 +71,10 @@ func checkCorpus(t *testing.T, dir string, entries []manifestEntry) {
 	if len(entries) < 20 {
 		t.Fatalf("%s: only %d manifest entries", dir, len(entries))
 	}
-	eng := New().ScanEngine(scan.Options{TempDir: t.TempDir()})
+	eng, _, err := New().ScanEngine(t.Context(), scan.Options{TempDir: t.TempDir()}, config.Repository{AdvisoryDB: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, e := range entries {
 		t.Run(e.file, func(t *testing.T) {
 			t.Parallel()

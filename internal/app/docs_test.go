@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/palisade-sec/palisade/internal/config"
 	"github.com/palisade-sec/palisade/internal/scan"
 )
 
@@ -43,7 +44,11 @@ func TestDocsRuleTable(t *testing.T) {
 	if i < 0 || j < i {
 		t.Fatalf("%s lacks the %q and %q markers", path, rulesBegin, rulesEnd)
 	}
-	rules := New().ScanEngine(scan.Options{}).Rules()
+	eng, _, err := New().ScanEngine(t.Context(), scan.Options{}, config.Repository{AdvisoryDB: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rules := eng.Rules()
 	want := text[:i+len(rulesBegin)] + "\n" + ruleTable(rules) + text[j:]
 	if *update {
 		if err := os.WriteFile(path, []byte(want), 0o644); err != nil {

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/palisade-sec/palisade/internal/config"
 	"github.com/palisade-sec/palisade/internal/scan"
 )
 
@@ -30,7 +31,11 @@ func FuzzScan(f *testing.F) {
 			f.Add(e.Name(), data)
 		}
 	}
-	eng := New().ScanEngine(scan.Options{Limits: scan.Limits{MaxExpandedBytes: 64 << 20, MaxEntries: 1000}, TempDir: f.TempDir()})
+	eng, _, err := New().ScanEngine(f.Context(), scan.Options{Limits: scan.Limits{MaxExpandedBytes: 64 << 20, MaxEntries: 1000}, TempDir: f.TempDir()},
+		config.Repository{AdvisoryDB: f.TempDir()})
+	if err != nil {
+		f.Fatal(err)
+	}
 	known := map[string]bool{}
 	for _, r := range eng.Rules() {
 		known[r.ID] = true

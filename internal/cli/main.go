@@ -14,6 +14,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/palisade-sec/palisade/internal/config"
 	"github.com/palisade-sec/palisade/internal/scan"
 	"github.com/palisade-sec/palisade/internal/version"
 )
@@ -27,8 +28,10 @@ const (
 
 // Services are what the commands need from the composition root.
 type Services interface {
-	// ScanEngine returns an engine with every scanner registered.
-	ScanEngine(opts scan.Options) *scan.Engine
+	// ScanEngine returns an engine with every scanner registered, the
+	// repository scanners configured by repo, and warnings for the user
+	// (a missing or stale advisory database).
+	ScanEngine(ctx context.Context, opts scan.Options, repo config.Repository) (*scan.Engine, []string, error)
 	// Explain writes a readable listing of what the pickles in the file at
 	// path would do when loaded.
 	Explain(ctx context.Context, path string, w io.Writer) error
@@ -140,6 +143,6 @@ generate' makes a key pair); 'palisade digest' prints a model's root digest.`,
 	}
 	root.SetVersionTemplate("{{.Version}}\n")
 	root.AddCommand(newScanCommand(svc), newRulesCommand(svc), newDigestCommand(),
-		newSignCommand(), newVerifyCommand(), newKeysCommand(), newVersionCommand())
+		newSignCommand(), newVerifyCommand(), newKeysCommand(), newDBCommand(), newVersionCommand())
 	return root
 }

@@ -7,17 +7,25 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/palisade-sec/palisade/internal/config"
 	"github.com/palisade-sec/palisade/internal/scan"
 )
 
 func newRulesCommand(svc Services) *cobra.Command {
-	var asJSON bool
+	var (
+		asJSON     bool
+		policyDirs []string
+	)
 	cmd := &cobra.Command{
 		Use:   "rules",
 		Short: "List every rule 'palisade scan' can report",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			rules := svc.ScanEngine(scan.Options{}).Rules()
+			engine, _, err := svc.ScanEngine(cmd.Context(), scan.Options{}, config.Repository{PolicyDirs: policyDirs})
+			if err != nil {
+				return &exitError{code: ExitError, err: err}
+			}
+			rules := engine.Rules()
 			out := cmd.OutOrStdout()
 			if asJSON {
 				type jsonRule struct {
@@ -44,5 +52,6 @@ func newRulesCommand(svc Services) *cobra.Command {
 		},
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print as JSON")
+	cmd.Flags().StringArrayVar(&policyDirs, "policy", nil, "also list the rules of the Rego policies in `DIR` (repeatable)")
 	return cmd
 }

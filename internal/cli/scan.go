@@ -38,6 +38,10 @@ type scanFlags struct {
 	maxEntries  int
 	maxExpanded string
 	maxRatio    float64
+	// Repository scanning.
+	policyDirs     []string
+	gitleaksConfig string
+	advisoryDB     string
 }
 
 // maxWorkers caps --workers: more parallel files than this only adds
@@ -93,6 +97,9 @@ throughput unless GOGC or GOMEMLIMIT is set.`,
 	f.StringVarP(&fl.output, "output", "o", "", "write the report to FILE instead of standard output (- is standard output); the file is replaced atomically and keeps its permissions")
 	f.StringVar(&fl.failOn, "fail-on", "", "exit 1 when a finding is at or above this severity: info, low, medium, high, critical, or none to never fail (default high, or scan.fail_on from the project file)")
 	f.StringVar(&fl.configPath, "config", "", "project file with settings and suppressions (default: "+config.ProjectFileName+" in the current directory or the nearest parent directory that has one)")
+	f.StringArrayVar(&fl.policyDirs, "policy", nil, "also evaluate the Rego policies in `DIR` against Dockerfiles and Kubernetes manifests (repeatable; default scan.policy_dirs from the project file)")
+	f.StringVar(&fl.gitleaksConfig, "gitleaks-config", "", "honour the rules and allowlists of this gitleaks configuration `FILE` when looking for secrets (default scan.gitleaks_config)")
+	f.StringVar(&fl.advisoryDB, "advisory-db", "", "the OSV database `DIR` filled by 'palisade db import' (default advisories.database, or "+config.DefaultAdvisoryDB()+")")
 	f.BoolVar(&fl.explain, "explain", false, "print what the pickles in FILE would do when loaded, instead of scanning (text on standard output)")
 	f.BoolVar(&fl.noProgress, "no-progress", false, "never show the progress bar (it is shown on a terminal only)")
 	f.IntVar(&fl.workers, "workers", 0, fmt.Sprintf("files scanned in parallel, at most %d (default one per CPU; 0 keeps the default)", maxWorkers))
@@ -148,11 +155,25 @@ func runScan(cmd *cobra.Command, svc Services, fl scanFlags, paths []string) err
 	}
 
 	stderr := cmd.ErrOrStderr()
+	proj, projErr := readProject(fl.configPath)
+	if proj == nil && projErr != nil {
+		return usage(projErr)
+	}
+	warn := warner(stderr)
 	bar := newProgress(stderr, !fl.noProgress)
-	engine := svc.ScanEngine(scan.Options{Limits: limits, Workers: fl.workers, Progress: bar.update})
-	settings, err := loadSettings(fl.configPath, engine.Rules())
+	engine, warnings, err := svc.ScanEngine(cmd.Context(), scan.Options{Limits: limits, Workers: fl.workers, Progress: bar.update},
+		repository(fl, proj, warn))
 	if err != nil {
 		return usage(err)
+	}
+	var settings settings
+	if proj != nil {
+		if settings, err = checkProject(proj, projErr, engine.Rules()); err != nil {
+			return usage(err)
+		}
+	}
+	for _, w := range warnings {
+		warn(w)
 	}
 	failOn, err := resolveFailOn(fl.failOn, settings.failOn)
 	if err != nil {
@@ -232,29 +253,40 @@ type settings struct {
 // one in the current directory or its parents, and checks it against the
 // engine's rules. Every problem in the file is reported at once.
 func loadSettings(explicit string, rules []scan.Rule) (settings, error) {
-	path := explicit
-	if path == "" {
-		found, err := config.FindProject(".")
-		if err != nil {
-			return settings{}, err
-		}
-		if found == "" {
-			return settings{}, nil
-		}
-		path = found
-	}
-	p, err := config.LoadProject(path)
+	p, err := readProject(explicit)
 	if p == nil {
 		return settings{}, err
 	}
+	return checkProject(p, err, rules)
+}
+
+// readProject reads the project file named by --config, or the nearest one
+// in the current directory or its parents. It returns nil and no error
+// when there is none, and the project along with its problems when the
+// file decodes but has some (checkProject reports them with its own).
+func readProject(explicit string) (*config.Project, error) {
+	path := explicit
+	if path == "" {
+		found, err := config.FindProject(".")
+		if err != nil || found == "" {
+			return nil, err
+		}
+		path = found
+	}
+	return config.LoadProject(path)
+}
+
+// checkProject checks a project file against the engine's rules and
+// reports every problem, the file's own (loadErr) included, at once.
+func checkProject(p *config.Project, loadErr error, rules []scan.Rule) (settings, error) {
 	var problems []error
-	if err != nil {
+	if loadErr != nil {
 		// LoadProject wraps the file's problems with its name; unwrap them
 		// to list them beside ours under one heading.
-		if inner := errors.Unwrap(err); inner != nil {
-			err = inner
+		if inner := errors.Unwrap(loadErr); inner != nil {
+			loadErr = inner
 		}
-		problems = append(problems, err)
+		problems = append(problems, loadErr)
 	}
 	s, more := convertProject(p, rules)
 	problems = append(problems, more...)
@@ -262,6 +294,45 @@ func loadSettings(explicit string, rules []scan.Rule) (settings, error) {
 		return settings{}, fmt.Errorf("project file %s: %w", printable(p.Path), errors.Join(problems...))
 	}
 	return s, nil
+}
+
+// repository resolves the repository-scan settings: flags first, then the
+// project file (its paths relative to its directory), then the defaults.
+func repository(fl scanFlags, p *config.Project, warn func(string)) config.Repository {
+	r := config.Repository{PolicyDirs: fl.policyDirs, GitleaksConfig: fl.gitleaksConfig, AdvisoryDB: fl.advisoryDB, Warn: warn}
+	if p == nil {
+		return r
+	}
+	resolve := func(path string) string {
+		if path == "" || filepath.IsAbs(path) || p.Dir == "" {
+			return path
+		}
+		return filepath.Join(p.Dir, path)
+	}
+	if len(r.PolicyDirs) == 0 {
+		for _, d := range p.PolicyDirs {
+			r.PolicyDirs = append(r.PolicyDirs, resolve(d))
+		}
+	}
+	if r.GitleaksConfig == "" {
+		r.GitleaksConfig = resolve(p.GitleaksConfig)
+	}
+	if r.AdvisoryDB == "" {
+		r.AdvisoryDB = resolve(p.AdvisoryDB)
+	}
+	r.AdvisoryMaxAge = time.Duration(p.AdvisoryMaxAgeDays) * 24 * time.Hour
+	return r
+}
+
+// warner prints warnings to w, one line each, safely from several
+// goroutines.
+func warner(w io.Writer) func(string) {
+	var mu sync.Mutex
+	return func(msg string) {
+		mu.Lock()
+		defer mu.Unlock()
+		fmt.Fprintf(w, "palisade: warning: %s\n", printableLines(msg))
+	}
 }
 
 // convertProject turns the project file's plain data into severities and

@@ -23,7 +23,9 @@ import (
 // its call.
 type fakeServices struct{ explained bool }
 
-func (f *fakeServices) ScanEngine(opts scan.Options) *scan.Engine { return scan.NewEngine(opts) }
+func (f *fakeServices) ScanEngine(_ context.Context, opts scan.Options, _ config.Repository) (*scan.Engine, []string, error) {
+	return scan.NewEngine(opts), nil, nil
+}
 func (f *fakeServices) Explain(_ context.Context, _ string, w io.Writer) error {
 	f.explained = true
 	_, err := io.WriteString(w, "listing\n")
