@@ -14,15 +14,17 @@ import (
 	"github.com/palisade-sec/palisade/internal/scan"
 	"github.com/palisade-sec/palisade/internal/scan/container"
 	"github.com/palisade-sec/palisade/internal/scan/deps"
+	"github.com/palisade-sec/palisade/internal/scan/secrets"
 )
 
 // osv-scalibr logs through a package-level logger that writes to stderr;
 // the dependency scanner reports what matters as findings.
 var quietScalibr sync.Once
 
-// repositoryScanners builds the scanners for repository files: dependency
-// manifests and lockfiles (matched against the OSV database when there is
-// one), Dockerfiles and Kubernetes manifests. It returns warnings about
+// repositoryScanners builds the scanners for repository files: secrets in
+// text files and notebooks, dependency manifests and lockfiles (matched
+// against the OSV database when there is one), Dockerfiles and Kubernetes
+// manifests. It returns warnings about
 // the advisory database for the user.
 func repositoryScanners(ctx context.Context, repo config.Repository, now time.Time) (map[scan.Format]scan.Scanner, []string, error) {
 	quietScalibr.Do(func() { scalibrlog.SetLogger(silentLogger{}) })
@@ -46,10 +48,16 @@ func repositoryScanners(ctx context.Context, repo config.Repository, now time.Ti
 	if err != nil {
 		return nil, nil, err
 	}
+	sec, err := secrets.New(secrets.Options{GitleaksConfig: repo.GitleaksConfig})
+	if err != nil {
+		return nil, nil, err
+	}
 	return map[scan.Format]scan.Scanner{
 		scan.FormatDependencies: dep,
 		scan.FormatDockerfile:   ctr,
 		scan.FormatKubernetes:   ctr,
+		scan.FormatText:         sec,
+		scan.FormatNotebook:     sec,
 	}, warnings, nil
 }
 
