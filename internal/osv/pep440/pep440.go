@@ -17,6 +17,7 @@
 package pep440
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"strconv"
@@ -328,7 +329,7 @@ func Compare(a, b Version) int { return a.Compare(b) }
 
 // Compare returns -1, 0 or +1 as v sorts before, equal to or after w.
 func (v Version) Compare(w Version) int {
-	if c := cmpU(v.epoch, w.epoch); c != 0 {
+	if c := cmp.Compare(v.epoch, w.epoch); c != 0 {
 		return c
 	}
 	if c := cmpRelease(v.release, w.release); c != 0 {
@@ -348,16 +349,6 @@ func (v Version) Compare(w Version) int {
 	return cmpLocal(v.local, w.local)
 }
 
-func cmpU(a, b uint64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
-}
-
 // cmpRelease compares release segments with trailing zeros ignored.
 func cmpRelease(a, b []uint64) int {
 	for i := 0; i < len(a) || i < len(b); i++ {
@@ -368,7 +359,7 @@ func cmpRelease(a, b []uint64) int {
 		if i < len(b) {
 			y = b[i]
 		}
-		if c := cmpU(x, y); c != 0 {
+		if c := cmp.Compare(x, y); c != 0 {
 			return c
 		}
 	}
@@ -398,7 +389,7 @@ func cmpPre(a, b Version) int {
 		}
 		return 1
 	}
-	return cmpU(na, nb)
+	return cmp.Compare(na, nb)
 }
 
 // cmpOpt compares optional numbers; absent sorts at side (-1 before, +1
@@ -406,7 +397,7 @@ func cmpPre(a, b Version) int {
 func cmpOpt(ha bool, a uint64, hb bool, b uint64, side int) int {
 	switch {
 	case ha && hb:
-		return cmpU(a, b)
+		return cmp.Compare(a, b)
 	case ha:
 		return -side
 	case hb:
@@ -432,7 +423,7 @@ func cmpLocal(a, b []string) int {
 			return c
 		}
 	}
-	return cmpU(uint64(len(a)), uint64(len(b)))
+	return cmp.Compare(uint64(len(a)), uint64(len(b)))
 }
 
 func allDigits(s string) bool {
@@ -450,7 +441,7 @@ func cmpSegment(x, y string) int {
 	case dx && dy:
 		// Arbitrary length: drop leading zeros, longer is larger.
 		x, y = strings.TrimLeft(x, "0"), strings.TrimLeft(y, "0")
-		if c := cmpU(uint64(len(x)), uint64(len(y))); c != 0 {
+		if c := cmp.Compare(uint64(len(x)), uint64(len(y))); c != 0 {
 			return c
 		}
 		return strings.Compare(x, y)

@@ -2,6 +2,7 @@ package gguf
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -703,10 +704,10 @@ func (p *parser) layout(tensors []tensorInfo, size int64) ([]region, error) {
 		spans = append(spans, span{t: t, start: t.offset, end: end, open: !t.sizeOK})
 	}
 	slices.SortStableFunc(spans, func(x, y span) int {
-		if c := cmpU64(x.start, y.start); c != 0 {
+		if c := cmp.Compare(x.start, y.start); c != 0 {
 			return c
 		}
-		return cmpU64(x.end, y.end)
+		return cmp.Compare(x.end, y.end)
 	})
 	for i := range spans {
 		if !spans[i].open {
@@ -794,14 +795,4 @@ func (p *parser) firstNonZero(dataStart, from, to, fallback uint64) (uint64, err
 		}
 	}
 	return fallback, nil
-}
-
-func cmpU64(a, b uint64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }

@@ -1,6 +1,7 @@
 package manifest
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"fmt"
 	"hash"
@@ -131,20 +132,10 @@ func compareResources(a, b Resource) int {
 	if c := comparePaths(a.Path, b.Path); c != 0 {
 		return c
 	}
-	if c := cmpInt(a.Start, b.Start); c != 0 {
+	if c := cmp.Compare(a.Start, b.Start); c != 0 {
 		return c
 	}
-	return cmpInt(a.End, b.End)
-}
-
-func cmpInt(a, b int64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
+	return cmp.Compare(a.End, b.End)
 }
 
 // comparePaths compares slash-separated paths component by component, each
