@@ -130,3 +130,15 @@ func FuzzScan(f *testing.F) {
 		}
 	})
 }
+
+// FuzzPoetryEntries reads arbitrary pyproject.toml content: never panics.
+func FuzzPoetryEntries(f *testing.F) {
+	f.Add([]byte(poetryProject))
+	f.Add([]byte("[tool.poetry.dependencies]\na = {git = 1}\nb = [1, {version = \"2\"}]\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if len(data) > 1<<16 {
+			return
+		}
+		_, _ = poetryEntries(data)
+	})
+}

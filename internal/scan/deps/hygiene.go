@@ -54,7 +54,8 @@ func (fs *fileScan) extractConda() ([]Package, error) {
 }
 
 // extractPyproject reads the PEP 621 dependency lists of a pyproject.toml
-// with osv-scalibr's extractor and locates each requirement string.
+// with osv-scalibr's extractor and locates each requirement string, and
+// Poetry's dependency tables with the package's own reader.
 func (fs *fileScan) extractPyproject(ctx context.Context) ([]Package, error) {
 	entries, err := fs.pyprojectEntries(ctx)
 	if err != nil {
@@ -79,7 +80,10 @@ func (fs *fileScan) pyprojectEntries(ctx context.Context) ([]reqEntry, error) {
 	if err != nil {
 		return nil, err
 	}
-	var out []reqEntry
+	out, err := poetryEntries(fs.data)
+	if err != nil {
+		return nil, err
+	}
 	loc := newLocator(fs.data)
 	add := func(ptr string, list []string) {
 		for i, d := range list {
