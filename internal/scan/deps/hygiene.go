@@ -171,6 +171,8 @@ func (fs *fileScan) requirementEntries() ([]reqEntry, []optEntry) {
 		}
 	case KindPyproject:
 		reqs, _ = fs.pyprojectEntries(context.Background())
+	case KindPoetryLock, KindUVLock, KindPipfileLock:
+		reqs, opts = lockSources(fs.kind, fs.data)
 	}
 	return reqs, opts
 }
