@@ -142,3 +142,29 @@ func FuzzPoetryEntries(f *testing.F) {
 		_, _ = poetryEntries(data)
 	})
 }
+
+// FuzzLockSources reads arbitrary lockfile content as each lockfile kind
+// whose sources Palisade reads itself: never panics, and every entry it
+// returns is a direct reference with a name.
+func FuzzLockSources(f *testing.F) {
+	for _, name := range []string{"poetry.lock", "uv.lock", "Pipfile.lock"} {
+		data, err := os.ReadFile(filepath.Join("testdata", "project", name))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(data)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if len(data) > 1<<16 {
+			return
+		}
+		for _, kind := range []Kind{KindPoetryLock, KindUVLock, KindPipfileLock} {
+			reqs, _ := lockSources(kind, data)
+			for _, r := range reqs {
+				if r.Req.URL == "" || r.Req.Name == "" {
+					t.Fatalf("%s: entry without name or URL: %+v", kind, r)
+				}
+			}
+		}
+	})
+}

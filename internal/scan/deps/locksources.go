@@ -154,8 +154,12 @@ func pipfileLockSources(data []byte) ([]reqEntry, []optEntry) {
 	return reqs, opts
 }
 
-// sourceEntry is a locked package from a direct reference.
+// sourceEntry is a locked package from a direct reference; a nameless
+// entry is named by its URL's last path element.
 func sourceEntry(name, url string, line int, ptr string) reqEntry {
+	if name == "" {
+		name = "(unnamed)"
+	}
 	raw := name + " @ " + url
 	return reqEntry{Line: line, Pointer: ptr, Req: requirement{Raw: raw, Name: name, URL: url}}
 }
