@@ -155,7 +155,7 @@ func pipfileLockSources(data []byte) ([]reqEntry, []optEntry) {
 }
 
 // sourceEntry is a locked package from a direct reference; a nameless
-// entry is named by its URL's last path element.
+// entry (a malformed lockfile) is shown as "(unnamed)".
 func sourceEntry(name, url string, line int, ptr string) reqEntry {
 	if name == "" {
 		name = "(unnamed)"
