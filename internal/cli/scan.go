@@ -52,18 +52,28 @@ func newScanCommand(svc Services) *cobra.Command {
 	var fl scanFlags
 	cmd := &cobra.Command{
 		Use:   "scan PATH...",
-		Short: "Find malicious or unsafe model files",
-		Long: `Scan files and directories for malicious or unsafe ML model files.
+		Short: "Find unsafe model files, secrets, vulnerable dependencies and insecure containers",
+		Long: `Scan files and directories of an ML repository: malicious or unsafe model
+files, secrets, vulnerable or unpinned dependencies, and insecure Dockerfiles
+and Kubernetes manifests.
 
-Formats are recognised by content, not by extension: pickle (protocols 0-5,
-joblib, dill), PyTorch (zip, legacy, tar, TorchScript), NumPy .npy/.npz,
+Model formats are recognised by content, not by extension: pickle (protocols
+0-5, joblib, dill), PyTorch (zip, legacy, tar, TorchScript), NumPy .npy/.npz,
 Keras (.keras, .h5), ONNX, safetensors, GGUF and TensorFlow SavedModel,
 inside zip, tar, 7z and gzip/bzip2/xz/lzma/zlib/lz4 containers, nested.
 Nothing scanned is ever loaded or executed.
 
+Every text file is searched for secrets (gitleaks' default rules plus ML
+ones; notebooks are decoded; secrets are never printed, only a masked prefix
+and a fingerprint). Requirements files, pyproject.toml, Python lockfiles,
+site-packages metadata, conda environment.yml, go.mod and package-lock.json
+are checked for hygiene and, with a database filled by 'palisade db import',
+for known vulnerabilities, offline. Dockerfiles and Kubernetes manifests are
+checked by Rego policies; --policy DIR adds your own.
+
 Exit codes: 0 nothing at or above --fail-on, 1 findings at or above it,
-2 usage error, bad project file, a path that could not be read, or an
-interrupted scan.
+2 usage error, bad project file or policy, a path that could not be read, or
+an interrupted scan.
 
 The project file, .palisade.yaml, is looked up in the current directory
 and then in each parent directory (the first found wins), or named with
