@@ -723,3 +723,76 @@ func TestRepositoryScan(t *testing.T) {
 		t.Errorf("scan without a database: exit %d, stderr %q; want a warning and the other findings", code, stderr)
 	}
 }
+
+// TestSBOM writes the AI bill of materials of a small project with the
+// built binary: CycloneDX 1.6 JSON with the model (and its card) and the
+// pinned packages, written atomically to --output.
+func TestSBOM(t *testing.T) {
+	dir := t.TempDir()
+	header := `{"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}`
+	model := append([]byte{byte(len(header)), 0, 0, 0, 0, 0, 0, 0}, header...)
+	model = append(model, 0, 0, 0x80, 0x3f)
+	files := map[string][]byte{
+		"repo/model.safetensors": model,
+		"repo/README.md":         []byte("---\nlicense: mit\npipeline_tag: text-classification\n---\n"),
+		"repo/requirements.txt":  []byte("transformers==4.38.0\n"),
+		"repo/pickled.pkl":       []byte("\x80\x02}q\x00."),
+	}
+	for name, data := range files {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	stdout, stderr, code := palisade(t, dir, "sbom", "--output", "bom.json", "repo")
+	if code != 0 || stdout != "" {
+		t.Fatalf("sbom: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+	data, err := os.ReadFile(filepath.Join(dir, "bom.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var bom struct {
+		BOMFormat    string `json:"bomFormat"`
+		SpecVersion  string `json:"specVersion"`
+		SerialNumber string `json:"serialNumber"`
+		Components   []struct {
+			Type      string `json:"type"`
+			Name      string `json:"name"`
+			PURL      string `json:"purl"`
+			ModelCard *struct {
+				ModelParameters struct {
+					Task string `json:"task"`
+				} `json:"modelParameters"`
+			} `json:"modelCard"`
+		} `json:"components"`
+	}
+	if err := json.Unmarshal(data, &bom); err != nil {
+		t.Fatalf("bom.json: %v\n%s", err, data)
+	}
+	if bom.BOMFormat != "CycloneDX" || bom.SpecVersion != "1.6" || !strings.HasPrefix(bom.SerialNumber, "urn:uuid:") {
+		t.Errorf("header: %s %s %s", bom.BOMFormat, bom.SpecVersion, bom.SerialNumber)
+	}
+	var got []string
+	for _, c := range bom.Components {
+		s := c.Type + " " + c.Name + " " + c.PURL
+		if c.ModelCard != nil {
+			s += " task=" + c.ModelCard.ModelParameters.Task
+		}
+		got = append(got, s)
+	}
+	want := []string{
+		"machine-learning-model model.safetensors  task=text-classification",
+		"machine-learning-model pickled.pkl  task=text-classification",
+		"library transformers pkg:pypi/transformers@4.38.0",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("components:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if _, stderr, code := palisade(t, dir, "sbom", "missing"); code != 2 || !strings.Contains(stderr, "missing") {
+		t.Errorf("missing path: exit %d, stderr %q", code, stderr)
+	}
+}

@@ -35,6 +35,10 @@ type Services interface {
 	// Explain writes a readable listing of what the pickles in the file at
 	// path would do when loaded.
 	Explain(ctx context.Context, path string, w io.Writer) error
+	// SBOM writes a CycloneDX 1.6 JSON bill of materials of the packages
+	// and models under paths to w, and returns warnings for the user.
+	// Nothing is written when the error is not nil.
+	SBOM(ctx context.Context, paths []string, w io.Writer) ([]string, error)
 }
 
 // exitError carries an exit code through cobra.
@@ -143,6 +147,6 @@ generate' makes a key pair); 'palisade digest' prints a model's root digest.`,
 	}
 	root.SetVersionTemplate("{{.Version}}\n")
 	root.AddCommand(newScanCommand(svc), newRulesCommand(svc), newDigestCommand(),
-		newSignCommand(), newVerifyCommand(), newKeysCommand(), newDBCommand(), newVersionCommand())
+		newSignCommand(), newVerifyCommand(), newKeysCommand(), newDBCommand(), newSBOMCommand(svc), newVersionCommand())
 	return root
 }

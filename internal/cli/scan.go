@@ -485,34 +485,7 @@ func writeReport(stdout io.Writer, output string, format report.Format, in repor
 	if err := report.Write(&buf, format, in); err != nil {
 		return err
 	}
-	shown := printable(output)
-	mode := fs.FileMode(0o644)
-	if info, err := os.Stat(output); err == nil {
-		if !info.Mode().IsRegular() {
-			return fmt.Errorf("cannot write report to %s: it is not a regular file", shown)
-		}
-		mode = info.Mode().Perm()
-	}
-	dir := filepath.Dir(output)
-	tmp, err := os.CreateTemp(dir, ".palisade-report-*")
-	if err != nil {
-		return fmt.Errorf("write report %s: %w", shown, err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(buf.Bytes()); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write report %s: %w", shown, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write report %s: %w", shown, err)
-	}
-	if err := os.Chmod(tmp.Name(), mode); err != nil {
-		return fmt.Errorf("write report %s: %w", shown, err)
-	}
-	if err := os.Rename(tmp.Name(), output); err != nil {
-		return fmt.Errorf("write report %s: %w", shown, err)
-	}
-	return nil
+	return writeFileAtomic(output, buf.Bytes())
 }
 
 // tuneGC trades garbage-collector frequency for a fixed memory ceiling.

@@ -32,6 +32,10 @@ func (f *fakeServices) Explain(_ context.Context, _ string, w io.Writer) error {
 	return err
 }
 
+func (f *fakeServices) SBOM(_ context.Context, paths []string, w io.Writer) ([]string, error) {
+	return fakeSBOM(paths, w)
+}
+
 // runCLI runs the command line in-process.
 func runCLI(t *testing.T, ctx context.Context, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
