@@ -137,7 +137,10 @@ func newRootCommand(svc Services) *cobra.Command {
 
 'palisade scan' finds malicious or unsafe model files (pickle, PyTorch,
 joblib, NumPy, Keras, ONNX, safetensors, GGUF, TensorFlow SavedModel) without
-ever loading them. 'palisade sign' and 'palisade verify' sign models and
+ever loading them, and secrets, vulnerable or unpinned dependencies and
+insecure Dockerfiles and Kubernetes manifests across the repository ('palisade
+db' keeps the offline advisory database). 'palisade sbom' writes a CycloneDX
+AI bill of materials. 'palisade sign' and 'palisade verify' sign models and
 verify model signatures in the OpenSSF Model Signing format ('palisade keys
 generate' makes a key pair); 'palisade digest' prints a model's root digest.`,
 		SilenceUsage:  true,

@@ -61,6 +61,10 @@ func Sign(ctx context.Context, modelPath, sigPath string, s Signer, opts manifes
 // writeAtomic writes data to a temporary file beside path, syncs it and
 // renames it over path.
 func writeAtomic(path string, data []byte) (err error) {
+	// Renaming over a device (/dev/null) or a link would replace it.
+	if fi, err := os.Lstat(path); err == nil && !fi.Mode().IsRegular() {
+		return fmt.Errorf("%s exists and is not a regular file; choose another --signature", path)
+	}
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
 		return err

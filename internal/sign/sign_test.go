@@ -566,3 +566,21 @@ func swapPayload(t *testing.T, sigPath, other string) {
 		b["dsseEnvelope"].(map[string]any)["payload"] = o["dsseEnvelope"].(map[string]any)["payload"]
 	})
 }
+
+// TestSignRefusesSpecialTarget never replaces a device or link with the
+// signature file.
+func TestSignRefusesSpecialTarget(t *testing.T) {
+	t.Parallel()
+	pair := keyPair(t, mustKey(t, elliptic.P256()))
+	dir := writeModel(t)
+	link := filepath.Join(t.TempDir(), "model.sig")
+	if err := os.Symlink(filepath.Join(dir, "config.json"), link); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Sign(t.Context(), dir, link, pair.signer, manifest.Options{}); err == nil || !strings.Contains(err.Error(), "not a regular file") {
+		t.Fatalf("Sign over a symlink: error = %v, want a refusal", err)
+	}
+	if fi, err := os.Lstat(link); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		t.Fatalf("the symlink was replaced: %v %v", fi, err)
+	}
+}
