@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path"
 	"path/filepath"
@@ -136,89 +135,28 @@ func writeSBOM(ctx context.Context, paths []string, w io.Writer, env sbomEnv) ([
 	return warnings, nil
 }
 
-// walkSBOM lists the regular files under paths as the scan engine does:
-// version-control directories skipped, links to files followed, links to
-// directories not (counted in skipped), each file once. A missing or
-// non-regular top-level path is an error; unreadable entries below are
-// returned in walkErrs.
+// walkSBOM lists the regular files under paths as a scan reads them
+// (scan.Walk), with the directory model cards are looked for up to: the
+// named directory, or a named file's own directory. Unreadable entries
+// below a named path are returned in walkErrs.
 func walkSBOM(paths []string) (files []sbomFile, skipped int, walkErrs []error, err error) {
-	seen := map[string]bool{}
-	add := func(display, root string) {
-		real, err := filepath.EvalSymlinks(display)
-		if err != nil {
-			real = display
-		}
-		if abs, err := filepath.Abs(real); err == nil {
-			real = abs
-		}
-		if seen[real] {
-			return
-		}
-		seen[real] = true
-		rel, err := filepath.Rel(root, display)
-		if err != nil {
-			rel = filepath.Base(display)
-		}
-		files = append(files, sbomFile{path: display, root: root, rel: filepath.ToSlash(rel)})
+	found, errs, skipped, err := scan.Walk(paths)
+	if err != nil {
+		return nil, 0, nil, fmt.Errorf("sbom: %w", err)
 	}
-	for _, p := range paths {
-		info, err := os.Stat(p)
+	for _, e := range errs {
+		walkErrs = append(walkErrs, fmt.Errorf("read %s: %w", printable(e.Path), e.Err))
+	}
+	for _, f := range found {
+		root := filepath.Clean(f.Root)
+		if f.Path == f.Root {
+			root = filepath.Dir(root) // a file named directly
+		}
+		rel, err := filepath.Rel(root, f.Path)
 		if err != nil {
-			return nil, 0, nil, fmt.Errorf("sbom %s: %w", printable(p), err)
+			rel = filepath.Base(f.Path)
 		}
-		switch {
-		case info.Mode().IsRegular():
-			add(p, filepath.Dir(p))
-			continue
-		case !info.IsDir():
-			return nil, 0, nil, fmt.Errorf("sbom %s: %w (%s)", printable(p), scan.ErrNotRegular, info.Mode().Type())
-		}
-		root, err := filepath.EvalSymlinks(p)
-		if err != nil {
-			return nil, 0, nil, fmt.Errorf("sbom %s: %w", printable(p), err)
-		}
-		display := func(path string) string {
-			rel, err := filepath.Rel(root, path)
-			if err != nil {
-				return path
-			}
-			return filepath.Join(p, rel)
-		}
-		err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
-			if err != nil {
-				walkErrs = append(walkErrs, fmt.Errorf("read %s: %w", printable(display(path)), err))
-				return nil
-			}
-			if d.IsDir() {
-				if path != root && (d.Name() == ".git" || d.Name() == ".hg" || d.Name() == ".svn") {
-					return filepath.SkipDir
-				}
-				return nil
-			}
-			switch {
-			case d.Type().IsRegular():
-			case d.Type()&fs.ModeSymlink != 0:
-				info, err := os.Stat(path)
-				if err != nil {
-					walkErrs = append(walkErrs, fmt.Errorf("read %s: %w", printable(display(path)), err))
-					return nil
-				}
-				if info.IsDir() {
-					skipped++
-					return nil
-				}
-				if !info.Mode().IsRegular() {
-					return nil
-				}
-			default:
-				return nil // devices, FIFOs and sockets
-			}
-			add(display(path), filepath.Clean(p))
-			return nil
-		})
-		if err != nil {
-			return nil, 0, nil, fmt.Errorf("walk %s: %w", printable(p), err)
-		}
+		files = append(files, sbomFile{path: f.Path, root: root, rel: filepath.ToSlash(rel)})
 	}
 	return files, skipped, walkErrs, nil
 }

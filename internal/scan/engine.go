@@ -134,78 +134,15 @@ var ErrNotRegular = errors.New("not a regular file or directory")
 // scanned in parallel. Unreadable files are listed in Result.Errors and do
 // not stop the scan; a missing or non-regular top-level path is an error.
 func (e *Engine) ScanPaths(ctx context.Context, paths []string) (*Result, error) {
-	var jobs []fileJob
 	res := &Result{}
-	seen := map[fileKey]bool{}
-	addFile := func(path string, info fs.FileInfo) {
-		k := keyOf(path, info)
-		if seen[k] {
-			return
-		}
-		seen[k] = true
-		jobs = append(jobs, fileJob{path: path, size: info.Size()})
+	files, walkErrs, skipped, err := Walk(paths)
+	if err != nil {
+		return nil, fmt.Errorf("scan: %w", err)
 	}
-	for _, p := range paths {
-		info, err := os.Stat(p)
-		if err != nil {
-			return nil, fmt.Errorf("scan %s: %w", p, err)
-		}
-		switch {
-		case info.Mode().IsRegular():
-			addFile(p, info)
-			continue
-		case !info.IsDir():
-			return nil, fmt.Errorf("scan %s: %w (%s); save the content to a file and scan that", p, ErrNotRegular, info.Mode().Type())
-		}
-		// Walk the link's target when the named directory is a link, but
-		// report paths under the name the user gave.
-		root, err := filepath.EvalSymlinks(p)
-		if err != nil {
-			return nil, fmt.Errorf("scan %s: %w", p, err)
-		}
-		display := func(path string) string {
-			rel, err := filepath.Rel(root, path)
-			if err != nil {
-				return path
-			}
-			return filepath.Join(p, rel)
-		}
-		err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
-			if err != nil {
-				res.Errors = append(res.Errors, PathError{Path: display(path), Err: err})
-				return nil
-			}
-			if d.IsDir() {
-				if path != root && skipDirs[d.Name()] {
-					return filepath.SkipDir
-				}
-				return nil
-			}
-			var info fs.FileInfo
-			switch {
-			case d.Type().IsRegular():
-				info, err = d.Info()
-			case d.Type()&fs.ModeSymlink != 0:
-				info, err = os.Stat(path)
-				if err == nil && info.IsDir() {
-					res.SkippedLinks++
-					return nil
-				}
-			default:
-				return nil // devices, FIFOs and sockets are not model files
-			}
-			if err != nil {
-				res.Errors = append(res.Errors, PathError{Path: display(path), Err: err})
-				return nil
-			}
-			if info.Mode().IsRegular() {
-				addFile(display(path), info)
-			}
-			return nil
-		})
-		if err != nil {
-			return nil, fmt.Errorf("walk %s: %w", p, err)
-		}
+	res.Errors, res.SkippedLinks = walkErrs, skipped
+	jobs := make([]fileJob, len(files))
+	for i, f := range files {
+		jobs[i] = fileJob{path: f.Path, size: f.Info.Size()}
 	}
 
 	var total int64
@@ -268,6 +205,94 @@ func (e *Engine) ScanPaths(ctx context.Context, paths []string) (*Result, error)
 	SortFindings(res.Findings)
 	sort.Slice(res.Errors, func(i, k int) bool { return res.Errors[i].Path < res.Errors[k].Path })
 	return res, nil
+}
+
+// WalkedFile is a regular file found by Walk.
+type WalkedFile struct {
+	Path string      // under the path the user gave, even when that path is a link
+	Root string      // the path given that led to the file (the file itself when named directly)
+	Info fs.FileInfo // of the file, following links
+}
+
+// Walk lists the regular files under paths the way a scan reads a tree:
+// directories recursively without version-control directories, a named
+// directory that is a link walked under its name, links to files followed
+// (the Hugging Face cache links snapshots to blobs), links to directories
+// not followed (counted in skippedLinks), devices, FIFOs and sockets
+// below a directory ignored, and each file once however it is reached. A
+// missing or non-regular path named by the caller is an error; entries
+// below that cannot be read are returned as walkErrs.
+func Walk(paths []string) (files []WalkedFile, walkErrs []PathError, skippedLinks int, err error) {
+	seen := map[fileKey]bool{}
+	addFile := func(path, root string, info fs.FileInfo) {
+		k := keyOf(path, info)
+		if seen[k] {
+			return
+		}
+		seen[k] = true
+		files = append(files, WalkedFile{Path: path, Root: root, Info: info})
+	}
+	for _, p := range paths {
+		info, err := os.Stat(p)
+		if err != nil {
+			return nil, nil, 0, err // names the path
+		}
+		switch {
+		case info.Mode().IsRegular():
+			addFile(p, p, info)
+			continue
+		case !info.IsDir():
+			return nil, nil, 0, fmt.Errorf("%s: %w (%s); save the content to a file first", p, ErrNotRegular, info.Mode().Type())
+		}
+		root, err := filepath.EvalSymlinks(p)
+		if err != nil {
+			return nil, nil, 0, err
+		}
+		display := func(path string) string {
+			rel, err := filepath.Rel(root, path)
+			if err != nil {
+				return path
+			}
+			return filepath.Join(p, rel)
+		}
+		err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+			if err != nil {
+				walkErrs = append(walkErrs, PathError{Path: display(path), Err: err})
+				return nil
+			}
+			if d.IsDir() {
+				if path != root && skipDirs[d.Name()] {
+					return filepath.SkipDir
+				}
+				return nil
+			}
+			var info fs.FileInfo
+			switch {
+			case d.Type().IsRegular():
+				info, err = d.Info()
+			case d.Type()&fs.ModeSymlink != 0:
+				info, err = os.Stat(path)
+				if err == nil && info.IsDir() {
+					skippedLinks++
+					return nil
+				}
+			default:
+				return nil // devices, FIFOs and sockets are not model files
+			}
+			if err != nil {
+				walkErrs = append(walkErrs, PathError{Path: display(path), Err: err})
+				return nil
+			}
+			if info.Mode().IsRegular() {
+				addFile(display(path), p, info)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, nil, 0, fmt.Errorf("walk %s: %w", p, err)
+		}
+	}
+	return files, walkErrs, skippedLinks, nil
 }
 
 // scanFile scans one file on disk.
