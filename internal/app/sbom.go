@@ -189,6 +189,10 @@ func inventoryFile(ctx context.Context, dep *deps.Scanner, f sbomFile) ([]sbom.P
 		switch {
 		case m.Format == scan.FormatDependencies:
 			isDeps = true
+		case compressedFormats[m.Format] && compressedModelExts[strings.ToLower(filepath.Ext(base))] != "":
+			// joblib and pickle files are often compressed whole (joblib's
+			// compress= option); the name says what is inside.
+			formats = append(formats, compressedModelExts[strings.ToLower(filepath.Ext(base))]+"+"+string(m.Format))
 		case m.Tentative || !modelFormats[m.Format]:
 		case m.Format == scan.FormatZip:
 			if f := zipModelFormat(base, fh, size); f != "" {
@@ -235,6 +239,19 @@ func inventoryFile(ctx context.Context, dep *deps.Scanner, f sbomFile) ([]sbom.P
 var modelZipExts = map[string]string{
 	".pt": "pytorch", ".pth": "pytorch", ".bin": "pytorch", ".ckpt": "pytorch", ".mar": "zip", ".nemo": "zip",
 	".keras": "keras", ".npz": "npz", ".pkl": "zip", ".joblib": "zip",
+}
+
+// compressedFormats are the whole-file compressions a model may carry.
+var compressedFormats = map[scan.Format]bool{
+	scan.FormatGzip: true, scan.FormatZlib: true, scan.FormatXz: true, scan.FormatLzma: true,
+	scan.FormatBzip2: true, scan.FormatLz4: true,
+}
+
+// compressedModelExts name the model inside a compressed file by its
+// extension.
+var compressedModelExts = map[string]string{
+	".joblib": "joblib", ".pkl": "pickle", ".pickle": "pickle", ".dill": "pickle",
+	".pt": "pytorch", ".pth": "pytorch", ".npy": "npy",
 }
 
 // zipModelFormat names the model a zip holds: "pytorch" (a data.pkl or

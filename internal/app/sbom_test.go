@@ -3,6 +3,7 @@ package app
 import (
 	"archive/zip"
 	"bytes"
+	"compress/zlib"
 	"context"
 	"crypto/sha256"
 	"encoding/binary"
@@ -218,5 +219,43 @@ func TestSBOMErrors(t *testing.T) {
 	_, err = writeSBOM(ctx, []string{sbomTree(t)}, &out, sbomEnv{now: time.Now})
 	if err == nil || out.Len() != 0 {
 		t.Errorf("cancelled: err %v, wrote %d bytes", err, out.Len())
+	}
+}
+
+// TestSBOMCompressedModels lists whole-file compressed joblib and pickle
+// models (joblib's compress= option) by their name, and leaves other
+// compressed files out.
+func TestSBOMCompressedModels(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	compress := func(name string, data []byte) {
+		var b bytes.Buffer
+		zw := zlib.NewWriter(&b)
+		if _, err := zw.Write(data); err != nil {
+			t.Fatal(err)
+		}
+		if err := zw.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), b.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	compress("pipeline.joblib", []byte("\x80\x04N."))
+	compress("logs.z", []byte("not a model"))
+	bom, _ := runSBOM(t, dir)
+	var got []string
+	for _, c := range *bom.Components {
+		if c.Type != cdx.ComponentTypeMachineLearningModel {
+			continue
+		}
+		for _, p := range *c.Properties {
+			if strings.HasSuffix(p.Name, ":format") {
+				got = append(got, c.Name+" "+p.Value)
+			}
+		}
+	}
+	if diff := cmp.Diff(got, []string{"pipeline.joblib joblib+zlib"}); diff != "" {
+		t.Errorf("models (-got +want):\n%s", diff)
 	}
 }
