@@ -46,7 +46,14 @@ fmt-check:
 
 # go vet, staticcheck and the whole test suite with the race detector
 # (fuzz seed corpora run as ordinary tests).
+# The store tests also run against a throwaway PostgreSQL on loopback
+# (scripts/postgres.sh); without PostgreSQL installed they skip unless
+# PALISADE_TEST_REQUIRE lists postgres (CI does, and installs it).
 test: fmt-check vet staticcheck
+	@set -e; pgenv=$$(./scripts/postgres.sh start) && rc=0 || rc=$$?; \
+	if [ $$rc = 0 ]; then eval "$$pgenv"; trap './scripts/postgres.sh stop "$$PALISADE_TEST_POSTGRES_DIR"' EXIT; \
+	elif [ $$rc != 2 ]; then exit $$rc; fi; \
+	echo "$(GO) test -race -shuffle=on ./..."; \
 	$(GO) test -race -shuffle=on ./...
 
 # Everything in test, plus govulncheck (needs its online vulnerability database).

@@ -1,0 +1,740 @@
+package sqlstore
+
+import (
+	"context"
+	"crypto/sha256"
+	"crypto/subtle"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/palisade-sec/palisade/internal/store"
+)
+
+// Dialect is what a driver tells the shared implementation about its
+// database.
+type Dialect struct {
+	// Name is "sqlite" or "postgres": it picks the migrations.
+	Name string
+	// Numbered rewrites ? placeholders as $1, $2, ... (PostgreSQL).
+	Numbered bool
+	// IsUnique reports whether err is a uniqueness (unique or primary key)
+	// violation.
+	IsUnique func(err error) bool
+	// IsCheck reports whether err is a CHECK constraint violation.
+	IsCheck func(err error) bool
+}
+
+// Config configures a Store.
+type Config struct {
+	// Write runs every transaction and write. For SQLite it is a pool of
+	// one connection, so writers queue in Go instead of failing with
+	// SQLITE_BUSY.
+	Write *sql.DB
+	// Read runs single-statement reads; it may be Write.
+	Read    *sql.DB
+	Dialect *Dialect
+	// Now returns the current time; nil means time.Now.
+	Now func() time.Time
+}
+
+// Store implements store.Store on database/sql.
+type Store struct {
+	write, read *sql.DB
+	d           *Dialect
+	now         func() time.Time
+	q           map[string]string // rewritten queries, by their ? form
+}
+
+var _ store.Store = (*Store)(nil)
+
+// New returns a Store on already migrated databases.
+func New(c Config) *Store {
+	now := c.Now
+	if now == nil {
+		now = time.Now
+	}
+	s := &Store{write: c.Write, read: c.Read, d: c.Dialect, now: now, q: map[string]string{}}
+	if s.read == nil {
+		s.read = s.write
+	}
+	for _, q := range allQueries {
+		s.q[q] = rebind(q, c.Dialect.Numbered)
+	}
+	return s
+}
+
+// Close closes both pools.
+func (s *Store) Close() error {
+	err := s.write.Close()
+	if s.read != s.write {
+		err = errors.Join(err, s.read.Close())
+	}
+	return err
+}
+
+func rebind(q string, numbered bool) string {
+	if !numbered {
+		return q
+	}
+	var b strings.Builder
+	n := 0
+	for _, r := range q {
+		if r == '?' {
+			n++
+			b.WriteString("$" + strconv.Itoa(n))
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// sqlOf returns the dialect's form of query q, which must be in allQueries.
+func (s *Store) sqlOf(q string) string {
+	r, ok := s.q[q]
+	if !ok {
+		panic("sqlstore: query not registered: " + q)
+	}
+	return r
+}
+
+func micros(t time.Time) int64 { return t.UnixMicro() }
+
+func fromMicros(v int64) time.Time { return time.UnixMicro(v).UTC() }
+
+func fromNullMicros(v sql.NullInt64) time.Time {
+	if !v.Valid {
+		return time.Time{}
+	}
+	return fromMicros(v.Int64)
+}
+
+func (s *Store) stamp() (time.Time, int64) {
+	t := s.now().UTC().Truncate(time.Microsecond)
+	return t, micros(t)
+}
+
+// inTx runs fn in a write transaction and commits it when fn succeeds.
+func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := s.write.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin transaction: %w", err)
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+type queryer interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+const (
+	qProjectID = `SELECT id FROM projects WHERE name = ?`
+	qRepoID    = `SELECT r.id FROM repositories r JOIN projects p ON p.id = r.project_id WHERE p.name = ? AND r.name = ?`
+)
+
+func (s *Store) projectID(ctx context.Context, q queryer, project string) (int64, error) {
+	var id int64
+	err := q.QueryRowContext(ctx, s.sqlOf(qProjectID), project).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, fmt.Errorf("project %q: %w", project, store.ErrNotFound)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("look up project %q: %w", project, err)
+	}
+	return id, nil
+}
+
+func (s *Store) repoID(ctx context.Context, q queryer, project, repo string) (int64, error) {
+	var id int64
+	err := q.QueryRowContext(ctx, s.sqlOf(qRepoID), project, repo).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, fmt.Errorf("repository %q in project %q: %w", repo, project, store.ErrNotFound)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("look up repository %q in project %q: %w", repo, project, err)
+	}
+	return id, nil
+}
+
+func invalid(what string) error { return fmt.Errorf("%s is empty: %w", what, store.ErrInvalid) }
+
+// Projects.
+
+const (
+	qInsertProject = `INSERT INTO projects (name, key_id, created_at) VALUES (?, ?, ?)`
+	qProject       = `SELECT name, key_id, created_at FROM projects WHERE name = ?`
+	qProjects      = `SELECT name, key_id, created_at FROM projects ORDER BY name`
+)
+
+// CreateProject implements store.Store.
+func (s *Store) CreateProject(ctx context.Context, p store.Project) (store.Project, error) {
+	if p.Name == "" {
+		return store.Project{}, invalid("project name")
+	}
+	t, ts := s.stamp()
+	_, err := s.write.ExecContext(ctx, s.sqlOf(qInsertProject), p.Name, p.KeyID, ts)
+	if err != nil {
+		if s.d.IsUnique(err) {
+			return store.Project{}, fmt.Errorf("create project %q: %w", p.Name, store.ErrExists)
+		}
+		return store.Project{}, fmt.Errorf("create project %q: %w", p.Name, err)
+	}
+	p.Created = t
+	return p, nil
+}
+
+// Project implements store.Store.
+func (s *Store) Project(ctx context.Context, name string) (store.Project, error) {
+	var p store.Project
+	var created int64
+	err := s.read.QueryRowContext(ctx, s.sqlOf(qProject), name).Scan(&p.Name, &p.KeyID, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.Project{}, fmt.Errorf("project %q: %w", name, store.ErrNotFound)
+	}
+	if err != nil {
+		return store.Project{}, fmt.Errorf("read project %q: %w", name, err)
+	}
+	p.Created = fromMicros(created)
+	return p, nil
+}
+
+// ListProjects implements store.Store.
+func (s *Store) ListProjects(ctx context.Context) ([]store.Project, error) {
+	rows, err := s.read.QueryContext(ctx, s.sqlOf(qProjects))
+	if err != nil {
+		return nil, fmt.Errorf("list projects: %w", err)
+	}
+	defer rows.Close()
+	var out []store.Project
+	for rows.Next() {
+		var p store.Project
+		var created int64
+		if err := rows.Scan(&p.Name, &p.KeyID, &created); err != nil {
+			return nil, fmt.Errorf("list projects: %w", err)
+		}
+		p.Created = fromMicros(created)
+		out = append(out, p)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list projects: %w", err)
+	}
+	return out, nil
+}
+
+// Repositories.
+
+const (
+	qInsertRepo = `INSERT INTO repositories (project_id, name, created_at) VALUES (?, ?, ?) ON CONFLICT (project_id, name) DO NOTHING`
+	qRepo       = `SELECT r.created_at FROM repositories r JOIN projects p ON p.id = r.project_id WHERE p.name = ? AND r.name = ?`
+	qRepos      = `SELECT name, created_at FROM repositories WHERE project_id = ? AND name > ? ORDER BY name LIMIT ?`
+)
+
+// EnsureRepository implements store.Store.
+func (s *Store) EnsureRepository(ctx context.Context, project, name string) (store.Repository, error) {
+	if name == "" {
+		return store.Repository{}, invalid("repository name")
+	}
+	var r store.Repository
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		pid, err := s.projectID(ctx, tx, project)
+		if err != nil {
+			return err
+		}
+		_, ts := s.stamp()
+		if _, err := tx.ExecContext(ctx, s.sqlOf(qInsertRepo), pid, name, ts); err != nil {
+			return fmt.Errorf("create repository %q in project %q: %w", name, project, err)
+		}
+		r, err = s.repository(ctx, tx, project, name)
+		return err
+	})
+	if err != nil {
+		return store.Repository{}, err
+	}
+	return r, nil
+}
+
+func (s *Store) repository(ctx context.Context, q queryer, project, name string) (store.Repository, error) {
+	var created int64
+	err := q.QueryRowContext(ctx, s.sqlOf(qRepo), project, name).Scan(&created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.Repository{}, fmt.Errorf("repository %q in project %q: %w", name, project, store.ErrNotFound)
+	}
+	if err != nil {
+		return store.Repository{}, fmt.Errorf("read repository %q in project %q: %w", name, project, err)
+	}
+	return store.Repository{Project: project, Name: name, Created: fromMicros(created)}, nil
+}
+
+// Repository implements store.Store.
+func (s *Store) Repository(ctx context.Context, project, name string) (store.Repository, error) {
+	return s.repository(ctx, s.read, project, name)
+}
+
+// limit turns Page.N into a LIMIT value (-1 is "no limit" for SQLite but
+// an error for PostgreSQL, so use the largest int64 instead).
+func limit(n int) int64 {
+	if n <= 0 {
+		return 1<<63 - 1
+	}
+	return int64(n)
+}
+
+// ListRepositories implements store.Store.
+func (s *Store) ListRepositories(ctx context.Context, project string, page store.Page) ([]store.Repository, error) {
+	pid, err := s.projectID(ctx, s.read, project)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.read.QueryContext(ctx, s.sqlOf(qRepos), pid, page.Last, limit(page.N))
+	if err != nil {
+		return nil, fmt.Errorf("list repositories of project %q: %w", project, err)
+	}
+	defer rows.Close()
+	var out []store.Repository
+	for rows.Next() {
+		r := store.Repository{Project: project}
+		var created int64
+		if err := rows.Scan(&r.Name, &created); err != nil {
+			return nil, fmt.Errorf("list repositories of project %q: %w", project, err)
+		}
+		r.Created = fromMicros(created)
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list repositories of project %q: %w", project, err)
+	}
+	return out, nil
+}
+
+// Blobs.
+
+const (
+	qInsertBlob = `INSERT INTO blobs (project_id, digest, size, media_type, wrapped_key, created_at) VALUES (?, ?, ?, ?, ?, ?)`
+	qBlob       = `SELECT b.size, b.media_type, b.wrapped_key, b.created_at FROM blobs b JOIN projects p ON p.id = b.project_id WHERE p.name = ? AND b.digest = ?`
+	qDeleteBlob = `DELETE FROM blobs WHERE project_id = (SELECT id FROM projects WHERE name = ?) AND digest = ?`
+)
+
+// CreateBlob implements store.Store.
+func (s *Store) CreateBlob(ctx context.Context, b store.Blob) (store.Blob, error) {
+	switch {
+	case b.Digest == "":
+		return store.Blob{}, invalid("blob digest")
+	case len(b.WrappedKey) == 0:
+		return store.Blob{}, invalid("wrapped data key")
+	case b.Size < 0:
+		return store.Blob{}, fmt.Errorf("blob size %d is negative: %w", b.Size, store.ErrInvalid)
+	}
+	t, ts := s.stamp()
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		pid, err := s.projectID(ctx, tx, b.Project)
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, s.sqlOf(qInsertBlob), pid, b.Digest, b.Size, b.MediaType, b.WrappedKey, ts)
+		if err != nil {
+			if s.d.IsUnique(err) {
+				return fmt.Errorf("create blob %s in project %q: %w", b.Digest, b.Project, store.ErrExists)
+			}
+			return fmt.Errorf("create blob %s in project %q: %w", b.Digest, b.Project, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return store.Blob{}, err
+	}
+	b.Created = t
+	b.WrappedKey = append([]byte(nil), b.WrappedKey...)
+	return b, nil
+}
+
+// Blob implements store.Store.
+func (s *Store) Blob(ctx context.Context, project, digest string) (store.Blob, error) {
+	b := store.Blob{Project: project, Digest: digest}
+	var created int64
+	err := s.read.QueryRowContext(ctx, s.sqlOf(qBlob), project, digest).Scan(&b.Size, &b.MediaType, &b.WrappedKey, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.Blob{}, fmt.Errorf("blob %s in project %q: %w", digest, project, store.ErrNotFound)
+	}
+	if err != nil {
+		return store.Blob{}, fmt.Errorf("read blob %s in project %q: %w", digest, project, err)
+	}
+	b.Created = fromMicros(created)
+	return b, nil
+}
+
+// DeleteBlob implements store.Store.
+func (s *Store) DeleteBlob(ctx context.Context, project, digest string) error {
+	res, err := s.write.ExecContext(ctx, s.sqlOf(qDeleteBlob), project, digest)
+	if err != nil {
+		return fmt.Errorf("delete blob %s in project %q: %w", digest, project, err)
+	}
+	return affected(res, fmt.Sprintf("blob %s in project %q", digest, project))
+}
+
+func affected(res sql.Result, what string) error {
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("%s: rows affected: %w", what, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("%s: %w", what, store.ErrNotFound)
+	}
+	return nil
+}
+
+// Manifests and tags.
+
+const (
+	qInsertManifest = `INSERT INTO manifests (repository_id, digest, media_type, artifact_type, subject, size, body, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (repository_id, digest) DO NOTHING`
+	qUpsertTag      = `INSERT INTO tags (repository_id, name, manifest_digest, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT (repository_id, name) DO UPDATE SET manifest_digest = excluded.manifest_digest, updated_at = excluded.updated_at`
+	manifestCols    = `m.digest, m.media_type, m.artifact_type, m.subject, m.size, m.body, m.created_at`
+	qManifest       = `SELECT ` + manifestCols + ` FROM manifests m WHERE m.repository_id = ? AND m.digest = ?`
+	qManifestByTag  = `SELECT ` + manifestCols + ` FROM tags t JOIN manifests m ON m.repository_id = t.repository_id AND m.digest = t.manifest_digest WHERE t.repository_id = ? AND t.name = ?`
+	qReferrers      = `SELECT ` + manifestCols + ` FROM manifests m WHERE m.repository_id = ? AND m.subject = ? AND m.subject <> '' ORDER BY m.digest`
+	qReferrersType  = `SELECT ` + manifestCols + ` FROM manifests m WHERE m.repository_id = ? AND m.subject = ? AND m.subject <> '' AND m.artifact_type = ? ORDER BY m.digest`
+	qHasManifest    = `SELECT 1 FROM manifests WHERE repository_id = ? AND digest = ?`
+	qDeleteManifest = `DELETE FROM manifests WHERE repository_id = ? AND digest = ?`
+	qDeleteTag      = `DELETE FROM tags WHERE repository_id = ? AND name = ?`
+	qTags           = `SELECT name FROM tags WHERE repository_id = ? AND name > ? ORDER BY name LIMIT ?`
+)
+
+// PutManifest implements store.Store.
+func (s *Store) PutManifest(ctx context.Context, m store.Manifest, tag string) (store.Manifest, error) {
+	switch {
+	case m.Digest == "":
+		return store.Manifest{}, invalid("manifest digest")
+	case m.MediaType == "":
+		return store.Manifest{}, invalid("manifest media type")
+	}
+	_, ts := s.stamp()
+	m.Size = int64(len(m.Body))
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		rid, err := s.repoID(ctx, tx, m.Project, m.Repository)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, s.sqlOf(qInsertManifest), rid, m.Digest, m.MediaType, m.ArtifactType, m.Subject, m.Size, m.Body, ts); err != nil {
+			return fmt.Errorf("put manifest %s in %s/%s: %w", m.Digest, m.Project, m.Repository, err)
+		}
+		if tag != "" {
+			if _, err := tx.ExecContext(ctx, s.sqlOf(qUpsertTag), rid, tag, m.Digest, ts); err != nil {
+				return s.tagError(err, m.Project, m.Repository, tag)
+			}
+		}
+		stored, err := s.manifest(ctx, tx, rid, m.Project, m.Repository, m.Digest)
+		m = stored
+		return err
+	})
+	if err != nil {
+		return store.Manifest{}, err
+	}
+	return m, nil
+}
+
+func scanManifest(sc interface{ Scan(...any) error }, project, repo string) (store.Manifest, error) {
+	m := store.Manifest{Project: project, Repository: repo}
+	var created int64
+	if err := sc.Scan(&m.Digest, &m.MediaType, &m.ArtifactType, &m.Subject, &m.Size, &m.Body, &created); err != nil {
+		return store.Manifest{}, err
+	}
+	if m.Body == nil {
+		m.Body = []byte{}
+	}
+	m.Created = fromMicros(created)
+	return m, nil
+}
+
+func (s *Store) manifest(ctx context.Context, q queryer, rid int64, project, repo, digest string) (store.Manifest, error) {
+	m, err := scanManifest(q.QueryRowContext(ctx, s.sqlOf(qManifest), rid, digest), project, repo)
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.Manifest{}, fmt.Errorf("manifest %s in %s/%s: %w", digest, project, repo, store.ErrNotFound)
+	}
+	if err != nil {
+		return store.Manifest{}, fmt.Errorf("read manifest %s in %s/%s: %w", digest, project, repo, err)
+	}
+	return m, nil
+}
+
+// Manifest implements store.Store.
+func (s *Store) Manifest(ctx context.Context, project, repo, digest string) (store.Manifest, error) {
+	rid, err := s.repoID(ctx, s.read, project, repo)
+	if err != nil {
+		return store.Manifest{}, err
+	}
+	return s.manifest(ctx, s.read, rid, project, repo, digest)
+}
+
+// ManifestByTag implements store.Store.
+func (s *Store) ManifestByTag(ctx context.Context, project, repo, tag string) (store.Manifest, error) {
+	rid, err := s.repoID(ctx, s.read, project, repo)
+	if err != nil {
+		return store.Manifest{}, err
+	}
+	m, err := scanManifest(s.read.QueryRowContext(ctx, s.sqlOf(qManifestByTag), rid, tag), project, repo)
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.Manifest{}, fmt.Errorf("tag %s/%s:%s: %w", project, repo, tag, store.ErrNotFound)
+	}
+	if err != nil {
+		return store.Manifest{}, fmt.Errorf("resolve tag %s/%s:%s: %w", project, repo, tag, err)
+	}
+	return m, nil
+}
+
+// DeleteManifest implements store.Store. Tags naming the manifest go with it
+// (ON DELETE CASCADE).
+func (s *Store) DeleteManifest(ctx context.Context, project, repo, digest string) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		rid, err := s.repoID(ctx, tx, project, repo)
+		if err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, s.sqlOf(qDeleteManifest), rid, digest)
+		if err != nil {
+			return fmt.Errorf("delete manifest %s in %s/%s: %w", digest, project, repo, err)
+		}
+		return affected(res, fmt.Sprintf("manifest %s in %s/%s", digest, project, repo))
+	})
+}
+
+// Referrers implements store.Store.
+func (s *Store) Referrers(ctx context.Context, project, repo, subject, artifactType string) ([]store.Manifest, error) {
+	rid, err := s.repoID(ctx, s.read, project, repo)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var rows *sql.Rows
+	if artifactType == "" {
+		rows, err = s.read.QueryContext(ctx, s.sqlOf(qReferrers), rid, subject)
+	} else {
+		rows, err = s.read.QueryContext(ctx, s.sqlOf(qReferrersType), rid, subject, artifactType)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("list referrers of %s in %s/%s: %w", subject, project, repo, err)
+	}
+	defer rows.Close()
+	var out []store.Manifest
+	for rows.Next() {
+		m, err := scanManifest(rows, project, repo)
+		if err != nil {
+			return nil, fmt.Errorf("list referrers of %s in %s/%s: %w", subject, project, repo, err)
+		}
+		out = append(out, m)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list referrers of %s in %s/%s: %w", subject, project, repo, err)
+	}
+	return out, nil
+}
+
+// tagError reports a failed tag write; the schema refuses tags longer than
+// 128 bytes (the OCI limit) with a CHECK constraint.
+func (s *Store) tagError(err error, project, repo, tag string) error {
+	if s.d.IsCheck(err) {
+		return fmt.Errorf("tag %s/%s: %d bytes long, at most 128: %w", project, repo, len(tag), store.ErrInvalid)
+	}
+	return fmt.Errorf("tag %s/%s:%s: %w", project, repo, tag, err)
+}
+
+// SetTag implements store.Store.
+func (s *Store) SetTag(ctx context.Context, project, repo, tag, digest string) error {
+	if tag == "" {
+		return invalid("tag")
+	}
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		rid, err := s.repoID(ctx, tx, project, repo)
+		if err != nil {
+			return err
+		}
+		var one int
+		err = tx.QueryRowContext(ctx, s.sqlOf(qHasManifest), rid, digest).Scan(&one)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("manifest %s in %s/%s: %w", digest, project, repo, store.ErrNotFound)
+		}
+		if err != nil {
+			return fmt.Errorf("look up manifest %s in %s/%s: %w", digest, project, repo, err)
+		}
+		_, ts := s.stamp()
+		if _, err := tx.ExecContext(ctx, s.sqlOf(qUpsertTag), rid, tag, digest, ts); err != nil {
+			return s.tagError(err, project, repo, tag)
+		}
+		return nil
+	})
+}
+
+// DeleteTag implements store.Store.
+func (s *Store) DeleteTag(ctx context.Context, project, repo, tag string) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		rid, err := s.repoID(ctx, tx, project, repo)
+		if err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, s.sqlOf(qDeleteTag), rid, tag)
+		if err != nil {
+			return fmt.Errorf("delete tag %s/%s:%s: %w", project, repo, tag, err)
+		}
+		return affected(res, fmt.Sprintf("tag %s/%s:%s", project, repo, tag))
+	})
+}
+
+// ListTags implements store.Store.
+func (s *Store) ListTags(ctx context.Context, project, repo string, page store.Page) ([]string, error) {
+	rid, err := s.repoID(ctx, s.read, project, repo)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.read.QueryContext(ctx, s.sqlOf(qTags), rid, page.Last, limit(page.N))
+	if err != nil {
+		return nil, fmt.Errorf("list tags of %s/%s: %w", project, repo, err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var name string
+		if err := rows.Scan(&name); err != nil {
+			return nil, fmt.Errorf("list tags of %s/%s: %w", project, repo, err)
+		}
+		out = append(out, name)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list tags of %s/%s: %w", project, repo, err)
+	}
+	return out, nil
+}
+
+// API tokens.
+
+const (
+	qInsertToken = `INSERT INTO api_tokens (id, name, role, hash, created_at) VALUES (?, ?, ?, ?, ?)`
+	tokenCols    = `id, name, role, hash, created_at, last_used_at, revoked_at`
+	qTokenByHash = `SELECT ` + tokenCols + ` FROM api_tokens WHERE hash = ?`
+	qTokens      = `SELECT ` + tokenCols + ` FROM api_tokens ORDER BY id`
+	qTouchToken  = `UPDATE api_tokens SET last_used_at = ? WHERE id = ?`
+	qRevokeToken = `UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?`
+)
+
+// CreateToken implements store.Store.
+func (s *Store) CreateToken(ctx context.Context, t store.Token) (store.Token, error) {
+	switch {
+	case t.ID == "":
+		return store.Token{}, invalid("token ID")
+	case t.Role == "":
+		return store.Token{}, invalid("token role")
+	}
+	created, ts := s.stamp()
+	_, err := s.write.ExecContext(ctx, s.sqlOf(qInsertToken), t.ID, t.Name, string(t.Role), t.Hash[:], ts)
+	if err != nil {
+		// The message names the token ID only: never the hash.
+		if s.d.IsUnique(err) {
+			return store.Token{}, fmt.Errorf("create token %q: %w", t.ID, store.ErrExists)
+		}
+		return store.Token{}, fmt.Errorf("create token %q: %w", t.ID, err)
+	}
+	t.Created, t.LastUsed, t.Revoked = created, time.Time{}, time.Time{}
+	return t, nil
+}
+
+func scanToken(sc interface{ Scan(...any) error }) (store.Token, error) {
+	var t store.Token
+	var role string
+	var hash []byte
+	var created int64
+	var used, revoked sql.NullInt64
+	if err := sc.Scan(&t.ID, &t.Name, &role, &hash, &created, &used, &revoked); err != nil {
+		return store.Token{}, err
+	}
+	if len(hash) != sha256.Size {
+		return store.Token{}, fmt.Errorf("token %q has a %d-byte hash", t.ID, len(hash))
+	}
+	copy(t.Hash[:], hash)
+	t.Role = store.Role(role)
+	t.Created = fromMicros(created)
+	t.LastUsed = fromNullMicros(used)
+	t.Revoked = fromNullMicros(revoked)
+	return t, nil
+}
+
+// TokenByHash implements store.Store. The database finds the row by an
+// index on the hash; the hash it returns is compared again here in constant
+// time, so that a collation or driver quirk can never match a different
+// token.
+func (s *Store) TokenByHash(ctx context.Context, hash [sha256.Size]byte) (store.Token, error) {
+	t, err := scanToken(s.read.QueryRowContext(ctx, s.sqlOf(qTokenByHash), hash[:]))
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.Token{}, fmt.Errorf("token: %w", store.ErrNotFound)
+	}
+	if err != nil {
+		return store.Token{}, fmt.Errorf("look up token: %w", err)
+	}
+	if subtle.ConstantTimeCompare(t.Hash[:], hash[:]) != 1 {
+		return store.Token{}, fmt.Errorf("token: %w", store.ErrNotFound)
+	}
+	if !t.Active() {
+		return store.Token{}, fmt.Errorf("token %q: %w", t.ID, store.ErrRevoked)
+	}
+	return t, nil
+}
+
+// TouchToken implements store.Store.
+func (s *Store) TouchToken(ctx context.Context, id string, at time.Time) error {
+	res, err := s.write.ExecContext(ctx, s.sqlOf(qTouchToken), micros(at), id)
+	if err != nil {
+		return fmt.Errorf("touch token %q: %w", id, err)
+	}
+	return affected(res, fmt.Sprintf("token %q", id))
+}
+
+// RevokeToken implements store.Store.
+func (s *Store) RevokeToken(ctx context.Context, id string) error {
+	_, ts := s.stamp()
+	res, err := s.write.ExecContext(ctx, s.sqlOf(qRevokeToken), ts, id)
+	if err != nil {
+		return fmt.Errorf("revoke token %q: %w", id, err)
+	}
+	return affected(res, fmt.Sprintf("token %q", id))
+}
+
+// ListTokens implements store.Store.
+func (s *Store) ListTokens(ctx context.Context) ([]store.Token, error) {
+	rows, err := s.read.QueryContext(ctx, s.sqlOf(qTokens))
+	if err != nil {
+		return nil, fmt.Errorf("list tokens: %w", err)
+	}
+	defer rows.Close()
+	var out []store.Token
+	for rows.Next() {
+		t, err := scanToken(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list tokens: %w", err)
+		}
+		out = append(out, t)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list tokens: %w", err)
+	}
+	return out, nil
+}
+
+// allQueries lists every query, so New rewrites each once.
+var allQueries = []string{
+	qProjectID, qRepoID,
+	qInsertProject, qProject, qProjects,
+	qInsertRepo, qRepo, qRepos,
+	qInsertBlob, qBlob, qDeleteBlob,
+	qInsertManifest, qUpsertTag, qManifest, qManifestByTag, qReferrers, qReferrersType,
+	qHasManifest, qDeleteManifest, qDeleteTag, qTags,
+	qInsertToken, qTokenByHash, qTokens, qTouchToken, qRevokeToken,
+}

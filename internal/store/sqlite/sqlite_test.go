@@ -1,0 +1,101 @@
+package sqlite_test
+
+import (
+	"database/sql"
+	"errors"
+	"path/filepath"
+	"testing"
+
+	"github.com/palisade-sec/palisade/internal/store"
+	"github.com/palisade-sec/palisade/internal/store/sqlite"
+	"github.com/palisade-sec/palisade/internal/store/storetest"
+)
+
+func openTemp(t *testing.T, path string) *sqlite.Store {
+	t.Helper()
+	s, err := sqlite.Open(t.Context(), sqlite.Options{Path: path})
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := s.Close(); err != nil {
+			t.Errorf("Close: %v", err)
+		}
+	})
+	return s
+}
+
+func TestConformance(t *testing.T) {
+	t.Parallel()
+	storetest.Run(t, func(t *testing.T) store.Store {
+		return openTemp(t, filepath.Join(t.TempDir(), "meta.db"))
+	})
+}
+
+// TestPragmas checks the settings the package promises.
+func TestPragmas(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "meta.db")
+	openTemp(t, path)
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=foreign_keys(1)&_pragma=busy_timeout(5000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var mode string
+	if err := db.QueryRowContext(t.Context(), "PRAGMA journal_mode").Scan(&mode); err != nil {
+		t.Fatal(err)
+	}
+	if mode != "wal" {
+		t.Errorf("journal_mode = %q, want wal", mode)
+	}
+}
+
+// TestReopen checks that Open on a migrated database keeps its data.
+func TestReopen(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "meta.db")
+	s, err := sqlite.Open(t.Context(), sqlite.Options{Path: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.CreateProject(t.Context(), store.Project{Name: "p", KeyID: "k"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s2 := openTemp(t, path)
+	if _, err := s2.Project(t.Context(), "p"); err != nil {
+		t.Errorf("Project after reopen: %v", err)
+	}
+}
+
+// TestNewerSchemaRefused checks that a database migrated by a newer binary
+// is refused before anything is changed.
+func TestNewerSchemaRefused(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "meta.db")
+	s := openTemp(t, path)
+	_ = s
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(5000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.ExecContext(t.Context(), "INSERT INTO goose_db_version (version_id, is_applied) VALUES (999, 1)"); err != nil {
+		t.Fatal(err)
+	}
+	_, err = sqlite.Open(t.Context(), sqlite.Options{Path: path})
+	if !errors.Is(err, store.ErrSchemaNewer) {
+		t.Fatalf("Open of a newer database: error = %v, want ErrSchemaNewer", err)
+	}
+}
+
+func TestOpenWithoutPath(t *testing.T) {
+	t.Parallel()
+	_, err := sqlite.Open(t.Context(), sqlite.Options{})
+	if !errors.Is(err, store.ErrInvalid) {
+		t.Errorf("Open without path: error = %v, want ErrInvalid", err)
+	}
+}

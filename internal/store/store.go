@@ -1,0 +1,185 @@
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"time"
+)
+
+// Sentinel errors. Drivers wrap them with what they were doing; callers test
+// them with errors.Is.
+var (
+	// ErrNotFound means the object asked for, or an object it needs (the
+	// project of a repository, the manifest a tag should name), does not
+	// exist.
+	ErrNotFound = errors.New("not found")
+	// ErrExists means an object with the same unique key already exists.
+	ErrExists = errors.New("already exists")
+	// ErrConflict is an alias of ErrExists, for callers that think of a
+	// uniqueness violation as a conflict.
+	ErrConflict = ErrExists
+	// ErrRevoked means the API token exists but has been revoked.
+	ErrRevoked = errors.New("token revoked")
+	// ErrInvalid means an argument is missing or malformed (an empty name,
+	// a negative size); nothing was written.
+	ErrInvalid = errors.New("invalid argument")
+	// ErrSchemaNewer means the database was migrated by a newer Palisade
+	// than this binary; it is refused rather than used with a schema this
+	// binary does not know.
+	ErrSchemaNewer = errors.New("database schema is newer than this binary")
+)
+
+// Project is the unit of tenancy and of encryption: every blob in it has a
+// data key wrapped by the project's key-encryption key.
+type Project struct {
+	Name string
+	// KeyID references the project's key-encryption key (a keeper URL or
+	// key file name); the key itself is never stored here.
+	KeyID   string
+	Created time.Time
+}
+
+// Repository is a named collection of manifests and tags in a project.
+type Repository struct {
+	Project string
+	Name    string
+	Created time.Time
+}
+
+// Blob is the metadata of one encrypted, content-addressed blob. Digest and
+// Size describe the plaintext.
+type Blob struct {
+	Project   string
+	Digest    string // "sha256:<hex>" of the plaintext
+	Size      int64  // plaintext size in bytes
+	MediaType string // optional
+	// WrappedKey is the blob's data key, encrypted by the project's
+	// key-encryption key.
+	WrappedKey []byte
+	Created    time.Time
+}
+
+// Manifest is an OCI manifest (or index) stored in a repository.
+type Manifest struct {
+	Project      string
+	Repository   string
+	Digest       string // digest of Body
+	MediaType    string
+	ArtifactType string // optional
+	Subject      string // digest of the subject manifest, or ""
+	Size         int64  // len(Body); set by the store
+	Body         []byte
+	Created      time.Time
+}
+
+// Role is what an API token may do.
+type Role string
+
+// The roles of the first registry increment.
+const (
+	RoleAdmin    Role = "admin"
+	RoleReadOnly Role = "read-only"
+)
+
+// Token is an API token's record. The token secret is never stored: only its
+// SHA-256 hash.
+type Token struct {
+	ID       string // public identifier, unique
+	Name     string // human label, not unique
+	Role     Role
+	Hash     [sha256.Size]byte // SHA-256 of the token secret, unique
+	Created  time.Time
+	LastUsed time.Time // zero if never used
+	Revoked  time.Time // zero while the token is valid
+}
+
+// Active reports whether the token has not been revoked.
+func (t Token) Active() bool { return t.Revoked.IsZero() }
+
+// Page selects a window of a lexically ordered list, like the OCI n and last
+// query parameters: at most N entries (all when N <= 0) that sort strictly
+// after Last (from the start when Last is "").
+type Page struct {
+	N    int
+	Last string
+}
+
+// Store is the metadata store. Every method takes the request's context
+// first and is safe for concurrent use. Errors wrap the sentinels above;
+// any other error is a database failure.
+type Store interface {
+	// CreateProject creates a project and returns it with Created set.
+	// ErrExists if the name is taken, ErrInvalid if it is empty.
+	CreateProject(ctx context.Context, p Project) (Project, error)
+	// Project returns the named project, or ErrNotFound.
+	Project(ctx context.Context, name string) (Project, error)
+	// ListProjects returns all projects in lexical order of name.
+	ListProjects(ctx context.Context) ([]Project, error)
+
+	// EnsureRepository returns the repository, creating it if it does not
+	// exist (idempotent, safe under concurrent calls). ErrNotFound if the
+	// project does not exist.
+	EnsureRepository(ctx context.Context, project, name string) (Repository, error)
+	// Repository returns the repository, or ErrNotFound.
+	Repository(ctx context.Context, project, name string) (Repository, error)
+	// ListRepositories returns a page of the project's repositories in
+	// lexical order of name. ErrNotFound if the project does not exist.
+	ListRepositories(ctx context.Context, project string, page Page) ([]Repository, error)
+
+	// CreateBlob records a blob and returns it with Created set.
+	// ErrExists if the project already has a blob with this digest (the
+	// existing record is unchanged), ErrNotFound if the project does not
+	// exist.
+	CreateBlob(ctx context.Context, b Blob) (Blob, error)
+	// Blob returns the project's blob with this digest, or ErrNotFound.
+	Blob(ctx context.Context, project, digest string) (Blob, error)
+	// DeleteBlob removes the blob's record, or returns ErrNotFound.
+	DeleteBlob(ctx context.Context, project, digest string) error
+
+	// PutManifest stores m in its repository and, when tag is not empty,
+	// points tag at it, in one transaction. Storing a manifest that the
+	// repository already has is not an error (the content is the same by
+	// construction) and still moves the tag. ErrNotFound if the
+	// repository does not exist.
+	PutManifest(ctx context.Context, m Manifest, tag string) (Manifest, error)
+	// Manifest returns the repository's manifest with this digest, or
+	// ErrNotFound.
+	Manifest(ctx context.Context, project, repo, digest string) (Manifest, error)
+	// ManifestByTag returns the manifest the tag names, or ErrNotFound.
+	ManifestByTag(ctx context.Context, project, repo, tag string) (Manifest, error)
+	// DeleteManifest removes the manifest and every tag naming it, or
+	// returns ErrNotFound.
+	DeleteManifest(ctx context.Context, project, repo, digest string) error
+	// Referrers returns the repository's manifests whose subject is
+	// subject, filtered by artifactType when it is not empty, in digest
+	// order. An unknown repository or subject yields an empty list.
+	Referrers(ctx context.Context, project, repo, subject, artifactType string) ([]Manifest, error)
+
+	// SetTag points tag at the repository's manifest digest, creating or
+	// moving it. ErrNotFound if the manifest is not in the repository.
+	SetTag(ctx context.Context, project, repo, tag, digest string) error
+	// DeleteTag removes the tag (not the manifest), or returns ErrNotFound.
+	DeleteTag(ctx context.Context, project, repo, tag string) error
+	// ListTags returns a page of the repository's tag names in lexical
+	// order. ErrNotFound if the repository does not exist.
+	ListTags(ctx context.Context, project, repo string, page Page) ([]string, error)
+
+	// CreateToken records a token and returns it with Created set (and
+	// LastUsed, Revoked cleared). ErrExists if the ID or the hash is
+	// taken, ErrInvalid if ID or Role is empty.
+	CreateToken(ctx context.Context, t Token) (Token, error)
+	// TokenByHash returns the token whose hash is hash: ErrNotFound if
+	// there is none, ErrRevoked (and the zero Token) if it was revoked.
+	TokenByHash(ctx context.Context, hash [sha256.Size]byte) (Token, error)
+	// TouchToken sets the token's LastUsed time, or returns ErrNotFound.
+	TouchToken(ctx context.Context, id string, at time.Time) error
+	// RevokeToken revokes the token; revoking a revoked token keeps the
+	// first revocation time. ErrNotFound if there is no such token.
+	RevokeToken(ctx context.Context, id string) error
+	// ListTokens returns every token, revoked ones included, ordered by ID.
+	ListTokens(ctx context.Context) ([]Token, error)
+
+	// Close releases the database connections.
+	Close() error
+}

@@ -1,0 +1,583 @@
+// Package storetest is the conformance suite of the store.Store contract.
+// Every driver runs it from its own tests:
+//
+//	func TestConformance(t *testing.T) {
+//		storetest.Run(t, func(t *testing.T) store.Store { return openTemp(t) })
+//	}
+//
+// newStore must return an empty, migrated store that the suite may write
+// to, and close it in t.Cleanup. Subtests run in parallel, each on its own
+// store.
+package storetest
+
+import (
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+	"github.com/palisade-sec/palisade/internal/store"
+	"golang.org/x/sync/errgroup"
+)
+
+// Run runs the suite against stores made by newStore.
+func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
+	t.Helper()
+	tests := []struct {
+		name string
+		fn   func(t *testing.T, s store.Store)
+	}{
+		{"Projects", testProjects},
+		{"Repositories", testRepositories},
+		{"Blobs", testBlobs},
+		{"Manifests", testManifests},
+		{"TagMove", testTagMove},
+		{"ManifestAndTagAtomic", testAtomic},
+		{"DeleteManifestRemovesTags", testDeleteManifest},
+		{"Referrers", testReferrers},
+		{"TagPagination", testTagPagination},
+		{"Tokens", testTokens},
+		{"ConcurrentWriters", testConcurrent},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			tt.fn(t, newStore(t))
+		})
+	}
+}
+
+// ignoreTimes ignores the store-set timestamps of every record type.
+var ignoreTimes = cmp.Options{
+	cmpopts.IgnoreFields(store.Project{}, "Created"),
+	cmpopts.IgnoreFields(store.Repository{}, "Created"),
+	cmpopts.IgnoreFields(store.Blob{}, "Created"),
+	cmpopts.IgnoreFields(store.Manifest{}, "Created"),
+	cmpopts.IgnoreFields(store.Token{}, "Created"),
+}
+
+// checkStamp checks that a store-set time lies in [before, after] at
+// microsecond precision and is UTC.
+func checkStamp(t *testing.T, what string, got, before, after time.Time) {
+	t.Helper()
+	lo, hi := before.Truncate(time.Microsecond), after
+	if got.Before(lo) || got.After(hi) || got.Location() != time.UTC {
+		t.Errorf("%s = %v, want a UTC time in [%v, %v]", what, got, lo, hi)
+	}
+	if got.Nanosecond()%1000 != 0 {
+		t.Errorf("%s = %v has sub-microsecond digits", what, got)
+	}
+}
+
+func wantErr(t *testing.T, what string, err, want error) {
+	t.Helper()
+	if !errors.Is(err, want) {
+		t.Errorf("%s: error = %v, want %v", what, err, want)
+	}
+}
+
+// must returns v, failing the test when err is not nil:
+// must(s.Project(ctx, "p"))(t).
+func must[T any](v T, err error) func(t *testing.T) T {
+	return func(t *testing.T) T {
+		t.Helper()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+}
+
+func digestOf(b []byte) string { return fmt.Sprintf("sha256:%x", sha256.Sum256(b)) }
+
+func mkProject(t *testing.T, s store.Store, name string) {
+	t.Helper()
+	must(s.CreateProject(t.Context(), store.Project{Name: name, KeyID: "file://" + name + ".key"}))(t)
+}
+
+func mkRepo(t *testing.T, s store.Store, project, repo string) {
+	t.Helper()
+	mkProject(t, s, project)
+	must(s.EnsureRepository(t.Context(), project, repo))(t)
+}
+
+func manifest(project, repo, body string) store.Manifest {
+	return store.Manifest{
+		Project: project, Repository: repo,
+		Digest:    digestOf([]byte(body)),
+		MediaType: "application/vnd.oci.image.manifest.v1+json",
+		Body:      []byte(body),
+		Size:      int64(len(body)),
+	}
+}
+
+func testProjects(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	before := time.Now()
+	p, err := s.CreateProject(ctx, store.Project{Name: "vision", KeyID: "file://vision.key"})
+	if err != nil {
+		t.Fatalf("CreateProject: %v", err)
+	}
+	checkStamp(t, "Created", p.Created, before, time.Now())
+	got := must(s.Project(ctx, "vision"))(t)
+	if diff := cmp.Diff(got, p); diff != "" {
+		t.Errorf("Project (-got +want):\n%s", diff)
+	}
+	_, err = s.CreateProject(ctx, store.Project{Name: "vision", KeyID: "other"})
+	wantErr(t, "CreateProject duplicate", err, store.ErrExists)
+	wantErr(t, "CreateProject duplicate", err, store.ErrConflict)
+	_, err = s.CreateProject(ctx, store.Project{})
+	wantErr(t, "CreateProject empty", err, store.ErrInvalid)
+	_, err = s.Project(ctx, "Vision")
+	wantErr(t, "Project of another case", err, store.ErrNotFound)
+	mkProject(t, s, "Audio")
+	mkProject(t, s, "nlp")
+	list := must(s.ListProjects(ctx))(t)
+	var names []string
+	for _, p := range list {
+		names = append(names, p.Name)
+	}
+	if diff := cmp.Diff(names, []string{"Audio", "nlp", "vision"}); diff != "" {
+		t.Errorf("ListProjects (-got +want):\n%s", diff)
+	}
+}
+
+func testRepositories(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	_, err := s.EnsureRepository(ctx, "nope", "r")
+	wantErr(t, "EnsureRepository in missing project", err, store.ErrNotFound)
+	_, err = s.ListRepositories(ctx, "nope", store.Page{})
+	wantErr(t, "ListRepositories of missing project", err, store.ErrNotFound)
+	mkProject(t, s, "p")
+	mkProject(t, s, "q")
+	r1 := must(s.EnsureRepository(ctx, "p", "llama"))(t)
+	r2 := must(s.EnsureRepository(ctx, "p", "llama"))(t)
+	if diff := cmp.Diff(r2, r1); diff != "" {
+		t.Errorf("second EnsureRepository (-got +want):\n%s", diff)
+	}
+	if diff := cmp.Diff(r1, store.Repository{Project: "p", Name: "llama"}, ignoreTimes); diff != "" {
+		t.Errorf("EnsureRepository (-got +want):\n%s", diff)
+	}
+	_, err = s.EnsureRepository(ctx, "p", "")
+	wantErr(t, "EnsureRepository empty", err, store.ErrInvalid)
+	must(s.EnsureRepository(ctx, "p", "bert/base"))(t)
+	must(s.EnsureRepository(ctx, "p", "Zeta"))(t)
+	must(s.EnsureRepository(ctx, "q", "other"))(t)
+	got := must(s.Repository(ctx, "p", "llama"))(t)
+	if diff := cmp.Diff(got, r1); diff != "" {
+		t.Errorf("Repository (-got +want):\n%s", diff)
+	}
+	_, err = s.Repository(ctx, "q", "llama")
+	wantErr(t, "Repository in another project", err, store.ErrNotFound)
+	names := func(rs []store.Repository) []string {
+		var out []string
+		for _, r := range rs {
+			out = append(out, r.Name)
+		}
+		return out
+	}
+	all := must(s.ListRepositories(ctx, "p", store.Page{}))(t)
+	if diff := cmp.Diff(names(all), []string{"Zeta", "bert/base", "llama"}); diff != "" {
+		t.Errorf("ListRepositories (-got +want):\n%s", diff)
+	}
+	page := must(s.ListRepositories(ctx, "p", store.Page{N: 1, Last: "Zeta"}))(t)
+	if diff := cmp.Diff(names(page), []string{"bert/base"}); diff != "" {
+		t.Errorf("ListRepositories page (-got +want):\n%s", diff)
+	}
+}
+
+func testBlobs(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	b := store.Blob{Project: "p", Digest: digestOf([]byte("weights")), Size: 7, MediaType: "application/octet-stream", WrappedKey: []byte("wrapped-1")}
+	_, err := s.CreateBlob(ctx, b)
+	wantErr(t, "CreateBlob in missing project", err, store.ErrNotFound)
+	mkProject(t, s, "p")
+	mkProject(t, s, "q")
+	before := time.Now()
+	created, err := s.CreateBlob(ctx, b)
+	if err != nil {
+		t.Fatalf("CreateBlob: %v", err)
+	}
+	checkStamp(t, "Created", created.Created, before, time.Now())
+	got := must(s.Blob(ctx, "p", b.Digest))(t)
+	if diff := cmp.Diff(got, created); diff != "" {
+		t.Errorf("Blob (-got +want):\n%s", diff)
+	}
+	dup := b
+	dup.WrappedKey = []byte("wrapped-2")
+	_, err = s.CreateBlob(ctx, dup)
+	wantErr(t, "CreateBlob duplicate", err, store.ErrExists)
+	got = must(s.Blob(ctx, "p", b.Digest))(t)
+	if diff := cmp.Diff(got, created); diff != "" {
+		t.Errorf("Blob after duplicate CreateBlob (-got +want):\n%s", diff)
+	}
+	other := dup
+	other.Project = "q"
+	must(s.CreateBlob(ctx, other))(t)
+	got = must(s.Blob(ctx, "q", b.Digest))(t)
+	if diff := cmp.Diff(got, other, ignoreTimes); diff != "" {
+		t.Errorf("same digest in another project (-got +want):\n%s", diff)
+	}
+	for _, bad := range []store.Blob{
+		{Project: "p", Size: 1, WrappedKey: []byte("k")},
+		{Project: "p", Digest: "sha256:00", Size: 1},
+		{Project: "p", Digest: "sha256:00", Size: -1, WrappedKey: []byte("k")},
+	} {
+		_, err = s.CreateBlob(ctx, bad)
+		wantErr(t, fmt.Sprintf("CreateBlob(%+v)", bad), err, store.ErrInvalid)
+	}
+	_, err = s.Blob(ctx, "p", digestOf(nil))
+	wantErr(t, "Blob missing", err, store.ErrNotFound)
+	if err := s.DeleteBlob(ctx, "p", b.Digest); err != nil {
+		t.Fatalf("DeleteBlob: %v", err)
+	}
+	_, err = s.Blob(ctx, "p", b.Digest)
+	wantErr(t, "Blob after delete", err, store.ErrNotFound)
+	wantErr(t, "DeleteBlob again", s.DeleteBlob(ctx, "p", b.Digest), store.ErrNotFound)
+	wantErr(t, "DeleteBlob in missing project", s.DeleteBlob(ctx, "nope", b.Digest), store.ErrNotFound)
+	must(s.Blob(ctx, "q", b.Digest))(t) // the other project's copy stays
+}
+
+func testManifests(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	m := manifest("p", "r", `{"schemaVersion":2}`)
+	m.ArtifactType = "application/vnd.cncf.model.manifest.v1+json"
+	_, err := s.PutManifest(ctx, m, "v1")
+	wantErr(t, "PutManifest in missing repository", err, store.ErrNotFound)
+	mkRepo(t, s, "p", "r")
+	before := time.Now()
+	put, err := s.PutManifest(ctx, m, "v1")
+	if err != nil {
+		t.Fatalf("PutManifest: %v", err)
+	}
+	checkStamp(t, "Created", put.Created, before, time.Now())
+	if diff := cmp.Diff(put, m, ignoreTimes); diff != "" {
+		t.Errorf("PutManifest (-got +want):\n%s", diff)
+	}
+	byDigest := must(s.Manifest(ctx, "p", "r", m.Digest))(t)
+	if diff := cmp.Diff(byDigest, put); diff != "" {
+		t.Errorf("Manifest (-got +want):\n%s", diff)
+	}
+	byTag := must(s.ManifestByTag(ctx, "p", "r", "v1"))(t)
+	if diff := cmp.Diff(byTag, put); diff != "" {
+		t.Errorf("ManifestByTag (-got +want):\n%s", diff)
+	}
+	again := must(s.PutManifest(ctx, m, ""))(t)
+	if diff := cmp.Diff(again, put); diff != "" {
+		t.Errorf("PutManifest again (-got +want):\n%s", diff)
+	}
+	noTag := manifest("p", "r", `{"untagged":true}`)
+	must(s.PutManifest(ctx, noTag, ""))(t)
+	tags := must(s.ListTags(ctx, "p", "r", store.Page{}))(t)
+	if diff := cmp.Diff(tags, []string{"v1"}); diff != "" {
+		t.Errorf("ListTags (-got +want):\n%s", diff)
+	}
+	_, err = s.Manifest(ctx, "p", "r", digestOf([]byte("x")))
+	wantErr(t, "Manifest missing", err, store.ErrNotFound)
+	_, err = s.Manifest(ctx, "p", "other", m.Digest)
+	wantErr(t, "Manifest in missing repository", err, store.ErrNotFound)
+	_, err = s.ManifestByTag(ctx, "p", "r", "v2")
+	wantErr(t, "ManifestByTag missing", err, store.ErrNotFound)
+	_, err = s.ListTags(ctx, "p", "other", store.Page{})
+	wantErr(t, "ListTags of missing repository", err, store.ErrNotFound)
+	_, err = s.PutManifest(ctx, store.Manifest{Project: "p", Repository: "r", MediaType: "x"}, "")
+	wantErr(t, "PutManifest without digest", err, store.ErrInvalid)
+	// A manifest is per repository: the same digest elsewhere is another record.
+	must(s.EnsureRepository(ctx, "p", "r2"))(t)
+	_, err = s.Manifest(ctx, "p", "r2", m.Digest)
+	wantErr(t, "Manifest of another repository", err, store.ErrNotFound)
+}
+
+func testTagMove(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	mkRepo(t, s, "p", "r")
+	a := must(s.PutManifest(ctx, manifest("p", "r", "a"), "latest"))(t)
+	b := must(s.PutManifest(ctx, manifest("p", "r", "b"), "latest"))(t)
+	got := must(s.ManifestByTag(ctx, "p", "r", "latest"))(t)
+	if got.Digest != b.Digest {
+		t.Errorf("latest = %s after second push, want %s", got.Digest, b.Digest)
+	}
+	if err := s.SetTag(ctx, "p", "r", "latest", a.Digest); err != nil {
+		t.Fatalf("SetTag: %v", err)
+	}
+	got = must(s.ManifestByTag(ctx, "p", "r", "latest"))(t)
+	if got.Digest != a.Digest {
+		t.Errorf("latest = %s after SetTag, want %s", got.Digest, a.Digest)
+	}
+	wantErr(t, "SetTag to missing manifest", s.SetTag(ctx, "p", "r", "latest", digestOf([]byte("c"))), store.ErrNotFound)
+	wantErr(t, "SetTag in missing repository", s.SetTag(ctx, "p", "nope", "latest", a.Digest), store.ErrNotFound)
+	wantErr(t, "SetTag empty", s.SetTag(ctx, "p", "r", "", a.Digest), store.ErrInvalid)
+	got = must(s.ManifestByTag(ctx, "p", "r", "latest"))(t)
+	if got.Digest != a.Digest {
+		t.Errorf("latest = %s after failed SetTag, want %s", got.Digest, a.Digest)
+	}
+	if err := s.DeleteTag(ctx, "p", "r", "latest"); err != nil {
+		t.Fatalf("DeleteTag: %v", err)
+	}
+	_, err := s.ManifestByTag(ctx, "p", "r", "latest")
+	wantErr(t, "ManifestByTag after DeleteTag", err, store.ErrNotFound)
+	must(s.Manifest(ctx, "p", "r", a.Digest))(t) // the manifest stays
+	wantErr(t, "DeleteTag again", s.DeleteTag(ctx, "p", "r", "latest"), store.ErrNotFound)
+	wantErr(t, "DeleteTag in missing repository", s.DeleteTag(ctx, "p", "nope", "latest"), store.ErrNotFound)
+}
+
+// testAtomic makes the tag write of PutManifest fail (a tag over the 128
+// byte OCI limit) and checks that the manifest was not stored either.
+func testAtomic(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	mkRepo(t, s, "p", "r")
+	m := manifest("p", "r", "atomic")
+	_, err := s.PutManifest(ctx, m, strings.Repeat("t", 129))
+	wantErr(t, "PutManifest with a 129-byte tag", err, store.ErrInvalid)
+	_, err = s.Manifest(ctx, "p", "r", m.Digest)
+	wantErr(t, "Manifest after failed PutManifest", err, store.ErrNotFound)
+	must(s.PutManifest(ctx, m, strings.Repeat("t", 128)))(t)
+}
+
+func testDeleteManifest(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	mkRepo(t, s, "p", "r")
+	a := must(s.PutManifest(ctx, manifest("p", "r", "a"), "one"))(t)
+	must(0, s.SetTag(ctx, "p", "r", "two", a.Digest))(t)
+	b := must(s.PutManifest(ctx, manifest("p", "r", "b"), "three"))(t)
+	if err := s.DeleteManifest(ctx, "p", "r", a.Digest); err != nil {
+		t.Fatalf("DeleteManifest: %v", err)
+	}
+	_, err := s.Manifest(ctx, "p", "r", a.Digest)
+	wantErr(t, "Manifest after delete", err, store.ErrNotFound)
+	tags := must(s.ListTags(ctx, "p", "r", store.Page{}))(t)
+	if diff := cmp.Diff(tags, []string{"three"}); diff != "" {
+		t.Errorf("ListTags after DeleteManifest (-got +want):\n%s", diff)
+	}
+	must(s.Manifest(ctx, "p", "r", b.Digest))(t)
+	wantErr(t, "DeleteManifest again", s.DeleteManifest(ctx, "p", "r", a.Digest), store.ErrNotFound)
+	wantErr(t, "DeleteManifest in missing repository", s.DeleteManifest(ctx, "p", "x", a.Digest), store.ErrNotFound)
+}
+
+func testReferrers(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	mkRepo(t, s, "p", "r")
+	subject := must(s.PutManifest(ctx, manifest("p", "r", "model"), "v1"))(t)
+	var want []store.Manifest
+	for i, at := range []string{"application/vnd.dev.sigstore.bundle", "application/spdx+json", "application/vnd.dev.sigstore.bundle"} {
+		m := manifest("p", "r", fmt.Sprintf("referrer-%d", i))
+		m.ArtifactType = at
+		m.Subject = subject.Digest
+		want = append(want, must(s.PutManifest(ctx, m, ""))(t))
+	}
+	other := manifest("p", "r", "unrelated")
+	other.Subject = digestOf([]byte("elsewhere"))
+	must(s.PutManifest(ctx, other, ""))(t)
+	byDigest := func(a, b store.Manifest) int { return strings.Compare(a.Digest, b.Digest) }
+	slices.SortFunc(want, byDigest)
+	got := must(s.Referrers(ctx, "p", "r", subject.Digest, ""))(t)
+	if diff := cmp.Diff(got, want); diff != "" {
+		t.Errorf("Referrers (-got +want):\n%s", diff)
+	}
+	var sigs []store.Manifest
+	for _, m := range want {
+		if m.ArtifactType == "application/vnd.dev.sigstore.bundle" {
+			sigs = append(sigs, m)
+		}
+	}
+	got = must(s.Referrers(ctx, "p", "r", subject.Digest, "application/vnd.dev.sigstore.bundle"))(t)
+	if diff := cmp.Diff(got, sigs); diff != "" {
+		t.Errorf("Referrers filtered (-got +want):\n%s", diff)
+	}
+	for _, q := range [][2]string{{"r", digestOf([]byte("none"))}, {"missing", subject.Digest}, {"r", ""}} {
+		got = must(s.Referrers(ctx, "p", q[0], q[1], ""))(t)
+		if len(got) != 0 {
+			t.Errorf("Referrers(%q, %q) = %d manifests, want none", q[0], q[1], len(got))
+		}
+	}
+}
+
+func testTagPagination(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	mkRepo(t, s, "p", "r")
+	m := must(s.PutManifest(ctx, manifest("p", "r", "m"), ""))(t)
+	// Byte order differs from most locales' collation: upper case before
+	// "_" before lower case, "." and "-" before digits.
+	tags := []string{"latest", "Latest", "v1.0", "v1-0", "v10", "v2", "_x", "a", "B", "0", "9", "v1.0.1"}
+	for _, tag := range tags {
+		if err := s.SetTag(ctx, "p", "r", tag, m.Digest); err != nil {
+			t.Fatalf("SetTag %q: %v", tag, err)
+		}
+	}
+	want := slices.Clone(tags)
+	slices.Sort(want)
+	all := must(s.ListTags(ctx, "p", "r", store.Page{}))(t)
+	if diff := cmp.Diff(all, want); diff != "" {
+		t.Errorf("ListTags (-got +want):\n%s", diff)
+	}
+	for _, n := range []int{1, 2, 5, 12, 100} {
+		var got []string
+		last := ""
+		for range len(tags) + 1 {
+			page := must(s.ListTags(ctx, "p", "r", store.Page{N: n, Last: last}))(t)
+			if len(page) > n {
+				t.Fatalf("n=%d: page of %d", n, len(page))
+			}
+			got = append(got, page...)
+			if len(page) < n {
+				break
+			}
+			last = page[len(page)-1]
+		}
+		if diff := cmp.Diff(got, want); diff != "" {
+			t.Errorf("paged by %d (-got +want):\n%s", n, diff)
+		}
+	}
+	// last need not be a tag that exists.
+	got := must(s.ListTags(ctx, "p", "r", store.Page{N: 2, Last: "v1"}))(t)
+	if diff := cmp.Diff(got, []string{"v1-0", "v1.0"}); diff != "" {
+		t.Errorf("ListTags after a missing last (-got +want):\n%s", diff)
+	}
+	got = must(s.ListTags(ctx, "p", "r", store.Page{Last: "v2"}))(t)
+	if len(got) != 0 {
+		t.Errorf("ListTags after the last tag = %q, want none", got)
+	}
+}
+
+func testTokens(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	secret := sha256.Sum256([]byte("pls_secret-1"))
+	tok := store.Token{ID: "tok1", Name: "ci", Role: store.RoleAdmin, Hash: secret,
+		LastUsed: time.Unix(1, 0), Revoked: time.Unix(2, 0)} // ignored by CreateToken
+	before := time.Now()
+	created, err := s.CreateToken(ctx, tok)
+	if err != nil {
+		t.Fatalf("CreateToken: %v", err)
+	}
+	checkStamp(t, "Created", created.Created, before, time.Now())
+	want := store.Token{ID: "tok1", Name: "ci", Role: store.RoleAdmin, Hash: secret}
+	if diff := cmp.Diff(created, want, ignoreTimes); diff != "" {
+		t.Errorf("CreateToken (-got +want):\n%s", diff)
+	}
+	got := must(s.TokenByHash(ctx, secret))(t)
+	if diff := cmp.Diff(got, created); diff != "" {
+		t.Errorf("TokenByHash (-got +want):\n%s", diff)
+	}
+	_, err = s.TokenByHash(ctx, sha256.Sum256([]byte("pls_other")))
+	wantErr(t, "TokenByHash unknown", err, store.ErrNotFound)
+	_, err = s.CreateToken(ctx, store.Token{ID: "tok1", Role: store.RoleReadOnly, Hash: sha256.Sum256([]byte("x"))})
+	wantErr(t, "CreateToken duplicate ID", err, store.ErrExists)
+	_, err = s.CreateToken(ctx, store.Token{ID: "tok2", Role: store.RoleReadOnly, Hash: secret})
+	wantErr(t, "CreateToken duplicate hash", err, store.ErrExists)
+	_, err = s.CreateToken(ctx, store.Token{Role: store.RoleReadOnly, Hash: secret})
+	wantErr(t, "CreateToken without ID", err, store.ErrInvalid)
+	_, err = s.CreateToken(ctx, store.Token{ID: "tok3", Hash: secret})
+	wantErr(t, "CreateToken without role", err, store.ErrInvalid)
+
+	used := time.Date(2026, 5, 1, 12, 0, 0, 123456789, time.UTC)
+	if err := s.TouchToken(ctx, "tok1", used); err != nil {
+		t.Fatalf("TouchToken: %v", err)
+	}
+	got = must(s.TokenByHash(ctx, secret))(t)
+	if want := used.Truncate(time.Microsecond); !got.LastUsed.Equal(want) || got.LastUsed.Location() != time.UTC {
+		t.Errorf("LastUsed = %v, want %v", got.LastUsed, want)
+	}
+	wantErr(t, "TouchToken unknown", s.TouchToken(ctx, "nope", used), store.ErrNotFound)
+
+	reader := must(s.CreateToken(ctx, store.Token{ID: "tok0", Name: "pull", Role: store.RoleReadOnly, Hash: sha256.Sum256([]byte("pls_reader"))}))(t)
+	before = time.Now()
+	if err := s.RevokeToken(ctx, "tok1"); err != nil {
+		t.Fatalf("RevokeToken: %v", err)
+	}
+	after := time.Now()
+	got, err = s.TokenByHash(ctx, secret)
+	wantErr(t, "TokenByHash revoked", err, store.ErrRevoked)
+	if diff := cmp.Diff(got, store.Token{}); diff != "" {
+		t.Errorf("TokenByHash revoked returned a token (-got +want):\n%s", diff)
+	}
+	list := must(s.ListTokens(ctx))(t)
+	if len(list) != 2 || list[0].ID != "tok0" || list[1].ID != "tok1" {
+		t.Fatalf("ListTokens = %+v, want tok0 and tok1", list)
+	}
+	if diff := cmp.Diff(list[0], reader); diff != "" {
+		t.Errorf("ListTokens[0] (-got +want):\n%s", diff)
+	}
+	revoked := list[1]
+	if revoked.Active() {
+		t.Errorf("revoked token is Active")
+	}
+	checkStamp(t, "Revoked", revoked.Revoked, before, after)
+	if err := s.RevokeToken(ctx, "tok1"); err != nil {
+		t.Fatalf("RevokeToken again: %v", err)
+	}
+	list = must(s.ListTokens(ctx))(t)
+	if !list[1].Revoked.Equal(revoked.Revoked) {
+		t.Errorf("second RevokeToken moved Revoked from %v to %v", revoked.Revoked, list[1].Revoked)
+	}
+	wantErr(t, "RevokeToken unknown", s.RevokeToken(ctx, "nope"), store.ErrNotFound)
+	must(s.TokenByHash(ctx, reader.Hash))(t)
+}
+
+// testConcurrent runs writers against one store at once: they must all
+// succeed (no SQLITE_BUSY, no serialization failures surfacing), the
+// uniqueness rules must hold, and the tag must end on one winner.
+func testConcurrent(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	mkProject(t, s, "p")
+	const writers = 8
+	const rounds = 10
+	var mu sync.Mutex
+	blobWins := 0
+	var pushed []string
+	g, gctx := errgroup.WithContext(ctx)
+	for w := range writers {
+		g.Go(func() error {
+			for i := range rounds {
+				if _, err := s.EnsureRepository(gctx, "p", "shared"); err != nil {
+					return fmt.Errorf("EnsureRepository: %w", err)
+				}
+				_, err := s.CreateBlob(gctx, store.Blob{Project: "p", Digest: digestOf([]byte(fmt.Sprint("same", i))), Size: 1, WrappedKey: []byte{byte(w)}})
+				switch {
+				case err == nil:
+					mu.Lock()
+					blobWins++
+					mu.Unlock()
+				case !errors.Is(err, store.ErrExists):
+					return fmt.Errorf("CreateBlob: %w", err)
+				}
+				m := manifest("p", "shared", fmt.Sprintf("w%d-%d", w, i))
+				if _, err := s.PutManifest(gctx, m, "latest"); err != nil {
+					return fmt.Errorf("PutManifest: %w", err)
+				}
+				mu.Lock()
+				pushed = append(pushed, m.Digest)
+				mu.Unlock()
+				if _, err := s.ManifestByTag(gctx, "p", "shared", "latest"); err != nil {
+					return fmt.Errorf("ManifestByTag: %w", err)
+				}
+				if _, err := s.CreateToken(gctx, store.Token{ID: fmt.Sprintf("t%d-%d", w, i), Role: store.RoleReadOnly, Hash: sha256.Sum256(fmt.Appendf(nil, "%d-%d", w, i))}); err != nil {
+					return fmt.Errorf("CreateToken: %w", err)
+				}
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		t.Fatal(err)
+	}
+	if blobWins != rounds {
+		t.Errorf("%d CreateBlob calls succeeded, want %d (one per digest)", blobWins, rounds)
+	}
+	latest := must(s.ManifestByTag(ctx, "p", "shared", "latest"))(t)
+	if !slices.Contains(pushed, latest.Digest) {
+		t.Errorf("latest = %s, not one of the pushed manifests", latest.Digest)
+	}
+	if toks := must(s.ListTokens(ctx))(t); len(toks) != writers*rounds {
+		t.Errorf("%d tokens, want %d", len(toks), writers*rounds)
+	}
+	repos := must(s.ListRepositories(ctx, "p", store.Page{}))(t)
+	if len(repos) != 1 {
+		t.Errorf("%d repositories, want 1", len(repos))
+	}
+}
