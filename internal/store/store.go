@@ -57,6 +57,10 @@ type Blob struct {
 	// WrappedKey is the blob's data key, encrypted by the project's
 	// key-encryption key.
 	WrappedKey []byte
+	// AADContext is the associated-data context the blob object was
+	// sealed with (internal/blob's Blob.AADContext); with WrappedKey it is
+	// what decrypting the object needs.
+	AADContext string
 	Created    time.Time
 }
 

@@ -194,7 +194,7 @@ func testRepositories(t *testing.T, s store.Store) {
 
 func testBlobs(t *testing.T, s store.Store) {
 	ctx := t.Context()
-	b := store.Blob{Project: "p", Digest: digestOf([]byte("weights")), Size: 7, MediaType: "application/octet-stream", WrappedKey: []byte("wrapped-1")}
+	b := store.Blob{Project: "p", Digest: digestOf([]byte("weights")), Size: 7, MediaType: "application/octet-stream", WrappedKey: []byte("wrapped-1"), AADContext: "upload-1/final"}
 	_, err := s.CreateBlob(ctx, b)
 	wantErr(t, "CreateBlob in missing project", err, store.ErrNotFound)
 	mkProject(t, s, "p")

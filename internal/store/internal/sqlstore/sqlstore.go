@@ -320,8 +320,8 @@ func (s *Store) ListRepositories(ctx context.Context, project string, page store
 // Blobs.
 
 const (
-	qInsertBlob = `INSERT INTO blobs (project_id, digest, size, media_type, wrapped_key, created_at) VALUES (?, ?, ?, ?, ?, ?)`
-	qBlob       = `SELECT b.size, b.media_type, b.wrapped_key, b.created_at FROM blobs b JOIN projects p ON p.id = b.project_id WHERE p.name = ? AND b.digest = ?`
+	qInsertBlob = `INSERT INTO blobs (project_id, digest, size, media_type, wrapped_key, aad_context, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`
+	qBlob       = `SELECT b.size, b.media_type, b.wrapped_key, b.aad_context, b.created_at FROM blobs b JOIN projects p ON p.id = b.project_id WHERE p.name = ? AND b.digest = ?`
 	qDeleteBlob = `DELETE FROM blobs WHERE project_id = (SELECT id FROM projects WHERE name = ?) AND digest = ?`
 )
 
@@ -341,7 +341,7 @@ func (s *Store) CreateBlob(ctx context.Context, b store.Blob) (store.Blob, error
 		if err != nil {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, s.sqlOf(qInsertBlob), pid, b.Digest, b.Size, b.MediaType, b.WrappedKey, ts)
+		_, err = tx.ExecContext(ctx, s.sqlOf(qInsertBlob), pid, b.Digest, b.Size, b.MediaType, b.WrappedKey, b.AADContext, ts)
 		if err != nil {
 			if s.d.IsUnique(err) {
 				return fmt.Errorf("create blob %s in project %q: %w", b.Digest, b.Project, store.ErrExists)
@@ -362,7 +362,7 @@ func (s *Store) CreateBlob(ctx context.Context, b store.Blob) (store.Blob, error
 func (s *Store) Blob(ctx context.Context, project, digest string) (store.Blob, error) {
 	b := store.Blob{Project: project, Digest: digest}
 	var created int64
-	err := s.read.QueryRowContext(ctx, s.sqlOf(qBlob), project, digest).Scan(&b.Size, &b.MediaType, &b.WrappedKey, &created)
+	err := s.read.QueryRowContext(ctx, s.sqlOf(qBlob), project, digest).Scan(&b.Size, &b.MediaType, &b.WrappedKey, &b.AADContext, &created)
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.Blob{}, fmt.Errorf("blob %s in project %q: %w", digest, project, store.ErrNotFound)
 	}
