@@ -231,9 +231,9 @@ func binaryField(path []string) bool {
 // scanNotebook decodes a notebook and scans its string fields, reporting
 // each finding at its line in the notebook file. A notebook that is too
 // large, too deep or malformed is scanned as plain text.
-func (s *Scanner) scanNotebook(ctx context.Context, obj scan.Object, path string, report func(scan.Finding)) error {
+func (s *Scanner) scanNotebook(ctx context.Context, m *matcher, obj scan.Object, path string, report func(scan.Finding)) error {
 	if obj.Size > s.opts.MaxNotebookBytes {
-		return s.scanText(ctx, io.NewSectionReader(obj.R, 0, obj.Size), obj.Size, path, report)
+		return s.scanText(ctx, m, io.NewSectionReader(obj.R, 0, obj.Size), obj.Size, path, report)
 	}
 	data := make([]byte, obj.Size)
 	if _, err := obj.R.ReadAt(data, 0); err != nil && err != io.EOF {
@@ -241,9 +241,9 @@ func (s *Scanner) scanNotebook(ctx context.Context, obj scan.Object, path string
 	}
 	segs, err := decodeNotebook(data, s.opts.MaxNotebookDepth)
 	if err != nil {
-		return s.scanText(ctx, bytes.NewReader(data), int64(len(data)), path, report)
+		return s.scanText(ctx, m, bytes.NewReader(data), int64(len(data)), path, report)
 	}
-	ls := newLineScanner(s.m, path)
+	ls := newLineScanner(m, path)
 	ls.pathHits()
 	s.emit(ls.out, report)
 	ls.base = -1

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/palisade-sec/palisade/internal/scan"
@@ -45,8 +46,15 @@ type Options struct {
 // Scanner finds secrets in text files and notebooks. It is safe for
 // concurrent use.
 type Scanner struct {
-	m    *matcher
 	opts Options
+
+	// The matcher is built on first use when only the default rules are
+	// in play (compiling them costs tens of milliseconds, wasted on scans
+	// of model files alone); a user configuration is compiled by New so
+	// that its errors come before the scan.
+	once sync.Once
+	m    *matcher
+	err  error
 }
 
 var _ scan.Scanner = (*Scanner)(nil)
@@ -64,15 +72,26 @@ func New(opts Options) (*Scanner, error) {
 	if opts.MaxNotebookDepth <= 0 {
 		opts.MaxNotebookDepth = DefaultMaxNotebookDepth
 	}
-	rs, err := loadRuleSet(opts.GitleaksConfig)
-	if err != nil {
-		return nil, err
+	s := &Scanner{opts: opts}
+	if opts.GitleaksConfig != "" {
+		if _, err := s.matcher(); err != nil {
+			return nil, err
+		}
 	}
-	m, err := newMatcher(rs, opts.MaxLineBytes)
-	if err != nil {
-		return nil, err
-	}
-	return &Scanner{m: m, opts: opts}, nil
+	return s, nil
+}
+
+// matcher builds the matcher once.
+func (s *Scanner) matcher() (*matcher, error) {
+	s.once.Do(func() {
+		rs, err := loadRuleSet(s.opts.GitleaksConfig)
+		if err != nil {
+			s.err = err
+			return
+		}
+		s.m, s.err = newMatcher(rs, s.opts.MaxLineBytes)
+	})
+	return s.m, s.err
 }
 
 // Scan reports the secrets in a text object or a notebook.
@@ -82,6 +101,10 @@ func (s *Scanner) Scan(ctx context.Context, obj scan.Object, sess *scan.Session)
 
 // scan is Scan with the reporting function separated, for tests.
 func (s *Scanner) scan(ctx context.Context, obj scan.Object, report func(scan.Finding)) error {
+	m, err := s.matcher()
+	if err != nil {
+		return err
+	}
 	path := obj.DiskPath
 	if path == "" {
 		path = obj.Name
@@ -89,17 +112,17 @@ func (s *Scanner) scan(ctx context.Context, obj scan.Object, report func(scan.Fi
 	path = filepath.ToSlash(path)
 	switch obj.Format {
 	case scan.FormatNotebook:
-		return s.scanNotebook(ctx, obj, path, report)
+		return s.scanNotebook(ctx, m, obj, path, report)
 	case scan.FormatText, "":
-		return s.scanText(ctx, io.NewSectionReader(obj.R, 0, obj.Size), obj.Size, path, report)
+		return s.scanText(ctx, m, io.NewSectionReader(obj.R, 0, obj.Size), obj.Size, path, report)
 	}
 	return nil
 }
 
 // scanText streams r (of size bytes, -1 if unknown) in blocks of whole lines. A line longer than the
 // buffer is clipped: its head is matched and the rest skipped.
-func (s *Scanner) scanText(ctx context.Context, r io.Reader, size int64, path string, report func(scan.Finding)) error {
-	ls := newLineScanner(s.m, path)
+func (s *Scanner) scanText(ctx context.Context, m *matcher, r io.Reader, size int64, path string, report func(scan.Finding)) error {
+	ls := newLineScanner(m, path)
 	ls.pathHits()
 	// Small files (most source files) get a buffer of their size; the
 	// extra byte lets ReadFull see the end.
