@@ -39,6 +39,9 @@ type Services interface {
 	// and models under paths to w, and returns warnings for the user.
 	// Nothing is written when the error is not nil.
 	SBOM(ctx context.Context, paths []string, w io.Writer) ([]string, error)
+	// Server runs the server with cfg until ctx is done, printing a
+	// generated admin token once to out and logging JSON lines to logOut.
+	Server(ctx context.Context, cfg config.Server, out, logOut io.Writer) error
 }
 
 // exitError carries an exit code through cobra.
@@ -66,9 +69,11 @@ func (e *exitError) Unwrap() error { return e.err }
 func Main(args []string, svc Services) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	// The server stops on a signal by design; anything else was cut short.
+	server := len(args) > 1 && args[1] == "server"
 	stopHandler := context.AfterFunc(ctx, func() {
 		stop()
-		if context.Cause(ctx) != context.Canceled { // a signal, not the stop below
+		if context.Cause(ctx) != context.Canceled && !server { // a signal, not the stop below
 			fmt.Fprintln(os.Stderr, "palisade: interrupted")
 		}
 	})
@@ -83,7 +88,10 @@ func run(ctx context.Context, args []string, svc Services, stdin io.Reader, stdo
 	root.SetIn(stdin)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	err := root.ExecuteContext(ctx)
+	cmd, err := root.ExecuteContextC(ctx)
+	if ctx.Err() != nil && err == nil && cmd != nil && cmd.Annotations[runsUntilSignal] == "true" {
+		return ExitOK // a server stopped by a signal, cleanly
+	}
 	if ctx.Err() != nil {
 		// Interrupted: whatever the command did is incomplete, and Main has
 		// said so; "context canceled" would only confuse.
@@ -150,6 +158,7 @@ generate' makes a key pair); 'palisade digest' prints a model's root digest.`,
 	}
 	root.SetVersionTemplate("{{.Version}}\n")
 	root.AddCommand(newScanCommand(svc), newRulesCommand(svc), newDigestCommand(),
-		newSignCommand(), newVerifyCommand(), newKeysCommand(), newDBCommand(), newSBOMCommand(svc), newVersionCommand())
+		newSignCommand(), newVerifyCommand(), newKeysCommand(), newDBCommand(), newSBOMCommand(svc), newVersionCommand(),
+		newServerCommand(svc, os.LookupEnv))
 	return root
 }

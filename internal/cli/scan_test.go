@@ -36,6 +36,10 @@ func (f *fakeServices) SBOM(_ context.Context, paths []string, w io.Writer) ([]s
 	return fakeSBOM(paths, w)
 }
 
+func (f *fakeServices) Server(_ context.Context, _ config.Server, _, _ io.Writer) error {
+	return nil
+}
+
 // runCLI runs the command line in-process.
 func runCLI(t *testing.T, ctx context.Context, args ...string) (stdout, stderr string, code int) {
 	t.Helper()

@@ -1,0 +1,270 @@
+package app
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+
+	"gocloud.dev/secrets"
+
+	"github.com/palisade-sec/palisade/internal/blob"
+	"github.com/palisade-sec/palisade/internal/config"
+	"github.com/palisade-sec/palisade/internal/crypto"
+	"github.com/palisade-sec/palisade/internal/server"
+	"github.com/palisade-sec/palisade/internal/store"
+	"github.com/palisade-sec/palisade/internal/store/postgres"
+	"github.com/palisade-sec/palisade/internal/store/sqlite"
+)
+
+// BootstrapTokenID is the ID of the admin token created on first start.
+const BootstrapTokenID = "bootstrap-admin"
+
+// adminTokenPrefix starts every generated admin token, so that secret
+// scanners and people recognise one.
+const adminTokenPrefix = "pal_"
+
+// Server runs 'palisade server' with cfg until ctx is done: it prepares
+// the data directory, the key-encryption key, the metadata store and the
+// blob storage, creates the bootstrap admin token on first start (printing
+// a generated one once to out), and serves. Logs are JSON lines on logOut.
+func (a *App) Server(ctx context.Context, cfg config.Server, out, logOut io.Writer) error {
+	rt, err := a.newServer(ctx, cfg, out, logOut)
+	if err != nil {
+		return err
+	}
+	defer rt.close(context.WithoutCancel(ctx))
+	return rt.srv.Run(ctx)
+}
+
+// serverRuntime is a prepared server and what it holds open.
+type serverRuntime struct {
+	srv    *server.Server
+	log    *slog.Logger
+	closer []func(context.Context) error
+}
+
+func (rt *serverRuntime) close(ctx context.Context) {
+	for i := len(rt.closer) - 1; i >= 0; i-- {
+		if err := rt.closer[i](ctx); err != nil {
+			rt.log.WarnContext(ctx, "close", slog.String("error", err.Error()))
+		}
+	}
+}
+
+func logLevel(s string) slog.Level {
+	var l slog.Level
+	if err := l.UnmarshalText([]byte(s)); err != nil {
+		return slog.LevelInfo
+	}
+	return l
+}
+
+// newServer does everything Server does before serving.
+func (a *App) newServer(ctx context.Context, cfg config.Server, out, logOut io.Writer) (_ *serverRuntime, err error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	log := slog.New(slog.NewJSONHandler(logOut, &slog.HandlerOptions{Level: logLevel(cfg.LogLevel)}))
+	rt := &serverRuntime{log: log}
+	defer func() {
+		if err != nil {
+			rt.close(context.WithoutCancel(ctx))
+		}
+	}()
+
+	if err := ensureDataDir(ctx, log, cfg.DataDir); err != nil {
+		return nil, err
+	}
+	keeper, keyID, err := openKEK(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	rt.closer = append(rt.closer, func(context.Context) error { return keeper.Close() })
+	env, err := crypto.NewEnvelope(keeper, crypto.Options{KeyID: keyID})
+	if err != nil {
+		return nil, fmt.Errorf("start server: %w", err)
+	}
+
+	st, err := openStore(ctx, cfg, log)
+	if err != nil {
+		return nil, err
+	}
+	rt.closer = append(rt.closer, func(context.Context) error { return st.Close() })
+
+	blobsURL, err := cfg.BlobsURL()
+	if err != nil {
+		return nil, fmt.Errorf("start server: %w", err)
+	}
+	blobs, err := blob.OpenURL(ctx, blobsURL, blob.Options{Sealer: env, Logger: log})
+	if err != nil {
+		return nil, fmt.Errorf("start server: %w", err)
+	}
+	rt.closer = append(rt.closer, blobs.Close)
+
+	if err := bootstrapAdmin(ctx, st, cfg.AdminToken.Reveal(), rand.Reader, out, log); err != nil {
+		return nil, err
+	}
+
+	srv, err := server.New(server.Options{
+		Addr:            cfg.Listen,
+		TLSCertFile:     cfg.TLSCert,
+		TLSKeyFile:      cfg.TLSKey,
+		Logger:          log,
+		ShutdownTimeout: cfg.ShutdownTimeout,
+		Ready: []server.Check{
+			{Name: "store", Func: storeCheck(st)},
+			{Name: "blobs", Func: func(ctx context.Context) error {
+				ok, err := blobs.Bucket().IsAccessible(ctx)
+				if err == nil && !ok {
+					err = errors.New("bucket not found")
+				}
+				return err
+			}},
+		},
+	})
+	if err != nil {
+		return nil, fmt.Errorf("start server: %w", err)
+	}
+	rt.srv = srv
+	return rt, nil
+}
+
+// ensureDataDir creates the data directory with mode 0700, and warns when
+// an existing one lets group or others in.
+func ensureDataDir(ctx context.Context, log *slog.Logger, dir string) error {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return fmt.Errorf("create data directory: %w", err)
+	}
+	fi, err := os.Stat(dir)
+	if err != nil {
+		return fmt.Errorf("data directory: %w", err)
+	}
+	if !fi.IsDir() {
+		return fmt.Errorf("data directory %s is not a directory", dir)
+	}
+	if fi.Mode().Perm()&0o077 != 0 {
+		log.WarnContext(ctx, "data directory is accessible to group or others; run chmod 700 on it",
+			slog.String("dir", dir), slog.String("mode", fmt.Sprintf("%04o", fi.Mode().Perm())))
+	}
+	return nil
+}
+
+// openKEK opens the key-encryption key: the local key file (created on
+// first start) or a keeper URL. The key ID recorded in wrapped keys names
+// the key without revealing it.
+func openKEK(ctx context.Context, cfg config.Server) (*secrets.Keeper, string, error) {
+	url, keyID := cfg.KEK, ""
+	if file := cfg.KEKFile(); file != "" {
+		var err error
+		if url, err = crypto.LocalKEK(file); err != nil {
+			return nil, "", fmt.Errorf("start server: %w", err)
+		}
+		keyID = "local:" + config.KEKFileName
+	}
+	k, err := crypto.OpenKeeper(ctx, url)
+	if err != nil {
+		return nil, "", fmt.Errorf("start server: %w", err)
+	}
+	return k, keyID, nil
+}
+
+// openStore opens the SQLite or PostgreSQL metadata store.
+func openStore(ctx context.Context, cfg config.Server, log *slog.Logger) (store.Store, error) {
+	var (
+		st  store.Store
+		err error
+	)
+	if path := cfg.SQLitePath(); path != "" {
+		st, err = sqlite.Open(ctx, sqlite.Options{Path: path, Logger: log})
+	} else {
+		st, err = postgres.Open(ctx, postgres.Options{DSN: cfg.DatabaseURL(), Logger: log})
+	}
+	if err != nil {
+		return nil, fmt.Errorf("start server: %w", err)
+	}
+	return st, nil
+}
+
+// storeCheck is the store's readiness check: a store that can ping is
+// pinged; otherwise a lookup of a project that need not exist shows the
+// database answers.
+func storeCheck(st store.Store) func(context.Context) error {
+	if p, ok := st.(interface{ Ping(context.Context) error }); ok {
+		return p.Ping
+	}
+	return func(ctx context.Context) error {
+		_, err := st.Project(ctx, "palisade-readiness-probe")
+		if errors.Is(err, store.ErrNotFound) {
+			return nil
+		}
+		return err
+	}
+}
+
+// tokenStore is what bootstrapAdmin needs from the metadata store.
+type tokenStore interface {
+	ListTokens(ctx context.Context) ([]store.Token, error)
+	CreateToken(ctx context.Context, t store.Token) (store.Token, error)
+}
+
+// bootstrapAdmin creates the first admin token unless an active admin
+// token exists: the given one (PALISADE_ADMIN_TOKEN) or a random one that
+// is printed once to out. Only the token's SHA-256 hash is stored.
+func bootstrapAdmin(ctx context.Context, st tokenStore, given string, random io.Reader, out io.Writer, log *slog.Logger) error {
+	tokens, err := st.ListTokens(ctx)
+	if err != nil {
+		return fmt.Errorf("bootstrap admin token: %w", err)
+	}
+	for _, t := range tokens {
+		if t.Role == store.RoleAdmin && t.Active() {
+			if given != "" && t.Hash != sha256.Sum256([]byte(given)) {
+				log.WarnContext(ctx, "PALISADE_ADMIN_TOKEN is ignored: an admin token already exists")
+			}
+			return nil
+		}
+	}
+	token := given
+	if token == "" {
+		b := make([]byte, 32)
+		if _, err := io.ReadFull(random, b); err != nil {
+			return fmt.Errorf("bootstrap admin token: %w", err)
+		}
+		token = adminTokenPrefix + base64.RawURLEncoding.EncodeToString(b)
+	}
+	id := BootstrapTokenID
+	if len(tokens) > 0 {
+		// A revoked bootstrap token keeps its ID; the new one needs another.
+		id = fmt.Sprintf("%s-%d", BootstrapTokenID, len(tokens)+1)
+	}
+	_, err = st.CreateToken(ctx, store.Token{ID: id, Name: "bootstrap admin token", Role: store.RoleAdmin, Hash: sha256.Sum256([]byte(token))})
+	switch {
+	case errors.Is(err, store.ErrExists):
+		// Another server sharing the database created it first.
+		return nil
+	case err != nil:
+		return fmt.Errorf("bootstrap admin token: %w", err)
+	}
+	if given != "" {
+		log.InfoContext(ctx, "admin token set from PALISADE_ADMIN_TOKEN", slog.String("token_id", id))
+		return nil
+	}
+	log.InfoContext(ctx, "admin token created", slog.String("token_id", id))
+	_, err = fmt.Fprintf(out, "%s\n\n    %s\n\n%s\n",
+		"Palisade created an admin token for this server:",
+		token,
+		strings.Join([]string{
+			"Store it now, it is not shown again: only its hash is kept.",
+			"Registry clients (oras, docker) will use it as their password once the registry API is served; this version serves /healthz, /readyz and /metrics.",
+		}, "\n"))
+	if err != nil {
+		return fmt.Errorf("print admin token: %w", err)
+	}
+	return nil
+}

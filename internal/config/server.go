@@ -1,0 +1,464 @@
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Defaults of the server configuration.
+const (
+	DefaultListen          = "127.0.0.1:8700"
+	DefaultDataDir         = "./palisade-data"
+	DefaultLogLevel        = "info"
+	DefaultShutdownTimeout = 30 * time.Second
+	// MinAdminTokenLength is the shortest PALISADE_ADMIN_TOKEN accepted.
+	MinAdminTokenLength = 32
+)
+
+// Files the server keeps in its data directory by default.
+const (
+	DatabaseFileName = "palisade.db"
+	BlobsDirName     = "blobs"
+	KEKFileName      = "kek.key"
+)
+
+// maxServerFile bounds the server configuration file read into memory.
+const maxServerFile = 1 << 20
+
+// Environment variables the server configuration reads (through the
+// lookup function the command line passes to ApplyServerEnv).
+const (
+	EnvListen          = "PALISADE_LISTEN"
+	EnvData            = "PALISADE_DATA"
+	EnvDatabase        = "PALISADE_DATABASE"
+	EnvBlobs           = "PALISADE_BLOBS"
+	EnvKEK             = "PALISADE_KEK"
+	EnvTLSCert         = "PALISADE_TLS_CERT"
+	EnvTLSKey          = "PALISADE_TLS_KEY"
+	EnvLogLevel        = "PALISADE_LOG_LEVEL"
+	EnvShutdownTimeout = "PALISADE_SHUTDOWN_TIMEOUT"
+	EnvAdminToken      = "PALISADE_ADMIN_TOKEN"
+)
+
+// Secret is a secret value (a token). Every way of formatting it prints
+// "[redacted]" (or "" when it is empty); Reveal returns the value.
+type Secret string
+
+// Reveal returns the secret value, for the one place that needs it.
+func (s Secret) Reveal() string { return string(s) }
+
+// String returns "[redacted]", or "" when the secret is empty.
+func (s Secret) String() string {
+	if s == "" {
+		return ""
+	}
+	return "[redacted]"
+}
+
+// Format prints the redacted form whatever the verb, so that neither %s,
+// %d nor %#v can reveal the value.
+func (s Secret) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, s.String()) }
+
+// MarshalText returns the redacted form, for JSON and YAML encoders.
+func (s Secret) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
+
+// Server is the configuration of 'palisade server'. An empty Database,
+// Blobs or KEK means the default inside DataDir; see the methods of the
+// same names for the effective values.
+type Server struct {
+	// Listen is the TCP address to listen on, host:port.
+	Listen string
+	// DataDir holds the SQLite database, the blobs and the local
+	// key-encryption key of the default configuration.
+	DataDir string
+	// Database is "" (SQLite file DataDir/palisade.db), sqlite:PATH, or a
+	// postgres:// (postgresql://) URL.
+	Database string
+	// Blobs is "" (file://DataDir/blobs) or a gocloud.dev/blob URL.
+	Blobs string
+	// KEK is "" (the local key file DataDir/kek.key), a path to a local key
+	// file, or a gocloud.dev/secrets keeper URL (awskms://, gcpkms://,
+	// azurekeyvault://, hashivault://). Key material itself
+	// (base64key://) is refused: secrets are given by reference.
+	KEK string
+	// TLSCert and TLSKey are PEM files; both or neither.
+	TLSCert string
+	TLSKey  string
+	// LogLevel is debug, info, warn or error.
+	LogLevel string
+	// ShutdownTimeout bounds the graceful shutdown: requests still running
+	// when it expires are cut.
+	ShutdownTimeout time.Duration
+	// AdminToken sets the bootstrap admin token on first start (from
+	// PALISADE_ADMIN_TOKEN only; never from the file or a flag).
+	AdminToken Secret
+}
+
+// DefaultServer returns the embedded default configuration: SQLite, local
+// files and a local key in ./palisade-data, on 127.0.0.1:8700.
+func DefaultServer() Server {
+	return Server{
+		Listen:          DefaultListen,
+		DataDir:         DefaultDataDir,
+		LogLevel:        DefaultLogLevel,
+		ShutdownTimeout: DefaultShutdownTimeout,
+	}
+}
+
+// DatabaseURL returns the effective database: Database, or sqlite: and the
+// database file in DataDir.
+func (c Server) DatabaseURL() string {
+	if c.Database != "" {
+		return c.Database
+	}
+	return "sqlite:" + filepath.Join(c.DataDir, DatabaseFileName)
+}
+
+// SQLitePath returns the SQLite file of the effective database, or ""
+// when the database is not SQLite.
+func (c Server) SQLitePath() string {
+	db := c.DatabaseURL()
+	rest, ok := strings.CutPrefix(db, "sqlite:")
+	if !ok {
+		return ""
+	}
+	if strings.HasPrefix(rest, "//") {
+		if u, err := url.Parse(db); err == nil {
+			return u.Path
+		}
+	}
+	return rest
+}
+
+// BlobsURL returns the effective blob bucket: Blobs, or a file:// URL of
+// the blobs directory in DataDir (created on first use). It fails only
+// when DataDir cannot be made absolute.
+func (c Server) BlobsURL() (string, error) {
+	if c.Blobs != "" {
+		return c.Blobs, nil
+	}
+	abs, err := filepath.Abs(filepath.Join(c.DataDir, BlobsDirName))
+	if err != nil {
+		return "", fmt.Errorf("blobs directory: %w", err)
+	}
+	u := url.URL{Scheme: "file", Path: filepath.ToSlash(abs), RawQuery: "create_dir=1&dir_file_mode=0700&no_tmp_dir=1"}
+	return u.String(), nil
+}
+
+// KEKFile returns the local key file of the effective key-encryption key,
+// or "" when KEK is a keeper URL.
+func (c Server) KEKFile() string {
+	switch {
+	case c.KEK == "":
+		return filepath.Join(c.DataDir, KEKFileName)
+	case hasScheme(c.KEK):
+		if u, err := url.Parse(c.KEK); err == nil && u.Scheme == "file" {
+			return u.Path
+		}
+		return ""
+	}
+	return c.KEK
+}
+
+// hasScheme reports whether s starts like a URL ("scheme:"), not like a
+// path (a Windows drive letter is a path).
+func hasScheme(s string) bool {
+	i := strings.Index(s, ":")
+	if i < 2 {
+		return false
+	}
+	for j := 0; j < i; j++ {
+		c := s[j]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || j > 0 && ('0' <= c && c <= '9' || c == '+' || c == '-' || c == '.')) {
+			return false
+		}
+	}
+	return true
+}
+
+// String renders the configuration as the file would hold it, with
+// secrets and credentials redacted.
+func (c Server) String() string {
+	var b strings.Builder
+	line := func(k, v string) { fmt.Fprintf(&b, "%s: %s\n", k, v) }
+	line("listen", c.Listen)
+	line("data", c.DataDir)
+	line("database", redactURL(c.DatabaseURL()))
+	blobs, err := c.BlobsURL()
+	if err != nil {
+		blobs = c.Blobs
+	}
+	line("blobs", redactURL(blobs))
+	if f := c.KEKFile(); f != "" {
+		line("kek", f)
+	} else {
+		line("kek", redactURL(c.KEK))
+	}
+	line("tls.cert", c.TLSCert)
+	line("tls.key", c.TLSKey)
+	line("log_level", c.LogLevel)
+	line("shutdown_timeout", c.ShutdownTimeout.String())
+	if c.AdminToken != "" {
+		line("admin_token", c.AdminToken.String()+" (from "+EnvAdminToken+")")
+	}
+	return b.String()
+}
+
+// Format prints String's redacted rendering whatever the verb, so that
+// %v, %+v and %#v never reveal a password in a database URL.
+func (c Server) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, c.String()) }
+
+// redactURL hides a URL's password and query values (which may hold
+// tokens); text that does not parse is hidden whole.
+func redactURL(s string) string {
+	if s == "" || !hasScheme(s) {
+		return s
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		return "[redacted]"
+	}
+	if strings.EqualFold(u.Scheme, "base64key") {
+		return "base64key://[redacted]"
+	}
+	if u.User != nil {
+		if _, ok := u.User.Password(); ok {
+			u.User = url.UserPassword(u.User.Username(), "redacted")
+		}
+	}
+	if u.RawQuery != "" {
+		q := u.Query()
+		for k := range q {
+			switch strings.ToLower(k) {
+			case "create_dir", "dir_file_mode", "no_tmp_dir", "metadata", "sslmode", "region", "endpoint":
+			default:
+				q[k] = []string{"redacted"}
+			}
+		}
+		u.RawQuery = q.Encode()
+	}
+	return u.String()
+}
+
+// Keys of the server file, in the order error messages list them.
+var (
+	serverKeys    = []string{"listen", "data", "database", "blobs", "kek", "tls", "log_level", "shutdown_timeout"}
+	serverTLSKeys = []string{"cert", "key"}
+)
+
+// LoadServerFile reads the server configuration file at path and applies
+// the keys it sets to c. Every problem is reported at once, each with its
+// line; c is changed only when there is none.
+func LoadServerFile(path string, c *Server) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("open server configuration: %w", err)
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxServerFile+1))
+	if err != nil {
+		return fmt.Errorf("read server configuration %s: %w", path, err)
+	}
+	if len(data) > maxServerFile {
+		return fmt.Errorf("server configuration %s is larger than %d bytes", path, maxServerFile)
+	}
+	if err := ParseServer(data, c); err != nil {
+		return fmt.Errorf("server configuration %s: %w", path, err)
+	}
+	return nil
+}
+
+// ParseServer decodes server configuration content (one YAML mapping of
+// the documented keys) and applies the keys it sets to c. Unknown keys and
+// malformed values are errors with their lines, all reported at once; c
+// is changed only when there is none.
+func ParseServer(data []byte, c *Server) error {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var doc yaml.Node
+	if err := dec.Decode(&doc); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil // an empty file sets nothing
+		}
+		return fmt.Errorf("not valid YAML: %s", strings.TrimPrefix(err.Error(), "yaml: "))
+	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
+		if err != nil {
+			return fmt.Errorf("not valid YAML after the first document: %s", strings.TrimPrefix(err.Error(), "yaml: "))
+		}
+		return fmt.Errorf("line %d: a second YAML document (after ---); the server configuration holds one", extra.Line)
+	}
+	var pr parser
+	next := *c
+	if len(doc.Content) == 1 {
+		pr.server(doc.Content[0], &next)
+	}
+	if len(pr.problems) > 0 {
+		return errors.Join(pr.problems...)
+	}
+	*c = next
+	return nil
+}
+
+func (pr *parser) server(n *yaml.Node, c *Server) {
+	set := func(dst *string, v *yaml.Node, key string) {
+		if t := strings.TrimSpace(pr.text(v, key)); t != "" {
+			*dst = t
+		}
+	}
+	pr.mapping(n, "the top level", serverKeys, func(key string, v *yaml.Node) {
+		switch key {
+		case "listen":
+			set(&c.Listen, v, key)
+		case "data":
+			set(&c.DataDir, v, key)
+		case "database":
+			set(&c.Database, v, key)
+		case "blobs":
+			set(&c.Blobs, v, key)
+		case "kek":
+			set(&c.KEK, v, key)
+		case "log_level":
+			set(&c.LogLevel, v, key)
+		case "shutdown_timeout":
+			t := strings.TrimSpace(pr.text(v, key))
+			if t == "" {
+				return
+			}
+			d, err := time.ParseDuration(t)
+			if err != nil {
+				pr.addf(v, "shutdown_timeout must be a duration such as 30s or 2m, not %q", t)
+				return
+			}
+			c.ShutdownTimeout = d
+		case "tls":
+			pr.mapping(v, "tls", serverTLSKeys, func(key string, v *yaml.Node) {
+				switch key {
+				case "cert":
+					set(&c.TLSCert, v, "tls.cert")
+				case "key":
+					set(&c.TLSKey, v, "tls.key")
+				}
+			})
+		}
+	})
+}
+
+// ApplyServerEnv applies the PALISADE_* variables that lookup reports set
+// and not empty (the command line passes os.LookupEnv). Every malformed
+// value is reported at once; c is changed only when there is none.
+func ApplyServerEnv(c *Server, lookup func(string) (string, bool)) error {
+	next := *c
+	var problems []error
+	get := func(name string) (string, bool) {
+		v, ok := lookup(name)
+		v = strings.TrimSpace(v)
+		return v, ok && v != ""
+	}
+	for name, dst := range map[string]*string{
+		EnvListen: &next.Listen, EnvData: &next.DataDir, EnvDatabase: &next.Database,
+		EnvBlobs: &next.Blobs, EnvKEK: &next.KEK, EnvTLSCert: &next.TLSCert,
+		EnvTLSKey: &next.TLSKey, EnvLogLevel: &next.LogLevel,
+	} {
+		if v, ok := get(name); ok {
+			*dst = v
+		}
+	}
+	if v, ok := get(EnvShutdownTimeout); ok {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			problems = append(problems, fmt.Errorf("%s must be a duration such as 30s or 2m, not %q", EnvShutdownTimeout, v))
+		}
+		next.ShutdownTimeout = d
+	}
+	// The token is taken as given (not trimmed): Validate rejects spaces.
+	if v, ok := lookup(EnvAdminToken); ok && v != "" {
+		next.AdminToken = Secret(v)
+	}
+	if len(problems) > 0 {
+		return errors.Join(problems...)
+	}
+	*c = next
+	return nil
+}
+
+// Validate checks the configuration and reports every problem at once.
+func (c Server) Validate() error {
+	var problems []error
+	add := func(format string, args ...any) { problems = append(problems, fmt.Errorf(format, args...)) }
+
+	if host, port, err := net.SplitHostPort(c.Listen); err != nil {
+		add("listen %q is not host:port (for example %s, or :8700 for every interface)", c.Listen, DefaultListen)
+	} else if n, err := strconv.Atoi(port); err != nil || n < 0 || n > 65535 {
+		add("listen %q: the port must be a number from 0 to 65535", c.Listen)
+	} else if strings.ContainsAny(host, " /") {
+		add("listen %q: the host is not a host name or IP address", c.Listen)
+	}
+	if strings.TrimSpace(c.DataDir) == "" {
+		add("data: the data directory is empty")
+	}
+	switch db := c.Database; {
+	case db == "":
+	case strings.HasPrefix(db, "sqlite:"):
+		if c.SQLitePath() == "" {
+			add("database %q: sqlite: needs a file path (sqlite:/var/lib/palisade/palisade.db)", db)
+		}
+	case strings.HasPrefix(db, "postgres://"), strings.HasPrefix(db, "postgresql://"):
+		if _, err := url.Parse(db); err != nil {
+			add("database: the postgres URL does not parse")
+		}
+	default:
+		add("database %q: use sqlite:PATH or a postgres:// URL", redactURL(db))
+	}
+	if b := c.Blobs; b != "" {
+		u, err := url.Parse(b)
+		switch {
+		case err != nil || !hasScheme(b):
+			add("blobs %q is not a URL (file:///abs/dir, s3://bucket, mem://)", redactURL(b))
+		case u.Scheme == "file" && !strings.HasPrefix(u.Path, "/"):
+			add("blobs %q: a file:// URL needs an absolute directory (file:///var/lib/palisade/blobs)", b)
+		}
+	}
+	if k := c.KEK; k != "" && hasScheme(k) {
+		u, err := url.Parse(k)
+		switch {
+		case err != nil:
+			add("kek: the key URL does not parse")
+		case strings.EqualFold(u.Scheme, "base64key"):
+			add("kek: base64key:// URLs hold the key itself; give a key file path or a KMS URL instead")
+		case u.Scheme == "file" && u.Path == "":
+			add("kek %q: a file: URL needs a path", k)
+		}
+	}
+	if (c.TLSCert == "") != (c.TLSKey == "") {
+		add("tls: give both the certificate and the key (tls.cert and tls.key), or neither")
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		add("log_level %q: use debug, info, warn or error", c.LogLevel)
+	}
+	if c.ShutdownTimeout <= 0 || c.ShutdownTimeout > time.Hour {
+		add("shutdown_timeout %s: use a duration from 1s to 1h", c.ShutdownTimeout)
+	}
+	if t := c.AdminToken.Reveal(); t != "" {
+		if len(t) < MinAdminTokenLength {
+			add("%s is too short: use at least %d characters (for example the output of 'openssl rand -hex 32')", EnvAdminToken, MinAdminTokenLength)
+		}
+		if strings.IndexFunc(t, func(r rune) bool { return r <= ' ' || r == 0x7f || r > '~' }) >= 0 {
+			add("%s must be printable ASCII without spaces", EnvAdminToken)
+		}
+	}
+	return errors.Join(problems...)
+}

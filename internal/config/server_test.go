@@ -1,0 +1,279 @@
+package config
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+func envOf(m map[string]string) func(string) (string, bool) {
+	return func(k string) (string, bool) {
+		v, ok := m[k]
+		return v, ok
+	}
+}
+
+func TestServerPrecedence(t *testing.T) {
+	t.Parallel()
+	const file = `
+listen: 0.0.0.0:9000
+data: /srv/palisade
+database: postgres://pal:pw@db:5432/pal
+tls:
+  cert: /etc/cert.pem
+  key: /etc/key.pem
+log_level: debug
+shutdown_timeout: 10s
+`
+	tests := []struct {
+		name string
+		file string
+		env  map[string]string
+		want Server
+	}{
+		{"defaults", "", nil, DefaultServer()},
+		{"file over defaults", file, nil, Server{
+			Listen: "0.0.0.0:9000", DataDir: "/srv/palisade", Database: "postgres://pal:pw@db:5432/pal",
+			TLSCert: "/etc/cert.pem", TLSKey: "/etc/key.pem", LogLevel: "debug", ShutdownTimeout: 10 * time.Second,
+		}},
+		{"env over file", file, map[string]string{
+			EnvListen: "127.0.0.1:1", EnvData: "/env/data", EnvDatabase: "sqlite:/env/db", EnvBlobs: "mem://",
+			EnvKEK: "/env/kek", EnvTLSCert: "c", EnvTLSKey: "k", EnvLogLevel: "warn",
+			EnvShutdownTimeout: "1m", EnvAdminToken: "tok",
+		}, Server{
+			Listen: "127.0.0.1:1", DataDir: "/env/data", Database: "sqlite:/env/db", Blobs: "mem://",
+			KEK: "/env/kek", TLSCert: "c", TLSKey: "k", LogLevel: "warn", ShutdownTimeout: time.Minute,
+			AdminToken: "tok",
+		}},
+		{"empty env keeps file", file, map[string]string{EnvListen: "", EnvData: "  "}, Server{
+			Listen: "0.0.0.0:9000", DataDir: "/srv/palisade", Database: "postgres://pal:pw@db:5432/pal",
+			TLSCert: "/etc/cert.pem", TLSKey: "/etc/key.pem", LogLevel: "debug", ShutdownTimeout: 10 * time.Second,
+		}},
+		{"partial file keeps defaults", "listen: ':8080'\n", nil, Server{
+			Listen: ":8080", DataDir: DefaultDataDir, LogLevel: DefaultLogLevel, ShutdownTimeout: DefaultShutdownTimeout,
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			c := DefaultServer()
+			if err := ParseServer([]byte(tt.file), &c); err != nil {
+				t.Fatalf("ParseServer: %v", err)
+			}
+			if err := ApplyServerEnv(&c, envOf(tt.env)); err != nil {
+				t.Fatalf("ApplyServerEnv: %v", err)
+			}
+			if diff := cmp.Diff(c, tt.want); diff != "" {
+				t.Errorf("config (-got +want):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestParseServerProblems(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name string
+		in   string
+		want []string // one per problem, in order
+	}{
+		{"unknown keys with lines", "listen: ':1'\nlisten_addr: x\ntls:\n  certificate: a\n", []string{
+			`line 2: unknown key "listen_addr" at the top level (valid keys: listen, data, database, blobs, kek, tls, log_level, shutdown_timeout)`,
+			`line 4: unknown key "certificate" under tls (valid keys: cert, key)`,
+		}},
+		{"bad values", "data: [a]\nshutdown_timeout: soon\ntls: 5\n", []string{
+			"line 1: data must be text, not a list",
+			`line 2: shutdown_timeout must be a duration such as 30s or 2m, not "soon"`,
+			"line 3: tls must be a mapping of keys (cert, key), not the number 5",
+		}},
+		{"duplicate key", "listen: ':1'\nlisten: ':2'\n", []string{`line 2: key "listen" appears twice at the top level`}},
+		{"second document", "listen: ':1'\n---\nlisten: ':2'\n", []string{"line 2: a second YAML document (after ---); the server configuration holds one"}},
+		{"not yaml", "listen: [\n", []string{"not valid YAML: line 1: did not find expected node content"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			c := DefaultServer()
+			err := ParseServer([]byte(tt.in), &c)
+			if err == nil {
+				t.Fatal("ParseServer succeeded, want an error")
+			}
+			if diff := cmp.Diff(strings.Split(err.Error(), "\n"), tt.want); diff != "" {
+				t.Errorf("problems (-got +want):\n%s", diff)
+			}
+			if diff := cmp.Diff(c, DefaultServer()); diff != "" {
+				t.Errorf("config changed despite errors (-got +want):\n%s", diff)
+			}
+			if strings.Contains(err.Error(), "config.") || strings.Contains(err.Error(), "time.Duration") {
+				t.Errorf("error names Go types: %v", err)
+			}
+		})
+	}
+}
+
+func TestLoadServerFile(t *testing.T) {
+	t.Parallel()
+	p := filepath.Join(t.TempDir(), "server.yaml")
+	if err := os.WriteFile(p, []byte("listen: ':1'\nbogus: 1\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c := DefaultServer()
+	err := LoadServerFile(p, &c)
+	if err == nil || !strings.Contains(err.Error(), p+`: line 2: unknown key "bogus"`) {
+		t.Errorf("LoadServerFile error = %v, want the path and the line", err)
+	}
+	if err := LoadServerFile(filepath.Join(t.TempDir(), "missing.yaml"), &c); err == nil {
+		t.Error("LoadServerFile of a missing file succeeded")
+	}
+}
+
+func TestApplyServerEnvProblems(t *testing.T) {
+	t.Parallel()
+	c := DefaultServer()
+	err := ApplyServerEnv(&c, envOf(map[string]string{EnvShutdownTimeout: "forever", EnvListen: ":1"}))
+	if err == nil || !strings.Contains(err.Error(), EnvShutdownTimeout) {
+		t.Fatalf("ApplyServerEnv error = %v, want one naming %s", err, EnvShutdownTimeout)
+	}
+	if diff := cmp.Diff(c, DefaultServer()); diff != "" {
+		t.Errorf("config changed despite errors (-got +want):\n%s", diff)
+	}
+}
+
+func TestServerValidate(t *testing.T) {
+	t.Parallel()
+	good := strings.Repeat("a", MinAdminTokenLength)
+	tests := []struct {
+		name   string
+		modify func(*Server)
+		want   []string // substrings, one per problem, in order
+	}{
+		{"default", func(*Server) {}, nil},
+		{"postgres, s3, kms, tls, token", func(c *Server) {
+			c.Database = "postgres://u:p@h/db"
+			c.Blobs = "s3://bucket?region=eu-west-1"
+			c.KEK = "awskms://alias/palisade"
+			c.TLSCert, c.TLSKey = "c.pem", "k.pem"
+			c.AdminToken = Secret(good)
+		}, nil},
+		{"sqlite and key file paths", func(c *Server) {
+			c.Database = "sqlite:/var/lib/p.db"
+			c.KEK = "/etc/palisade/kek.key"
+			c.Blobs = "file:///var/lib/palisade/blobs"
+		}, nil},
+		{"every problem at once", func(c *Server) {
+			c.Listen = "localhost"
+			c.DataDir = ""
+			c.Database = "mysql://x"
+			c.Blobs = "relative/dir"
+			c.KEK = "base64key://c2VjcmV0"
+			c.TLSCert = "c.pem"
+			c.LogLevel = "loud"
+			c.ShutdownTimeout = 0
+			c.AdminToken = "short token"
+		}, []string{
+			`listen "localhost" is not host:port`,
+			"data: the data directory is empty",
+			`database "mysql://x": use sqlite:PATH or a postgres:// URL`,
+			`blobs "relative/dir" is not a URL`,
+			"kek: base64key:// URLs hold the key itself",
+			"tls: give both",
+			`log_level "loud"`,
+			"shutdown_timeout 0s",
+			"PALISADE_ADMIN_TOKEN is too short",
+			"PALISADE_ADMIN_TOKEN must be printable ASCII without spaces",
+		}},
+		{"bad port", func(c *Server) { c.Listen = "127.0.0.1:99999" }, []string{"the port must be a number from 0 to 65535"}},
+		{"relative file URL", func(c *Server) { c.Blobs = "file://blobs" }, []string{"needs an absolute directory"}},
+		{"empty sqlite path", func(c *Server) { c.Database = "sqlite:" }, []string{"sqlite: needs a file path"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			c := DefaultServer()
+			tt.modify(&c)
+			err := c.Validate()
+			var got []string
+			if err != nil {
+				got = strings.Split(err.Error(), "\n")
+			}
+			if len(got) != len(tt.want) {
+				t.Fatalf("Validate() = %v, want %d problems", err, len(tt.want))
+			}
+			for i := range got {
+				if !strings.Contains(got[i], tt.want[i]) {
+					t.Errorf("problem %d = %q, want it to contain %q", i, got[i], tt.want[i])
+				}
+			}
+			if err != nil && strings.Contains(err.Error(), "c2VjcmV0") {
+				t.Errorf("Validate leaks key material: %v", err)
+			}
+		})
+	}
+}
+
+func TestServerEffectiveLocations(t *testing.T) {
+	t.Parallel()
+	c := DefaultServer()
+	c.DataDir = "/data"
+	if got, want := c.DatabaseURL(), "sqlite:/data/palisade.db"; got != want {
+		t.Errorf("DatabaseURL() = %q, want %q", got, want)
+	}
+	if got, want := c.SQLitePath(), "/data/palisade.db"; got != want {
+		t.Errorf("SQLitePath() = %q, want %q", got, want)
+	}
+	blobs, err := c.BlobsURL()
+	if err != nil || !strings.HasPrefix(blobs, "file:///data/blobs?") {
+		t.Errorf("BlobsURL() = %q, %v; want file:///data/blobs?...", blobs, err)
+	}
+	if got, want := c.KEKFile(), "/data/kek.key"; got != want {
+		t.Errorf("KEKFile() = %q, want %q", got, want)
+	}
+	c.Database = "sqlite:///abs/p.db"
+	if got, want := c.SQLitePath(), "/abs/p.db"; got != want {
+		t.Errorf("SQLitePath() = %q, want %q", got, want)
+	}
+	c.Database = "postgres://h/db"
+	if got := c.SQLitePath(); got != "" {
+		t.Errorf("SQLitePath() of postgres = %q, want empty", got)
+	}
+	c.KEK = "gcpkms://projects/p/locations/l/keyRings/r/cryptoKeys/k"
+	if got := c.KEKFile(); got != "" {
+		t.Errorf("KEKFile() of a KMS URL = %q, want empty", got)
+	}
+	c.KEK = "file:///etc/kek.key"
+	if got, want := c.KEKFile(), "/etc/kek.key"; got != want {
+		t.Errorf("KEKFile() = %q, want %q", got, want)
+	}
+}
+
+func TestServerRedaction(t *testing.T) {
+	t.Parallel()
+	const token = "s3cr3t-token-value-that-is-long-enough"
+	c := DefaultServer()
+	c.AdminToken = Secret(token)
+	c.Database = "postgres://user:dbpassword@db/pal?sslmode=verify-full&password=qpass"
+	c.Blobs = "s3://bucket?region=eu&secret_key=blobsecret"
+	for _, s := range []string{
+		c.String(), fmt.Sprint(c), fmt.Sprintf("%+v", c), fmt.Sprintf("%#v", c), fmt.Sprintf("%d %x %q", c.AdminToken, c.AdminToken, c.AdminToken),
+	} {
+		for _, secret := range []string{token, "dbpassword", "qpass", "blobsecret"} {
+			if strings.Contains(s, secret) {
+				t.Errorf("formatted config reveals %q:\n%s", secret, s)
+			}
+		}
+	}
+	if !strings.Contains(c.String(), "user:redacted@db") || !strings.Contains(c.String(), "sslmode=verify-full") {
+		t.Errorf("String() redacted too much:\n%s", c.String())
+	}
+	if c.AdminToken.Reveal() != token {
+		t.Error("Reveal() does not return the value")
+	}
+	if Secret("").String() != "" {
+		t.Error("an empty secret should print empty")
+	}
+}
