@@ -2,12 +2,10 @@ package cli
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"strings"
+
+	"github.com/palisade-sec/palisade/internal/atomicfile"
 
 	"github.com/spf13/cobra"
 )
@@ -58,7 +56,7 @@ standard error; the SBOM is still written without it.`,
 				}
 				return nil
 			}
-			if err := writeFileAtomic(output, buf.Bytes()); err != nil {
+			if err := atomicfile.Write(output, buf.Bytes(), 0o644); err != nil {
 				return fail(err)
 			}
 			return nil
@@ -77,39 +75,4 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
-}
-
-// writeFileAtomic replaces the file at name with data: it appears complete
-// or not at all. A file that already exists keeps its permissions; a new
-// one gets 0644.
-func writeFileAtomic(name string, data []byte) error {
-	shown := printable(name)
-	mode := fs.FileMode(0o644)
-	if info, err := os.Stat(name); err == nil {
-		if !info.Mode().IsRegular() {
-			return fmt.Errorf("cannot write %s: it is not a regular file", shown)
-		}
-		mode = info.Mode().Perm()
-	} else if !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("write %s: %w", shown, err)
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(name), ".palisade-*")
-	if err != nil {
-		return fmt.Errorf("write %s: %w", shown, err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write %s: %w", shown, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", shown, err)
-	}
-	if err := os.Chmod(tmp.Name(), mode); err != nil {
-		return fmt.Errorf("write %s: %w", shown, err)
-	}
-	if err := os.Rename(tmp.Name(), name); err != nil {
-		return fmt.Errorf("write %s: %w", shown, err)
-	}
-	return nil
 }

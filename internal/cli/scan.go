@@ -16,6 +16,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/palisade-sec/palisade/internal/atomicfile"
+
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
@@ -461,6 +463,9 @@ func checkOutput(output string) error {
 	if info, err := os.Stat(output); err == nil && info.IsDir() {
 		return fmt.Errorf("cannot write report to %s: it is a directory; name a file inside it, e.g. %s", shown, printable(filepath.Join(output, "report")))
 	}
+	if info, err := os.Lstat(output); err == nil && !info.Mode().IsRegular() {
+		return fmt.Errorf("cannot write report to %s: it is not a regular file (a link, device or pipe would be replaced); name a regular file, or use - for standard output", shown)
+	}
 	dir := filepath.Dir(output)
 	info, err := os.Stat(dir)
 	switch {
@@ -485,7 +490,7 @@ func writeReport(stdout io.Writer, output string, format report.Format, in repor
 	if err := report.Write(&buf, format, in); err != nil {
 		return err
 	}
-	return writeFileAtomic(output, buf.Bytes())
+	return atomicfile.Write(output, buf.Bytes(), 0o644)
 }
 
 // tuneGC trades garbage-collector frequency for a fixed memory ceiling.

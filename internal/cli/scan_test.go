@@ -440,3 +440,19 @@ func TestVersionOutputs(t *testing.T) {
 		t.Errorf("--version = %q, want %q", short, want)
 	}
 }
+
+// TestCheckOutputRefusesSpecialFiles refuses, before scanning, a report
+// path that a rename would replace: a device or a symbolic link.
+func TestCheckOutputRefusesSpecialFiles(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	link := filepath.Join(dir, "report.json")
+	if err := os.Symlink(filepath.Join(dir, "elsewhere.json"), link); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{os.DevNull, link} {
+		if err := checkOutput(p); err == nil || !strings.Contains(err.Error(), "not a regular file") {
+			t.Errorf("checkOutput(%s) = %v, want a refusal", p, err)
+		}
+	}
+}

@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/palisade-sec/palisade/internal/atomicfile"
+
 	"github.com/palisade-sec/palisade/internal/sign/manifest"
 )
 
@@ -52,40 +54,8 @@ func Sign(ctx context.Context, modelPath, sigPath string, s Signer, opts manifes
 	if err != nil {
 		return nil, err
 	}
-	if err := writeAtomic(sigPath, data); err != nil {
+	if err := atomicfile.Write(sigPath, data, 0o644); err != nil {
 		return nil, fmt.Errorf("write signature: %w", err)
 	}
 	return &Signed{Manifest: m, Signer: s.Describe(), Path: sigPath}, nil
-}
-
-// writeAtomic writes data to a temporary file beside path, syncs it and
-// renames it over path.
-func writeAtomic(path string, data []byte) (err error) {
-	// Renaming over a device (/dev/null) or a link would replace it.
-	if fi, err := os.Lstat(path); err == nil && !fi.Mode().IsRegular() {
-		return fmt.Errorf("%s exists and is not a regular file; choose another --signature", path)
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	if _, err = tmp.Write(data); err != nil {
-		return err
-	}
-	if err = tmp.Chmod(0o644); err != nil {
-		return err
-	}
-	if err = tmp.Sync(); err != nil {
-		return err
-	}
-	if err = tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
 }
