@@ -5,28 +5,21 @@ import (
 	"math"
 	"strconv"
 	"strings"
-	"sync"
 )
 
 // asm assembles pickles for tests, one opcode per method. It records which
 // opcodes it emitted so a test can check that every opcode is exercised.
 type asm struct {
-	b []byte
+	b       []byte
+	emitted [256]bool
 }
-
-var (
-	emittedMu sync.Mutex
-	emitted   [256]bool
-)
 
 func newAsm() *asm { return &asm{} }
 
 func (a *asm) bytes() []byte { return a.b }
 
 func (a *asm) op(op byte, arg ...byte) *asm {
-	emittedMu.Lock()
-	emitted[op] = true
-	emittedMu.Unlock()
+	a.emitted[op] = true
 	a.b = append(a.b, op)
 	a.b = append(a.b, arg...)
 	return a

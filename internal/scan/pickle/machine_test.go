@@ -125,6 +125,14 @@ func TestOpcodes(t *testing.T) {
 		}
 	})
 	// Every opcode of protocols 0-5 must be exercised by the cases above.
+	var emitted [256]bool
+	for _, tc := range opcodeCases {
+		a := newAsm()
+		tc.build(a)
+		for op, ok := range a.emitted {
+			emitted[op] = emitted[op] || ok
+		}
+	}
 	for op, info := range opcodes {
 		if info.proto >= 0 && !emitted[op] && byte(op) != opStop && byte(op) != opProto {
 			t.Errorf("opcode %s is not exercised", info.name)
