@@ -106,16 +106,61 @@ func (r *recorder) Flush() {
 	_ = http.NewResponseController(r.ResponseWriter).Flush()
 }
 
-// countingBody counts the request body bytes read.
+// countingBody counts the request body bytes read and enforces the
+// request's body limit, which a handler may change (SetBodyLimit) before
+// reading.
 type countingBody struct {
 	io.ReadCloser
-	n int64
+	n     int64
+	limit int64 // < 0: none
 }
 
 func (c *countingBody) Read(p []byte) (int, error) {
+	if c.limit >= 0 {
+		if c.n > c.limit {
+			return 0, &http.MaxBytesError{Limit: c.limit}
+		}
+		// Read one byte past the limit to tell "exactly at" from "over".
+		if left := c.limit - c.n + 1; int64(len(p)) > left {
+			p = p[:left]
+		}
+	}
 	n, err := c.ReadCloser.Read(p)
 	c.n += int64(n)
+	if c.limit >= 0 && c.n > c.limit {
+		n -= int(c.n - c.limit)
+		return n, &http.MaxBytesError{Limit: c.limit}
+	}
 	return n, err
+}
+
+// requestState is what handlers may tell the middleware about their
+// request: the route label and the body limit.
+type requestState struct {
+	route string
+	body  *countingBody
+}
+
+type stateKey struct{}
+
+// SetRoute names the request's route in logs and metrics, for handlers
+// that route below a mux pattern (the OCI API under /v2/). name must come
+// from a fixed set, never from the request, so that metric labels stay
+// few.
+func SetRoute(r *http.Request, name string) {
+	if st, ok := r.Context().Value(stateKey{}).(*requestState); ok {
+		st.route = name
+	}
+}
+
+// SetBodyLimit replaces the request's body limit (the server's
+// MaxBodyBytes) by n bytes; n < 0 removes it, for routes such as blob
+// uploads that stream bodies of any size to storage. Call it before
+// reading the body.
+func SetBodyLimit(r *http.Request, n int64) {
+	if st, ok := r.Context().Value(stateKey{}).(*requestState); ok && st.body != nil {
+		st.body.limit = n
+	}
 }
 
 // middleware gives every request an ID, bounds its body, recovers panics,
@@ -128,8 +173,10 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 			id = newRequestID()
 		}
 		w.Header().Set(RequestIDHeader, id)
-		r = r.WithContext(context.WithValue(r.Context(), ctxKey{}, id))
-		body := &countingBody{ReadCloser: http.MaxBytesReader(w, r.Body, s.maxBody)}
+		body := &countingBody{ReadCloser: r.Body, limit: s.maxBody}
+		st := &requestState{body: body}
+		ctx := context.WithValue(r.Context(), ctxKey{}, id)
+		r = r.WithContext(context.WithValue(ctx, stateKey{}, st))
 		r.Body = body
 		rec := &recorder{ResponseWriter: w}
 
@@ -152,6 +199,9 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 			}
 			// r.Pattern is set by the mux on this very request.
 			route := r.Pattern
+			if st.route != "" {
+				route = st.route
+			}
 			if route == "" {
 				route = "unmatched"
 			}

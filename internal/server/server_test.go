@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"encoding/pem"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"math/big"
@@ -19,6 +20,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -354,6 +356,48 @@ func TestBodyLimit(t *testing.T) {
 		if resp.StatusCode != tt.want {
 			t.Errorf("POST %d bytes = %d, want %d", len(tt.body), resp.StatusCode, tt.want)
 		}
+	}
+}
+
+// TestSetBodyLimitAndRoute checks that a handler can lift the body limit
+// for its request only, and name its route for logs and metrics.
+func TestSetBodyLimitAndRoute(t *testing.T) {
+	t.Parallel()
+	ts := start(t, Options{MaxBodyBytes: 10}, func(s *Server) {
+		s.Handle("POST /any/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == "/any/big" {
+				SetBodyLimit(r, -1)
+				SetRoute(r, "/any/{big}")
+			}
+			n, err := io.Copy(io.Discard, r.Body)
+			if err != nil {
+				http.Error(w, err.Error(), http.StatusRequestEntityTooLarge)
+				return
+			}
+			fmt.Fprint(w, n)
+		}))
+	})
+	big := strings.Repeat("x", 1<<20)
+	for _, tt := range []struct {
+		path, body string
+		want       int
+	}{{"/any/small", big, 413}, {"/any/big", big, 200}, {"/any/small", "0123456789", 200}} {
+		resp, err := ts.client.Post(ts.url+tt.path, "text/plain", strings.NewReader(tt.body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != tt.want {
+			t.Errorf("POST %s %d bytes = %d %s, want %d", tt.path, len(tt.body), resp.StatusCode, got, tt.want)
+		}
+		if tt.want == 200 && string(got) != strconv.Itoa(len(tt.body)) {
+			t.Errorf("POST %s read %s bytes, want %d", tt.path, got, len(tt.body))
+		}
+	}
+	_, metrics := ts.get(t, "/metrics", nil)
+	if !strings.Contains(metrics, `route="/any/{big}"`) || !strings.Contains(metrics, `route="POST /any/"`) {
+		t.Errorf("metrics lack the handler-set and the mux route labels:\n%s", metrics)
 	}
 }
 

@@ -101,6 +101,17 @@ type Token struct {
 // Active reports whether the token has not been revoked.
 func (t Token) Active() bool { return t.Revoked.IsZero() }
 
+// SessionToken is a short-lived registry bearer token issued in exchange
+// for an API token (the OCI token flow). Only its SHA-256 hash is stored.
+type SessionToken struct {
+	Hash    [sha256.Size]byte
+	TokenID string // the API token it was issued for
+	// Scope is what the token endpoint granted, in its own encoding
+	// (internal/auth); the store keeps it opaque.
+	Scope   string
+	Expires time.Time
+}
+
 // Page selects a window of a lexically ordered list, like the OCI n and last
 // query parameters: at most N entries (all when N <= 0) that sort strictly
 // after Last (from the start when Last is "").
@@ -183,6 +194,17 @@ type Store interface {
 	RevokeToken(ctx context.Context, id string) error
 	// ListTokens returns every token, revoked ones included, ordered by ID.
 	ListTokens(ctx context.Context) ([]Token, error)
+
+	// CreateSessionToken records a session token. ErrNotFound if its API
+	// token does not exist, ErrExists if the hash is taken.
+	CreateSessionToken(ctx context.Context, st SessionToken) error
+	// SessionToken returns the unexpired session token whose hash is hash,
+	// with the API token it was issued for: ErrNotFound if there is none
+	// or it expired before now, ErrRevoked if the API token was revoked.
+	SessionToken(ctx context.Context, hash [sha256.Size]byte, now time.Time) (SessionToken, Token, error)
+	// DeleteExpiredSessionTokens removes session tokens that expired
+	// before now and returns how many it removed.
+	DeleteExpiredSessionTokens(ctx context.Context, now time.Time) (int64, error)
 
 	// Close releases the database connections.
 	Close() error

@@ -43,6 +43,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"Referrers", testReferrers},
 		{"TagPagination", testTagPagination},
 		{"Tokens", testTokens},
+		{"SessionTokens", testSessionTokens},
 		{"ConcurrentWriters", testConcurrent},
 	}
 	for _, tt := range tests {
@@ -580,4 +581,53 @@ func testConcurrent(t *testing.T, s store.Store) {
 	if len(repos) != 1 {
 		t.Errorf("%d repositories, want 1", len(repos))
 	}
+}
+
+func testSessionTokens(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	api := must(s.CreateToken(ctx, store.Token{ID: "ci", Role: store.RoleReadOnly, Hash: sha256.Sum256([]byte("pal_ci"))}))(t)
+	now := time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
+	live := store.SessionToken{Hash: sha256.Sum256([]byte("palr_live")), TokenID: "ci", Scope: "repository:p/r:pull", Expires: now.Add(5 * time.Minute)}
+	stale := store.SessionToken{Hash: sha256.Sum256([]byte("palr_stale")), TokenID: "ci", Scope: "", Expires: now.Add(-time.Second)}
+	for _, st := range []store.SessionToken{live, stale} {
+		if err := s.CreateSessionToken(ctx, st); err != nil {
+			t.Fatalf("CreateSessionToken: %v", err)
+		}
+	}
+	wantErr(t, "CreateSessionToken duplicate", s.CreateSessionToken(ctx, live), store.ErrExists)
+	wantErr(t, "CreateSessionToken unknown API token",
+		s.CreateSessionToken(ctx, store.SessionToken{Hash: sha256.Sum256([]byte("x")), TokenID: "nope", Expires: now}), store.ErrNotFound)
+	wantErr(t, "CreateSessionToken without API token",
+		s.CreateSessionToken(ctx, store.SessionToken{Hash: sha256.Sum256([]byte("y")), Expires: now}), store.ErrInvalid)
+
+	got, tok, err := s.SessionToken(ctx, live.Hash, now)
+	if err != nil {
+		t.Fatalf("SessionToken: %v", err)
+	}
+	if diff := cmp.Diff(got, live); diff != "" {
+		t.Errorf("SessionToken (-got +want):\n%s", diff)
+	}
+	if diff := cmp.Diff(tok, api); diff != "" {
+		t.Errorf("SessionToken's API token (-got +want):\n%s", diff)
+	}
+	_, _, err = s.SessionToken(ctx, stale.Hash, now)
+	wantErr(t, "SessionToken expired", err, store.ErrNotFound)
+	_, _, err = s.SessionToken(ctx, live.Hash, live.Expires)
+	wantErr(t, "SessionToken at its expiry", err, store.ErrNotFound)
+	_, _, err = s.SessionToken(ctx, sha256.Sum256([]byte("palr_unknown")), now)
+	wantErr(t, "SessionToken unknown", err, store.ErrNotFound)
+
+	n := must(s.DeleteExpiredSessionTokens(ctx, now))(t)
+	if n != 1 {
+		t.Errorf("DeleteExpiredSessionTokens removed %d, want 1 (the stale one)", n)
+	}
+	if _, _, err := s.SessionToken(ctx, live.Hash, now); err != nil {
+		t.Errorf("SessionToken after deleting expired ones: %v", err)
+	}
+
+	if err := s.RevokeToken(ctx, "ci"); err != nil {
+		t.Fatalf("RevokeToken: %v", err)
+	}
+	_, _, err = s.SessionToken(ctx, live.Hash, now)
+	wantErr(t, "SessionToken of a revoked API token", err, store.ErrRevoked)
 }

@@ -624,6 +624,7 @@ const (
 	qTokens      = `SELECT ` + tokenCols + ` FROM api_tokens ORDER BY id`
 	qTouchToken  = `UPDATE api_tokens SET last_used_at = ? WHERE id = ?`
 	qRevokeToken = `UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?`
+	qTokenExists = `SELECT 1 FROM api_tokens WHERE id = ?`
 )
 
 // CreateToken implements store.Store.
@@ -728,6 +729,93 @@ func (s *Store) ListTokens(ctx context.Context) ([]store.Token, error) {
 	return out, nil
 }
 
+const (
+	qInsertSession = `INSERT INTO session_tokens (hash, token_id, scope, expires_at) VALUES (?, ?, ?, ?)`
+	qSession       = `SELECT s.hash, s.scope, s.expires_at, ` + tokenColsT + ` FROM session_tokens s JOIN api_tokens t ON t.id = s.token_id WHERE s.hash = ? AND s.expires_at > ?`
+	tokenColsT     = `t.id, t.name, t.role, t.hash, t.created_at, t.last_used_at, t.revoked_at`
+	qDeleteExpired = `DELETE FROM session_tokens WHERE expires_at <= ?`
+)
+
+// CreateSessionToken implements store.Store.
+func (s *Store) CreateSessionToken(ctx context.Context, st store.SessionToken) error {
+	if st.TokenID == "" {
+		return invalid("session token's API token ID")
+	}
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		// Checked inside the transaction so that a missing API token is
+		// ErrNotFound on both dialects, whatever their foreign key errors.
+		var one int
+		err := tx.QueryRowContext(ctx, s.sqlOf(qTokenExists), st.TokenID).Scan(&one)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("token %q: %w", st.TokenID, store.ErrNotFound)
+		}
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, s.sqlOf(qInsertSession), st.Hash[:], st.TokenID, st.Scope, micros(st.Expires))
+		if err != nil && s.d.IsUnique(err) {
+			return fmt.Errorf("session token: %w", store.ErrExists)
+		}
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("create session token for %q: %w", st.TokenID, err)
+	}
+	return nil
+}
+
+// SessionToken implements store.Store. As in TokenByHash, the hash found
+// is compared again in constant time.
+func (s *Store) SessionToken(ctx context.Context, hash [sha256.Size]byte, now time.Time) (store.SessionToken, store.Token, error) {
+	var (
+		st      store.SessionToken
+		sh      []byte
+		expires int64
+		t       store.Token
+		role    string
+		th      []byte
+		created int64
+		used    sql.NullInt64
+		revoked sql.NullInt64
+	)
+	err := s.read.QueryRowContext(ctx, s.sqlOf(qSession), hash[:], micros(now)).Scan(
+		&sh, &st.Scope, &expires, &t.ID, &t.Name, &role, &th, &created, &used, &revoked)
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.SessionToken{}, store.Token{}, fmt.Errorf("session token: %w", store.ErrNotFound)
+	}
+	if err != nil {
+		return store.SessionToken{}, store.Token{}, fmt.Errorf("look up session token: %w", err)
+	}
+	if len(sh) != sha256.Size || len(th) != sha256.Size || subtle.ConstantTimeCompare(sh, hash[:]) != 1 {
+		return store.SessionToken{}, store.Token{}, fmt.Errorf("session token: %w", store.ErrNotFound)
+	}
+	copy(st.Hash[:], sh)
+	copy(t.Hash[:], th)
+	st.TokenID = t.ID
+	st.Expires = fromMicros(expires)
+	t.Role = store.Role(role)
+	t.Created = fromMicros(created)
+	t.LastUsed = fromNullMicros(used)
+	t.Revoked = fromNullMicros(revoked)
+	if !t.Active() {
+		return store.SessionToken{}, store.Token{}, fmt.Errorf("session token of token %q: %w", t.ID, store.ErrRevoked)
+	}
+	return st, t, nil
+}
+
+// DeleteExpiredSessionTokens implements store.Store.
+func (s *Store) DeleteExpiredSessionTokens(ctx context.Context, now time.Time) (int64, error) {
+	res, err := s.write.ExecContext(ctx, s.sqlOf(qDeleteExpired), micros(now))
+	if err != nil {
+		return 0, fmt.Errorf("delete expired session tokens: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("delete expired session tokens: %w", err)
+	}
+	return n, nil
+}
+
 // allQueries lists every query, so New rewrites each once.
 var allQueries = []string{
 	qProjectID, qRepoID,
@@ -736,5 +824,6 @@ var allQueries = []string{
 	qInsertBlob, qBlob, qDeleteBlob,
 	qInsertManifest, qUpsertTag, qManifest, qManifestByTag, qReferrers, qReferrersType,
 	qHasManifest, qDeleteManifest, qDeleteTag, qTags,
-	qInsertToken, qTokenByHash, qTokens, qTouchToken, qRevokeToken,
+	qInsertToken, qTokenByHash, qTokens, qTouchToken, qRevokeToken, qTokenExists,
+	qInsertSession, qSession, qDeleteExpired,
 }
