@@ -14,9 +14,11 @@ import (
 
 	"gocloud.dev/secrets"
 
+	"github.com/palisade-sec/palisade/internal/auth"
 	"github.com/palisade-sec/palisade/internal/blob"
 	"github.com/palisade-sec/palisade/internal/config"
 	"github.com/palisade-sec/palisade/internal/crypto"
+	"github.com/palisade-sec/palisade/internal/registry"
 	"github.com/palisade-sec/palisade/internal/server"
 	"github.com/palisade-sec/palisade/internal/store"
 	"github.com/palisade-sec/palisade/internal/store/postgres"
@@ -46,6 +48,7 @@ func (a *App) Server(ctx context.Context, cfg config.Server, out, logOut io.Writ
 // serverRuntime is a prepared server and what it holds open.
 type serverRuntime struct {
 	srv    *server.Server
+	store  store.Store
 	log    *slog.Logger
 	closer []func(context.Context) error
 }
@@ -132,7 +135,17 @@ func (a *App) newServer(ctx context.Context, cfg config.Server, out, logOut io.W
 	if err != nil {
 		return nil, fmt.Errorf("start server: %w", err)
 	}
+	authn := auth.New(auth.Options{Store: st, Logger: log})
+	reg, err := registry.New(registry.Options{
+		Store: st, Blobs: blobs, Auth: authn, Logger: log, Metrics: srv.Registry(),
+	})
+	if err != nil {
+		_ = srv.Close()
+		return nil, fmt.Errorf("start server: %w", err)
+	}
+	reg.Mount(srv)
 	rt.srv = srv
+	rt.store = st
 	return rt, nil
 }
 
@@ -261,7 +274,7 @@ func bootstrapAdmin(ctx context.Context, st tokenStore, given string, random io.
 		token,
 		strings.Join([]string{
 			"Store it now, it is not shown again: only its hash is kept.",
-			"Registry clients (oras, docker) will use it as their password once the registry API is served; this version serves /healthz, /readyz and /metrics.",
+			"Use it as the password of registry clients (oras login, docker login; any user name) or set PALISADE_TOKEN for the palisade CLI.",
 		}, "\n"))
 	if err != nil {
 		return fmt.Errorf("print admin token: %w", err)

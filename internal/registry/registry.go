@@ -1,0 +1,305 @@
+package registry
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/palisade-sec/palisade/internal/auth"
+	"github.com/palisade-sec/palisade/internal/blob"
+	"github.com/palisade-sec/palisade/internal/server"
+	"github.com/palisade-sec/palisade/internal/store"
+)
+
+// DefaultMaxManifestBytes bounds a manifest (the spec suggests at least 4
+// MiB be accepted).
+const DefaultMaxManifestBytes = 4 << 20
+
+// Options configures a Registry.
+type Options struct {
+	Store store.Store
+	Blobs *blob.Store
+	Auth  *auth.Authenticator
+	// Service names the registry in Bearer challenges ("palisade").
+	Service string
+	Logger  *slog.Logger
+	// MaxManifestBytes bounds manifest bodies; 0 means the default.
+	MaxManifestBytes int64
+	// Metrics, when not nil, receives the registry's collectors.
+	Metrics prometheus.Registerer
+}
+
+// Registry is the OCI Distribution API handler, mounted at /v2/.
+type Registry struct {
+	st      store.Store
+	blobs   *blob.Store
+	auth    *auth.Authenticator
+	service string
+	log     *slog.Logger
+	maxMan  int64
+	m       *registryMetrics
+}
+
+// New returns a Registry.
+func New(opts Options) (*Registry, error) {
+	if opts.Store == nil || opts.Blobs == nil || opts.Auth == nil {
+		return nil, errors.New("new registry: store, blobs and authenticator are required")
+	}
+	r := &Registry{
+		st: opts.Store, blobs: opts.Blobs, auth: opts.Auth,
+		service: opts.Service, log: opts.Logger, maxMan: opts.MaxManifestBytes,
+		m: newRegistryMetrics(opts.Metrics),
+	}
+	r.m.registerInProgress(opts.Metrics, func() float64 { return float64(opts.Blobs.UploadsInProgress()) })
+	if r.service == "" {
+		r.service = "palisade"
+	}
+	if r.log == nil {
+		r.log = slog.New(slog.DiscardHandler)
+	}
+	if r.maxMan == 0 {
+		r.maxMan = DefaultMaxManifestBytes
+	}
+	return r, nil
+}
+
+// Mount registers the registry's routes on srv: /v2/ and the token
+// endpoint /v2/token.
+func (reg *Registry) Mount(srv *server.Server) {
+	srv.Handle("/v2/token", reg.auth.TokenHandler())
+	srv.Handle("/v2/", reg)
+}
+
+// Route names, the label of the registry's requests in logs and metrics.
+const (
+	RouteBase      = "/v2/"
+	RouteManifest  = "/v2/{name}/manifests/{reference}"
+	RouteBlob      = "/v2/{name}/blobs/{digest}"
+	RouteUploads   = "/v2/{name}/blobs/uploads/"
+	RouteUpload    = "/v2/{name}/blobs/uploads/{id}"
+	RouteTags      = "/v2/{name}/tags/list"
+	RouteReferrers = "/v2/{name}/referrers/{digest}"
+)
+
+// Routes lists every route with the methods it serves.
+func Routes() map[string][]string {
+	return map[string][]string{
+		RouteBase:      {"GET", "HEAD"},
+		RouteManifest:  {"GET", "HEAD", "PUT", "DELETE"},
+		RouteBlob:      {"GET", "HEAD", "DELETE"},
+		RouteUploads:   {"POST"},
+		RouteUpload:    {"GET", "PATCH", "PUT", "DELETE"},
+		RouteTags:      {"GET"},
+		RouteReferrers: {"GET"},
+	}
+}
+
+// request is a routed registry request.
+type request struct {
+	route string
+	name  repoName
+	arg   string // reference, digest or upload ID
+	p     auth.Principal
+}
+
+// route splits a /v2/ path into its route, repository name and argument.
+// The name may hold slashes, so the route is found from the end.
+func route(path string) (rt, name, arg string, ok bool) {
+	rest, found := strings.CutPrefix(path, "/v2/")
+	if !found {
+		return "", "", "", false
+	}
+	if rest == "" {
+		return RouteBase, "", "", true
+	}
+	segs := strings.Split(rest, "/")
+	n := len(segs)
+	join := func(k int) string { return strings.Join(segs[:k], "/") }
+	switch {
+	case n >= 3 && segs[n-2] == "tags" && segs[n-1] == "list":
+		return RouteTags, join(n - 2), "", true
+	case n >= 4 && segs[n-3] == "blobs" && segs[n-2] == "uploads":
+		if segs[n-1] == "" {
+			return RouteUploads, join(n - 3), "", true
+		}
+		return RouteUpload, join(n - 3), segs[n-1], true
+	case n >= 3 && segs[n-2] == "manifests":
+		return RouteManifest, join(n - 2), segs[n-1], true
+	case n >= 3 && segs[n-2] == "blobs":
+		return RouteBlob, join(n - 2), segs[n-1], true
+	case n >= 3 && segs[n-2] == "referrers":
+		return RouteReferrers, join(n - 2), segs[n-1], true
+	}
+	return "", "", "", false
+}
+
+// ServeHTTP routes a /v2/ request, authenticates and authorizes it, and
+// calls its handler.
+func (reg *Registry) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Docker-Distribution-API-Version", "registry/2.0")
+	rt, name, arg, ok := route(r.URL.Path)
+	if !ok {
+		server.SetRoute(r, "/v2/ (unmatched)")
+		writeError(w, http.StatusNotFound, codeUnsupported, "no such registry endpoint: the OCI distribution API serves /v2/PROJECT/NAME/{manifests,blobs,tags,referrers}/...")
+		return
+	}
+	server.SetRoute(r, rt)
+	if !methodAllowed(rt, r.Method) {
+		w.Header().Set("Allow", strings.Join(Routes()[rt], ", "))
+		writeError(w, http.StatusMethodNotAllowed, codeUnsupported, r.Method+" is not supported on "+rt)
+		return
+	}
+	req := &request{route: rt, arg: arg}
+	action := actionOf(rt, r.Method)
+	p, err := reg.auth.Authenticate(r)
+	if err != nil {
+		reg.authFailed(w, r, err, name, action)
+		return
+	}
+	req.p = p
+	if rt == RouteBase {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte("{}\n"))
+		return
+	}
+	n, ok := parseName(name)
+	if !ok {
+		writeError(w, http.StatusBadRequest, codeNameInvalid,
+			"invalid repository name: use PROJECT/NAME, lower-case letters, digits and separators (. _ __ -), at most 255 characters")
+		return
+	}
+	req.name = n
+	if !p.Allows(action, n.full) {
+		if p.MayGain(action) {
+			reg.authFailed(w, r, errInsufficientScope, name, action)
+			return
+		}
+		writeError(w, http.StatusForbidden, codeDenied, "this token may not "+string(action)+" "+n.full)
+		return
+	}
+	switch rt {
+	case RouteManifest:
+		switch r.Method {
+		case http.MethodGet, http.MethodHead:
+			reg.getManifest(w, r, req)
+		case http.MethodPut:
+			reg.putManifest(w, r, req)
+		case http.MethodDelete:
+			reg.deleteManifest(w, r, req)
+		}
+	case RouteBlob:
+		switch r.Method {
+		case http.MethodGet, http.MethodHead:
+			reg.getBlob(w, r, req)
+		case http.MethodDelete:
+			reg.deleteBlob(w, r, req)
+		}
+	case RouteUploads:
+		reg.startUpload(w, r, req)
+	case RouteUpload:
+		switch r.Method {
+		case http.MethodGet:
+			reg.uploadStatus(w, r, req)
+		case http.MethodPatch:
+			reg.patchUpload(w, r, req)
+		case http.MethodPut:
+			reg.putUpload(w, r, req)
+		case http.MethodDelete:
+			reg.cancelUpload(w, r, req)
+		}
+	case RouteTags:
+		reg.listTags(w, r, req)
+	case RouteReferrers:
+		reg.referrers(w, r, req)
+	}
+}
+
+func methodAllowed(rt, method string) bool {
+	for _, m := range Routes()[rt] {
+		if m == method {
+			return true
+		}
+	}
+	return false
+}
+
+// actionOf is the action a route and method need.
+func actionOf(rt, method string) auth.Action {
+	switch method {
+	case http.MethodGet, http.MethodHead:
+		if rt == RouteUpload {
+			return auth.ActionPush
+		}
+		return auth.ActionPull
+	case http.MethodDelete:
+		if rt == RouteUpload {
+			return auth.ActionPush
+		}
+		return auth.ActionDelete
+	}
+	return auth.ActionPush
+}
+
+// authFailed answers a request whose credentials are missing or refused
+// with 401 and a Bearer challenge, or 500 when the store failed.
+func (reg *Registry) authFailed(w http.ResponseWriter, r *http.Request, err error, name string, action auth.Action) {
+	if !errors.Is(err, auth.ErrNoCredentials) && !errors.Is(err, auth.ErrBadCredentials) && !errors.Is(err, errInsufficientScope) {
+		reg.internal(w, r, "authenticate", err)
+		return
+	}
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	challenge := `Bearer realm="` + scheme + "://" + r.Host + `/v2/token",service="` + reg.service + `"`
+	if n, ok := parseName(name); ok {
+		actions := string(action)
+		if action == auth.ActionPush {
+			actions = "pull,push"
+		}
+		challenge += `,scope="repository:` + n.full + `:` + actions + `"`
+	}
+	msg := "authentication required: log in with an API token as the password (palisade login, oras login or docker login)"
+	switch {
+	case errors.Is(err, auth.ErrBadCredentials):
+		msg = "credentials not accepted: the token is unknown, revoked or expired; log in again"
+	case errors.Is(err, errInsufficientScope):
+		challenge += `,error="insufficient_scope"`
+		msg = "the token does not cover this request: ask the token endpoint for the scope in the challenge"
+	}
+	w.Header().Set("WWW-Authenticate", challenge)
+	writeError(w, http.StatusUnauthorized, codeUnauthorized, msg)
+}
+
+// errInsufficientScope means a session token lacks a scope its API token
+// could grant.
+var errInsufficientScope = errors.New("insufficient scope")
+
+// internal logs err and answers 500 without its details.
+func (reg *Registry) internal(w http.ResponseWriter, r *http.Request, what string, err error) {
+	if errors.Is(err, context.Canceled) && r.Context().Err() != nil {
+		return // the client went away
+	}
+	reg.log.ErrorContext(r.Context(), "registry: "+what, slog.String("error", err.Error()))
+	writeError(w, http.StatusInternalServerError, codeUnknown, "internal error while trying to "+what+"; the request ID in X-Request-ID finds it in the server log")
+}
+
+// project checks that the request's project exists, answering 404
+// NAME_UNKNOWN if not.
+func (reg *Registry) project(w http.ResponseWriter, r *http.Request, req *request) bool {
+	_, err := reg.st.Project(r.Context(), req.name.project)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		writeError(w, http.StatusNotFound, codeNameUnknown,
+			"project "+req.name.project+" does not exist: create it with 'palisade project create "+req.name.project+"'")
+		return false
+	case err != nil:
+		reg.internal(w, r, "look up the project", err)
+		return false
+	}
+	return true
+}
