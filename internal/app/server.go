@@ -14,6 +14,7 @@ import (
 
 	"gocloud.dev/secrets"
 
+	"github.com/palisade-sec/palisade/internal/api"
 	"github.com/palisade-sec/palisade/internal/auth"
 	"github.com/palisade-sec/palisade/internal/blob"
 	"github.com/palisade-sec/palisade/internal/config"
@@ -144,6 +145,16 @@ func (a *App) newServer(ctx context.Context, cfg config.Server, out, logOut io.W
 		return nil, fmt.Errorf("start server: %w", err)
 	}
 	reg.Mount(srv)
+	projectKey := keyID
+	if projectKey == "" {
+		projectKey = cfg.KEK // a keeper URL: a reference, not key material
+	}
+	native, err := api.New(api.Options{Store: st, Auth: authn, ProjectKeyID: projectKey, Logger: log})
+	if err != nil {
+		_ = srv.Close()
+		return nil, fmt.Errorf("start server: %w", err)
+	}
+	native.Mount(srv)
 	rt.srv = srv
 	rt.store = st
 	return rt, nil

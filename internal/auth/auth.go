@@ -73,6 +73,10 @@ func (p Principal) Allows(action Action, repo string) bool {
 	return false
 }
 
+// Session reports whether the principal authenticated with a registry
+// session token rather than an API token.
+func (p Principal) Session() bool { return p.session }
+
 // MayGain reports whether a session token that lacks action on repo could
 // get it from the token endpoint: the client should be challenged again
 // (401) rather than denied (403).

@@ -64,6 +64,68 @@ type Blob struct {
 	Created    time.Time
 }
 
+// Classification is how sensitive an artifact is, from least to most.
+type Classification string
+
+// The classifications, in increasing order of sensitivity.
+const (
+	Public       Classification = "public"
+	Internal     Classification = "internal"
+	Confidential Classification = "confidential"
+	Restricted   Classification = "restricted"
+)
+
+// Valid reports whether c is one of the four classifications.
+func (c Classification) Valid() bool {
+	switch c {
+	case Public, Internal, Confidential, Restricted:
+		return true
+	}
+	return false
+}
+
+// Kinds of artifact.
+const (
+	KindModel    = "model"
+	KindDataset  = "dataset"
+	KindImage    = "image"
+	KindArtifact = "artifact" // anything else
+)
+
+// ArtifactMeta is the metadata of an artifact (a manifest): set from its
+// annotations when pushed, edited through the API.
+type ArtifactMeta struct {
+	Kind           string // KindModel, KindDataset, KindImage or KindArtifact
+	Classification Classification
+	Owner          string
+	Description    string
+	Framework      string // pytorch, tensorflow, sklearn...
+	Format         string // safetensors, gguf, onnx, parquet...
+	License        string // SPDX expression
+	// ModelCard is the digest of the artifact's model card (README.md
+	// layer), or "".
+	ModelCard string
+	Labels    map[string]string
+}
+
+// Artifact is a manifest with its tags, as listed by ListArtifacts.
+type Artifact struct {
+	Manifest
+	Tags []string
+}
+
+// ArtifactFilter selects artifacts of a project. Empty fields match all.
+type ArtifactFilter struct {
+	Repository     string // exact repository name
+	Kind           string
+	Classification Classification
+	// Query matches a substring of the repository name or description,
+	// case-insensitively.
+	Query string
+	// Labels must all be present with these values.
+	Labels map[string]string
+}
+
 // Manifest is an OCI manifest (or index) stored in a repository.
 type Manifest struct {
 	Project      string
@@ -74,6 +136,7 @@ type Manifest struct {
 	Subject      string // digest of the subject manifest, or ""
 	Size         int64  // len(Body); set by the store
 	Body         []byte
+	Meta         ArtifactMeta
 	Created      time.Time
 }
 
@@ -170,6 +233,19 @@ type Store interface {
 	// subject, filtered by artifactType when it is not empty, in digest
 	// order. An unknown repository or subject yields an empty list.
 	Referrers(ctx context.Context, project, repo, subject, artifactType string) ([]Manifest, error)
+
+	// ListArtifacts returns a page of the project's artifacts (manifests
+	// with their tags) that match f, ordered by repository name then
+	// digest; page.Last is the cursor "REPOSITORY@DIGEST" of the last
+	// artifact of the previous page. ErrNotFound if the project does not
+	// exist.
+	ListArtifacts(ctx context.Context, project string, f ArtifactFilter, page Page) ([]Artifact, error)
+	// SetArtifactMeta replaces the metadata of the repository's manifest,
+	// or returns ErrNotFound. ErrInvalid for an unknown classification.
+	SetArtifactMeta(ctx context.Context, project, repo, digest string, meta ArtifactMeta) error
+	// TagsOf returns the names of the tags naming the repository's
+	// manifest, in lexical order.
+	TagsOf(ctx context.Context, project, repo, digest string) ([]string, error)
 
 	// SetTag points tag at the repository's manifest digest, creating or
 	// moving it. ErrNotFound if the manifest is not in the repository.

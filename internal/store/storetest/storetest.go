@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -44,6 +45,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"TagPagination", testTagPagination},
 		{"Tokens", testTokens},
 		{"SessionTokens", testSessionTokens},
+		{"Artifacts", testArtifacts},
 		{"ConcurrentWriters", testConcurrent},
 	}
 	for _, tt := range tests {
@@ -115,6 +117,8 @@ func manifest(project, repo, body string) store.Manifest {
 		MediaType: "application/vnd.oci.image.manifest.v1+json",
 		Body:      []byte(body),
 		Size:      int64(len(body)),
+		// The defaults the store fills in.
+		Meta: store.ArtifactMeta{Kind: store.KindArtifact, Classification: store.Internal, Labels: map[string]string{}},
 	}
 }
 
@@ -630,4 +634,102 @@ func testSessionTokens(t *testing.T, s store.Store) {
 	}
 	_, _, err = s.SessionToken(ctx, live.Hash, now)
 	wantErr(t, "SessionToken of a revoked API token", err, store.ErrRevoked)
+}
+
+func testArtifacts(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	mkRepo(t, s, "p", "models/llm")
+	must(s.EnsureRepository(ctx, "p", "data/reviews"))(t)
+	mkRepo(t, s, "q", "models/llm")
+
+	llm := manifest("p", "models/llm", `{"m":"llm-v1"}`)
+	llm.Meta = store.ArtifactMeta{Kind: store.KindModel, Classification: store.Confidential, Owner: "ml-team",
+		Description: "Support LLM fine-tune", Framework: "pytorch", Format: "safetensors", License: "Apache-2.0",
+		ModelCard: digestOf([]byte("card")), Labels: map[string]string{"team": "support", "stage": "dev"}}
+	llm = must(s.PutManifest(ctx, llm, "v1"))(t)
+	llm2 := manifest("p", "models/llm", `{"m":"llm-v2"}`)
+	llm2.Meta.Kind = store.KindModel
+	llm2.Meta.Labels = map[string]string{"team": "support%"}
+	llm2 = must(s.PutManifest(ctx, llm2, "v2"))(t)
+	must(s.PutManifest(ctx, llm2, "latest"))(t)
+	data := manifest("p", "data/reviews", `{"d":1}`)
+	data.Meta = store.ArtifactMeta{Kind: store.KindDataset, Classification: store.Restricted, Description: "Customer reviews with PII"}
+	data = must(s.PutManifest(ctx, data, ""))(t)
+	must(s.PutManifest(ctx, manifest("q", "models/llm", `{"other":"project"}`), "v1"))(t)
+
+	bad := manifest("p", "models/llm", `{"bad":1}`)
+	bad.Meta.Classification = "secret"
+	_, err := s.PutManifest(ctx, bad, "")
+	wantErr(t, "PutManifest with unknown classification", err, store.ErrInvalid)
+
+	got := must(s.Manifest(ctx, "p", "models/llm", llm.Digest))(t)
+	if diff := cmp.Diff(got.Meta, llm.Meta); diff != "" {
+		t.Errorf("stored metadata (-got +want):\n%s", diff)
+	}
+	names := func(as []store.Artifact) []string {
+		var out []string
+		for _, a := range as {
+			out = append(out, a.Repository+"@"+a.Digest[7:15]+":"+strings.Join(a.Tags, ","))
+		}
+		return out
+	}
+	id := func(m store.Manifest, tags string) string { return m.Repository + "@" + m.Digest[7:15] + ":" + tags }
+	all := []string{id(data, ""), id(llm, "v1"), id(llm2, "latest,v2")}
+	sort.Strings(all[1:])
+	tests := []struct {
+		name string
+		f    store.ArtifactFilter
+		want []string
+	}{
+		{"all", store.ArtifactFilter{}, all},
+		{"repository", store.ArtifactFilter{Repository: "models/llm"}, all[1:]},
+		{"kind", store.ArtifactFilter{Kind: store.KindDataset}, []string{id(data, "")}},
+		{"classification", store.ArtifactFilter{Classification: store.Confidential}, []string{id(llm, "v1")}},
+		{"query in description, any case", store.ArtifactFilter{Query: "pii"}, []string{id(data, "")}},
+		{"query in name", store.ArtifactFilter{Query: "LLM"}, all[1:]},
+		{"query wildcard is literal", store.ArtifactFilter{Query: "%"}, nil},
+		{"label", store.ArtifactFilter{Labels: map[string]string{"team": "support"}}, []string{id(llm, "v1")}},
+		{"label with wildcard value", store.ArtifactFilter{Labels: map[string]string{"team": "support%"}}, []string{id(llm2, "latest,v2")}},
+		{"two labels", store.ArtifactFilter{Labels: map[string]string{"team": "support", "stage": "dev"}}, []string{id(llm, "v1")}},
+		{"label absent", store.ArtifactFilter{Labels: map[string]string{"stage": "prod"}}, nil},
+	}
+	for _, tt := range tests {
+		list := must(s.ListArtifacts(ctx, "p", tt.f, store.Page{}))(t)
+		if diff := cmp.Diff(names(list), tt.want); diff != "" {
+			t.Errorf("ListArtifacts %s (-got +want):\n%s", tt.name, diff)
+		}
+	}
+	// Pagination walks every artifact once, in order.
+	var walked []string
+	page := store.Page{N: 2}
+	for range 5 {
+		list := must(s.ListArtifacts(ctx, "p", store.ArtifactFilter{}, page))(t)
+		walked = append(walked, names(list)...)
+		if len(list) < page.N {
+			break
+		}
+		last := list[len(list)-1]
+		page.Last = last.Repository + "@" + last.Digest
+	}
+	if diff := cmp.Diff(walked, all); diff != "" {
+		t.Errorf("paged ListArtifacts (-got +want):\n%s", diff)
+	}
+	_, err = s.ListArtifacts(ctx, "nope", store.ArtifactFilter{}, store.Page{})
+	wantErr(t, "ListArtifacts of a missing project", err, store.ErrNotFound)
+
+	meta := store.ArtifactMeta{Kind: store.KindDataset, Classification: store.Public, Labels: map[string]string{"a": "b"}}
+	if err := s.SetArtifactMeta(ctx, "p", "data/reviews", data.Digest, meta); err != nil {
+		t.Fatalf("SetArtifactMeta: %v", err)
+	}
+	got = must(s.Manifest(ctx, "p", "data/reviews", data.Digest))(t)
+	if diff := cmp.Diff(got.Meta, meta); diff != "" {
+		t.Errorf("metadata after SetArtifactMeta (-got +want):\n%s", diff)
+	}
+	wantErr(t, "SetArtifactMeta unknown manifest", s.SetArtifactMeta(ctx, "p", "data/reviews", llm.Digest, meta), store.ErrNotFound)
+	meta.Classification = "top-secret"
+	wantErr(t, "SetArtifactMeta bad classification", s.SetArtifactMeta(ctx, "p", "data/reviews", data.Digest, meta), store.ErrInvalid)
+	tags := must(s.TagsOf(ctx, "p", "models/llm", llm2.Digest))(t)
+	if diff := cmp.Diff(tags, []string{"latest", "v2"}); diff != "" {
+		t.Errorf("TagsOf (-got +want):\n%s", diff)
+	}
 }

@@ -5,8 +5,10 @@ import (
 	"crypto/sha256"
 	"crypto/subtle"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -396,9 +398,10 @@ func affected(res sql.Result, what string) error {
 // Manifests and tags.
 
 const (
-	qInsertManifest = `INSERT INTO manifests (repository_id, digest, media_type, artifact_type, subject, size, body, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (repository_id, digest) DO NOTHING`
+	qInsertManifest = `INSERT INTO manifests (repository_id, digest, media_type, artifact_type, subject, size, body, created_at, kind, classification, owner, description, framework, format, license, model_card, labels) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (repository_id, digest) DO NOTHING`
 	qUpsertTag      = `INSERT INTO tags (repository_id, name, manifest_digest, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT (repository_id, name) DO UPDATE SET manifest_digest = excluded.manifest_digest, updated_at = excluded.updated_at`
-	manifestCols    = `m.digest, m.media_type, m.artifact_type, m.subject, m.size, m.body, m.created_at`
+	manifestCols    = `m.digest, m.media_type, m.artifact_type, m.subject, m.size, m.body, m.created_at, ` + metaCols
+	metaCols        = `m.kind, m.classification, m.owner, m.description, m.framework, m.format, m.license, m.model_card, m.labels`
 	qManifest       = `SELECT ` + manifestCols + ` FROM manifests m WHERE m.repository_id = ? AND m.digest = ?`
 	qManifestByTag  = `SELECT ` + manifestCols + ` FROM tags t JOIN manifests m ON m.repository_id = t.repository_id AND m.digest = t.manifest_digest WHERE t.repository_id = ? AND t.name = ?`
 	qReferrers      = `SELECT ` + manifestCols + ` FROM manifests m WHERE m.repository_id = ? AND m.subject = ? AND m.subject <> '' ORDER BY m.digest`
@@ -417,14 +420,19 @@ func (s *Store) PutManifest(ctx context.Context, m store.Manifest, tag string) (
 	case m.MediaType == "":
 		return store.Manifest{}, invalid("manifest media type")
 	}
+	meta, labels, err := normalizeMeta(m.Meta)
+	if err != nil {
+		return store.Manifest{}, fmt.Errorf("put manifest %s in %s/%s: %w", m.Digest, m.Project, m.Repository, err)
+	}
 	_, ts := s.stamp()
 	m.Size = int64(len(m.Body))
-	err := s.inTx(ctx, func(tx *sql.Tx) error {
+	err = s.inTx(ctx, func(tx *sql.Tx) error {
 		rid, err := s.repoID(ctx, tx, m.Project, m.Repository)
 		if err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, s.sqlOf(qInsertManifest), rid, m.Digest, m.MediaType, m.ArtifactType, m.Subject, m.Size, m.Body, ts); err != nil {
+		args := append([]any{rid, m.Digest, m.MediaType, m.ArtifactType, m.Subject, m.Size, m.Body, ts}, metaArgs(meta, labels)...)
+		if _, err := tx.ExecContext(ctx, s.sqlOf(qInsertManifest), args...); err != nil {
 			return fmt.Errorf("put manifest %s in %s/%s: %w", m.Digest, m.Project, m.Repository, err)
 		}
 		if tag != "" {
@@ -444,9 +452,19 @@ func (s *Store) PutManifest(ctx context.Context, m store.Manifest, tag string) (
 
 func scanManifest(sc interface{ Scan(...any) error }, project, repo string) (store.Manifest, error) {
 	m := store.Manifest{Project: project, Repository: repo}
-	var created int64
-	if err := sc.Scan(&m.Digest, &m.MediaType, &m.ArtifactType, &m.Subject, &m.Size, &m.Body, &created); err != nil {
+	var (
+		created int64
+		class   string
+		labels  string
+	)
+	mt := &m.Meta
+	if err := sc.Scan(&m.Digest, &m.MediaType, &m.ArtifactType, &m.Subject, &m.Size, &m.Body, &created,
+		&mt.Kind, &class, &mt.Owner, &mt.Description, &mt.Framework, &mt.Format, &mt.License, &mt.ModelCard, &labels); err != nil {
 		return store.Manifest{}, err
+	}
+	mt.Classification = store.Classification(class)
+	if err := json.Unmarshal([]byte(labels), &mt.Labels); err != nil {
+		return store.Manifest{}, fmt.Errorf("manifest %s: labels: %w", m.Digest, err)
 	}
 	if m.Body == nil {
 		m.Body = []byte{}
@@ -539,6 +557,175 @@ func (s *Store) Referrers(ctx context.Context, project, repo, subject, artifactT
 	}
 	return out, nil
 }
+
+// normalizeMeta fills metadata defaults, checks the classification and
+// encodes the labels (JSON with sorted keys, so that label filters can
+// match the text).
+func normalizeMeta(meta store.ArtifactMeta) (store.ArtifactMeta, string, error) {
+	if meta.Kind == "" {
+		meta.Kind = store.KindArtifact
+	}
+	if meta.Classification == "" {
+		meta.Classification = store.Internal
+	}
+	if !meta.Classification.Valid() {
+		return meta, "", fmt.Errorf("classification %.40q: want public, internal, confidential or restricted: %w", meta.Classification, store.ErrInvalid)
+	}
+	if meta.Labels == nil {
+		meta.Labels = map[string]string{}
+	}
+	b, err := json.Marshal(meta.Labels)
+	if err != nil {
+		return meta, "", fmt.Errorf("encode labels: %w", err)
+	}
+	return meta, string(b), nil
+}
+
+func metaArgs(m store.ArtifactMeta, labels string) []any {
+	return []any{m.Kind, string(m.Classification), m.Owner, m.Description, m.Framework, m.Format, m.License, m.ModelCard, labels}
+}
+
+const (
+	qSetMeta = `UPDATE manifests SET kind = ?, classification = ?, owner = ?, description = ?, framework = ?, format = ?, license = ?, model_card = ?, labels = ? WHERE repository_id = ? AND digest = ?`
+	qTagsOf  = `SELECT name FROM tags WHERE repository_id = ? AND manifest_digest = ? ORDER BY name`
+	// qArtifacts lists a project's manifests after a cursor; the filters
+	// are appended by ListArtifacts.
+	qArtifacts = `SELECT r.name, ` + manifestCols + ` FROM manifests m JOIN repositories r ON r.id = m.repository_id WHERE r.project_id = ? AND (r.name > ? OR (r.name = ? AND m.digest > ?))`
+)
+
+// SetArtifactMeta implements store.Store.
+func (s *Store) SetArtifactMeta(ctx context.Context, project, repo, digest string, meta store.ArtifactMeta) error {
+	meta, labels, err := normalizeMeta(meta)
+	if err != nil {
+		return fmt.Errorf("set metadata of %s in %s/%s: %w", digest, project, repo, err)
+	}
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		rid, err := s.repoID(ctx, tx, project, repo)
+		if err != nil {
+			return err
+		}
+		args := append(metaArgs(meta, labels), rid, digest)
+		res, err := tx.ExecContext(ctx, s.sqlOf(qSetMeta), args...)
+		if err != nil {
+			return fmt.Errorf("set metadata of %s in %s/%s: %w", digest, project, repo, err)
+		}
+		return affected(res, fmt.Sprintf("manifest %s in %s/%s", digest, project, repo))
+	})
+}
+
+// TagsOf implements store.Store.
+func (s *Store) TagsOf(ctx context.Context, project, repo, digest string) ([]string, error) {
+	rid, err := s.repoID(ctx, s.read, project, repo)
+	if err != nil {
+		return nil, err
+	}
+	return s.tagsOf(ctx, rid, digest)
+}
+
+func (s *Store) tagsOf(ctx context.Context, rid int64, digest string) ([]string, error) {
+	rows, err := s.read.QueryContext(ctx, s.sqlOf(qTagsOf), rid, digest)
+	if err != nil {
+		return nil, fmt.Errorf("list tags of %s: %w", digest, err)
+	}
+	defer rows.Close()
+	tags := []string{}
+	for rows.Next() {
+		var t string
+		if err := rows.Scan(&t); err != nil {
+			return nil, fmt.Errorf("list tags of %s: %w", digest, err)
+		}
+		tags = append(tags, t)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list tags of %s: %w", digest, err)
+	}
+	return tags, nil
+}
+
+// likeEscape escapes LIKE's wildcards in s (with \ as the escape).
+func likeEscape(s string) string {
+	return strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`).Replace(s)
+}
+
+// ListArtifacts implements store.Store.
+func (s *Store) ListArtifacts(ctx context.Context, project string, f store.ArtifactFilter, page store.Page) ([]store.Artifact, error) {
+	pid, err := s.projectID(ctx, s.read, project)
+	if err != nil {
+		return nil, err
+	}
+	lastRepo, lastDigest, _ := strings.Cut(page.Last, "@")
+	q := qArtifacts
+	args := []any{pid, lastRepo, lastRepo, lastDigest}
+	if f.Repository != "" {
+		q += ` AND r.name = ?`
+		args = append(args, f.Repository)
+	}
+	if f.Kind != "" {
+		q += ` AND m.kind = ?`
+		args = append(args, f.Kind)
+	}
+	if f.Classification != "" {
+		q += ` AND m.classification = ?`
+		args = append(args, string(f.Classification))
+	}
+	if f.Query != "" {
+		pat := "%" + likeEscape(strings.ToLower(f.Query)) + "%"
+		q += ` AND (LOWER(r.name) LIKE ? ESCAPE '\' OR LOWER(m.description) LIKE ? ESCAPE '\')`
+		args = append(args, pat, pat)
+	}
+	keys := make([]string, 0, len(f.Labels))
+	for k := range f.Labels {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		kv, err := json.Marshal(map[string]string{k: f.Labels[k]})
+		if err != nil {
+			return nil, fmt.Errorf("list artifacts: %w", err)
+		}
+		// {"k":"v"} -> match "k":"v" followed by , or } in the stored object.
+		pair := string(kv[1 : len(kv)-1])
+		q += ` AND (m.labels LIKE ? ESCAPE '\' OR m.labels LIKE ? ESCAPE '\')`
+		args = append(args, "%"+likeEscape(pair)+",%", "%"+likeEscape(pair)+"}")
+	}
+	q += ` ORDER BY r.name, m.digest LIMIT ?`
+	args = append(args, limit(page.N))
+	rows, err := s.read.QueryContext(ctx, rebind(q, s.d.Numbered), args...)
+	if err != nil {
+		return nil, fmt.Errorf("list artifacts of %s: %w", project, err)
+	}
+	var out []store.Artifact
+	var rids []string
+	func() {
+		defer rows.Close()
+		for rows.Next() {
+			var repo string
+			sc := scanFunc(func(dest ...any) error { return rows.Scan(append([]any{&repo}, dest...)...) })
+			var m store.Manifest
+			if m, err = scanManifest(sc, project, ""); err != nil {
+				return
+			}
+			m.Repository = repo
+			out = append(out, store.Artifact{Manifest: m})
+			rids = append(rids, repo)
+		}
+		err = rows.Err()
+	}()
+	if err != nil {
+		return nil, fmt.Errorf("list artifacts of %s: %w", project, err)
+	}
+	for i := range out {
+		if out[i].Tags, err = s.TagsOf(ctx, project, rids[i], out[i].Digest); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// scanFunc adapts a function to the Scan method scanManifest wants.
+type scanFunc func(dest ...any) error
+
+func (f scanFunc) Scan(dest ...any) error { return f(dest...) }
 
 // tagError reports a failed tag write; the schema refuses tags longer than
 // 128 bytes (the OCI limit) with a CHECK constraint.
@@ -826,4 +1013,5 @@ var allQueries = []string{
 	qHasManifest, qDeleteManifest, qDeleteTag, qTags,
 	qInsertToken, qTokenByHash, qTokens, qTouchToken, qRevokeToken, qTokenExists,
 	qInsertSession, qSession, qDeleteExpired,
+	qSetMeta, qTagsOf,
 }

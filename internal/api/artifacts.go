@@ -1,0 +1,301 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"regexp"
+	"strings"
+	"time"
+
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/palisade-sec/palisade/internal/auth"
+	"github.com/palisade-sec/palisade/internal/store"
+)
+
+var digestPattern = regexp.MustCompile(`^(sha256:[a-f0-9]{64}|sha512:[a-f0-9]{128})$`)
+
+// Artifact is an artifact (a manifest) in API responses.
+type Artifact struct {
+	Repository   string    `json:"repository"`
+	Digest       string    `json:"digest"`
+	MediaType    string    `json:"mediaType"`
+	ArtifactType string    `json:"artifactType,omitempty"`
+	Size         int64     `json:"size"`
+	Tags         []string  `json:"tags"`
+	Created      time.Time `json:"created"`
+	Metadata
+}
+
+// Metadata is an artifact's metadata.
+type Metadata struct {
+	Kind           string            `json:"kind"`
+	Classification string            `json:"classification"`
+	Owner          string            `json:"owner,omitempty"`
+	Description    string            `json:"description,omitempty"`
+	Framework      string            `json:"framework,omitempty"`
+	Format         string            `json:"format,omitempty"`
+	License        string            `json:"license,omitempty"`
+	ModelCard      string            `json:"modelCard,omitempty"`
+	Labels         map[string]string `json:"labels"`
+}
+
+func metadataOf(m store.ArtifactMeta) Metadata {
+	labels := m.Labels
+	if labels == nil {
+		labels = map[string]string{}
+	}
+	return Metadata{
+		Kind: m.Kind, Classification: string(m.Classification), Owner: m.Owner, Description: m.Description,
+		Framework: m.Framework, Format: m.Format, License: m.License, ModelCard: m.ModelCard, Labels: labels,
+	}
+}
+
+func artifactOf(m store.Manifest, tags []string) Artifact {
+	if tags == nil {
+		tags = []string{}
+	}
+	return Artifact{
+		Repository: m.Repository, Digest: m.Digest, MediaType: m.MediaType, ArtifactType: m.ArtifactType,
+		Size: m.Size, Tags: tags, Created: m.Created, Metadata: metadataOf(m.Meta),
+	}
+}
+
+// maxLabelFilters bounds the label filters of one query.
+const maxLabelFilters = 16
+
+func (a *API) listArtifacts(w http.ResponseWriter, r *http.Request, _ auth.Principal) {
+	pg, err := page(r)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "invalid", err.Error())
+		return
+	}
+	q := r.URL.Query()
+	f := store.ArtifactFilter{
+		Repository: q.Get("repository"), Kind: q.Get("kind"),
+		Classification: store.Classification(q.Get("classification")), Query: q.Get("q"),
+	}
+	if f.Classification != "" && !f.Classification.Valid() {
+		writeError(w, http.StatusBadRequest, "invalid", "classification must be public, internal, confidential or restricted")
+		return
+	}
+	if labels := q["label"]; len(labels) > 0 {
+		if len(labels) > maxLabelFilters {
+			writeError(w, http.StatusBadRequest, "invalid", "at most 16 label filters")
+			return
+		}
+		f.Labels = map[string]string{}
+		for _, l := range labels {
+			k, v, ok := strings.Cut(l, "=")
+			if !ok || k == "" {
+				writeError(w, http.StatusBadRequest, "invalid", "a label filter is label=KEY=VALUE")
+				return
+			}
+			f.Labels[k] = v
+		}
+	}
+	project := r.PathValue("project")
+	list, err := a.st.ListArtifacts(r.Context(), project, f, pg)
+	if err != nil {
+		a.storeError(w, r, "project "+truncate(project), err)
+		return
+	}
+	items := make([]Artifact, 0, len(list))
+	for _, art := range list {
+		items = append(items, artifactOf(art.Manifest, art.Tags))
+	}
+	next := ""
+	if len(list) == pg.N {
+		last := list[len(list)-1]
+		next = last.Repository + "@" + last.Digest
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"items": items, "next": next})
+}
+
+// File is a layer of an artifact, with its path when it has one.
+type File struct {
+	Path      string `json:"path,omitempty"`
+	Digest    string `json:"digest"`
+	Size      int64  `json:"size"`
+	MediaType string `json:"mediaType"`
+}
+
+// Referrer is a manifest whose subject is the artifact (a signature, an
+// SBOM, a scan report).
+type Referrer struct {
+	Digest       string `json:"digest"`
+	MediaType    string `json:"mediaType"`
+	ArtifactType string `json:"artifactType,omitempty"`
+	Size         int64  `json:"size"`
+}
+
+// ArtifactDetail is the body of GET .../artifacts/{digest}.
+type ArtifactDetail struct {
+	Artifact
+	Config      *File             `json:"config,omitempty"`
+	Files       []File            `json:"files"`
+	Manifests   []File            `json:"manifests,omitempty"`
+	Subject     string            `json:"subject,omitempty"`
+	Annotations map[string]string `json:"annotations,omitempty"`
+	Referrers   []Referrer        `json:"referrers"`
+}
+
+// artifactRef reads the artifact a request names: project and digest from
+// the path, repository from the query.
+func artifactRef(w http.ResponseWriter, r *http.Request) (project, repo, digest string, ok bool) {
+	project, digest, repo = r.PathValue("project"), r.PathValue("digest"), r.URL.Query().Get("repository")
+	if !digestPattern.MatchString(digest) {
+		writeError(w, http.StatusBadRequest, "invalid", "invalid digest: use sha256:<64 hex> or sha512:<128 hex>")
+		return "", "", "", false
+	}
+	if repo == "" {
+		writeError(w, http.StatusBadRequest, "invalid", "name the repository: ?repository=NAME")
+		return "", "", "", false
+	}
+	return project, repo, digest, true
+}
+
+// fileOf converts a descriptor, taking the path from the ModelPack or
+// OCI title annotation.
+func fileOf(d ocispec.Descriptor) File {
+	path := d.Annotations["org.cncf.model.filepath"]
+	if path == "" {
+		path = d.Annotations[ocispec.AnnotationTitle]
+	}
+	return File{Path: path, Digest: string(d.Digest), Size: d.Size, MediaType: d.MediaType}
+}
+
+func (a *API) getArtifact(w http.ResponseWriter, r *http.Request, _ auth.Principal) {
+	project, repo, digest, ok := artifactRef(w, r)
+	if !ok {
+		return
+	}
+	ctx := r.Context()
+	m, err := a.st.Manifest(ctx, project, repo, digest)
+	if err != nil {
+		a.storeError(w, r, "artifact "+digest+" in "+truncate(project+"/"+repo), err)
+		return
+	}
+	tags, err := a.st.TagsOf(ctx, project, repo, digest)
+	if err != nil {
+		a.internal(w, r, "list the artifact's tags", err)
+		return
+	}
+	var doc struct {
+		Config      *ocispec.Descriptor  `json:"config"`
+		Layers      []ocispec.Descriptor `json:"layers"`
+		Manifests   []ocispec.Descriptor `json:"manifests"`
+		Subject     *ocispec.Descriptor  `json:"subject"`
+		Annotations map[string]string    `json:"annotations"`
+	}
+	if err := json.Unmarshal(m.Body, &doc); err != nil {
+		a.internal(w, r, "decode the stored manifest", err)
+		return
+	}
+	d := ArtifactDetail{Artifact: artifactOf(m, tags), Files: []File{}, Referrers: []Referrer{}, Annotations: doc.Annotations}
+	if doc.Config != nil {
+		c := fileOf(*doc.Config)
+		d.Config = &c
+	}
+	for _, l := range doc.Layers {
+		d.Files = append(d.Files, fileOf(l))
+	}
+	for _, l := range doc.Manifests {
+		d.Manifests = append(d.Manifests, fileOf(l))
+	}
+	if doc.Subject != nil {
+		d.Subject = string(doc.Subject.Digest)
+	}
+	refs, err := a.st.Referrers(ctx, project, repo, digest, "")
+	if err != nil {
+		a.internal(w, r, "list the artifact's referrers", err)
+		return
+	}
+	for _, ref := range refs {
+		d.Referrers = append(d.Referrers, Referrer{Digest: ref.Digest, MediaType: ref.MediaType, ArtifactType: ref.ArtifactType, Size: ref.Size})
+	}
+	writeJSON(w, http.StatusOK, d)
+}
+
+// MetadataPatch is the body of PATCH .../artifacts/{digest}: the fields
+// given replace the stored ones; labels replace all labels.
+type MetadataPatch struct {
+	Kind           *string            `json:"kind,omitempty"`
+	Classification *string            `json:"classification,omitempty"`
+	Owner          *string            `json:"owner,omitempty"`
+	Description    *string            `json:"description,omitempty"`
+	Framework      *string            `json:"framework,omitempty"`
+	Format         *string            `json:"format,omitempty"`
+	License        *string            `json:"license,omitempty"`
+	Labels         *map[string]string `json:"labels,omitempty"`
+}
+
+// maxMetaField bounds a metadata text field.
+const maxMetaField = 4096
+
+func (a *API) patchArtifact(w http.ResponseWriter, r *http.Request, _ auth.Principal) {
+	project, repo, digest, ok := artifactRef(w, r)
+	if !ok {
+		return
+	}
+	var patch MetadataPatch
+	dec := json.NewDecoder(io.LimitReader(r.Body, 256<<10))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&patch); err != nil {
+		writeError(w, http.StatusBadRequest, "invalid", "the body must be a JSON object of metadata fields: "+err.Error())
+		return
+	}
+	ctx := r.Context()
+	m, err := a.st.Manifest(ctx, project, repo, digest)
+	if err != nil {
+		a.storeError(w, r, "artifact "+digest+" in "+truncate(project+"/"+repo), err)
+		return
+	}
+	meta := m.Meta
+	for _, f := range []struct {
+		src *string
+		dst *string
+	}{
+		{patch.Kind, &meta.Kind}, {patch.Owner, &meta.Owner}, {patch.Description, &meta.Description},
+		{patch.Framework, &meta.Framework}, {patch.Format, &meta.Format}, {patch.License, &meta.License},
+	} {
+		if f.src != nil {
+			if len(*f.src) > maxMetaField {
+				writeError(w, http.StatusBadRequest, "invalid", "a metadata field is longer than 4096 bytes")
+				return
+			}
+			*f.dst = *f.src
+		}
+	}
+	if patch.Kind != nil {
+		switch *patch.Kind {
+		case store.KindModel, store.KindDataset, store.KindImage, store.KindArtifact:
+		default:
+			writeError(w, http.StatusBadRequest, "invalid", "kind must be model, dataset, image or artifact")
+			return
+		}
+	}
+	if patch.Classification != nil {
+		meta.Classification = store.Classification(*patch.Classification)
+	}
+	if patch.Labels != nil {
+		meta.Labels = *patch.Labels
+	}
+	if err := a.st.SetArtifactMeta(ctx, project, repo, digest, meta); err != nil {
+		if errors.Is(err, store.ErrInvalid) {
+			writeError(w, http.StatusBadRequest, "invalid", "classification must be public, internal, confidential or restricted")
+			return
+		}
+		a.storeError(w, r, "artifact "+digest, err)
+		return
+	}
+	m.Meta = meta
+	tags, err := a.st.TagsOf(ctx, project, repo, digest)
+	if err != nil {
+		a.internal(w, r, "list the artifact's tags", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, artifactOf(m, tags))
+}

@@ -1,0 +1,121 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"regexp"
+	"time"
+
+	"github.com/palisade-sec/palisade/internal/auth"
+	"github.com/palisade-sec/palisade/internal/store"
+)
+
+// projectName is a project name: one component of an OCI repository name.
+var projectName = regexp.MustCompile(`^[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*$`)
+
+// maxProjectName bounds a project name.
+const maxProjectName = 64
+
+// ValidProjectName reports whether s can name a project.
+func ValidProjectName(s string) bool { return len(s) <= maxProjectName && projectName.MatchString(s) }
+
+// Project is a project in API responses.
+type Project struct {
+	Name    string    `json:"name"`
+	Created time.Time `json:"created"`
+}
+
+func projectOf(p store.Project) Project { return Project{Name: p.Name, Created: p.Created} }
+
+func (a *API) listProjects(w http.ResponseWriter, r *http.Request, _ auth.Principal) {
+	ps, err := a.st.ListProjects(r.Context())
+	if err != nil {
+		a.internal(w, r, "list projects", err)
+		return
+	}
+	items := make([]Project, 0, len(ps))
+	for _, p := range ps {
+		items = append(items, projectOf(p))
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"items": items})
+}
+
+// CreateProjectRequest is the body of POST /api/v1/projects.
+type CreateProjectRequest struct {
+	Name string `json:"name"`
+}
+
+func (a *API) createProject(w http.ResponseWriter, r *http.Request, _ auth.Principal) {
+	var req CreateProjectRequest
+	dec := json.NewDecoder(io.LimitReader(r.Body, 64<<10))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil {
+		writeError(w, http.StatusBadRequest, "invalid", "the body must be JSON like {\"name\": \"PROJECT\"}: "+err.Error())
+		return
+	}
+	if !ValidProjectName(req.Name) {
+		writeError(w, http.StatusBadRequest, "invalid",
+			"invalid project name: use lower-case letters and digits, separated by '.', '_', '__' or dashes, at most 64 characters")
+		return
+	}
+	p, err := a.st.CreateProject(r.Context(), store.Project{Name: req.Name, KeyID: a.keyID})
+	if errors.Is(err, store.ErrExists) {
+		writeError(w, http.StatusConflict, "conflict", "project "+req.Name+" already exists")
+		return
+	}
+	if err != nil {
+		a.internal(w, r, "create the project", err)
+		return
+	}
+	w.Header().Set("Location", "/api/v1/projects/"+p.Name)
+	writeJSON(w, http.StatusCreated, projectOf(p))
+}
+
+func (a *API) getProject(w http.ResponseWriter, r *http.Request, _ auth.Principal) {
+	p, err := a.st.Project(r.Context(), r.PathValue("project"))
+	if err != nil {
+		a.storeError(w, r, "project "+truncate(r.PathValue("project")), err)
+		return
+	}
+	writeJSON(w, http.StatusOK, projectOf(p))
+}
+
+// Repository is a repository in API responses.
+type Repository struct {
+	Project string    `json:"project"`
+	Name    string    `json:"name"`
+	Created time.Time `json:"created"`
+}
+
+func (a *API) listRepositories(w http.ResponseWriter, r *http.Request, _ auth.Principal) {
+	pg, err := page(r)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "invalid", err.Error())
+		return
+	}
+	project := r.PathValue("project")
+	rs, err := a.st.ListRepositories(r.Context(), project, pg)
+	if err != nil {
+		a.storeError(w, r, "project "+truncate(project), err)
+		return
+	}
+	items := make([]Repository, 0, len(rs))
+	for _, rp := range rs {
+		items = append(items, Repository{Project: rp.Project, Name: rp.Name, Created: rp.Created})
+	}
+	next := ""
+	if len(rs) == pg.N {
+		next = rs[len(rs)-1].Name
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"items": items, "next": next})
+}
+
+// truncate bounds client text echoed in messages.
+func truncate(s string) string {
+	if len(s) > 80 {
+		return s[:80] + "..."
+	}
+	return s
+}
