@@ -159,6 +159,7 @@ generate' makes a key pair); 'palisade digest' prints a model's root digest.`,
 	root.SetVersionTemplate("{{.Version}}\n")
 	root.AddCommand(newScanCommand(svc), newRulesCommand(svc), newDigestCommand(),
 		newSignCommand(), newVerifyCommand(), newKeysCommand(), newDBCommand(), newSBOMCommand(svc), newVersionCommand(),
-		newServerCommand(svc, os.LookupEnv))
+		newServerCommand(svc, os.LookupEnv), newLoginCommand(os.LookupEnv), newProjectCommand(os.LookupEnv),
+		newLsCommand(os.LookupEnv), newInspectCommand(os.LookupEnv), newRmCommand(os.LookupEnv))
 	return root
 }

@@ -1,0 +1,210 @@
+package cli
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/palisade-sec/palisade/internal/client"
+)
+
+// EnvServer names the environment variable with the default server.
+const EnvServer = "PALISADE_SERVER"
+
+// remoteFlags are the flags every command that talks to a server has.
+type remoteFlags struct {
+	server    string
+	plainHTTP bool
+}
+
+func (f *remoteFlags) register(cmd *cobra.Command, withServer bool) {
+	if withServer {
+		cmd.Flags().StringVar(&f.server, "server", "", "server as HOST:PORT or URL (default $"+EnvServer+")")
+	}
+	cmd.Flags().BoolVar(&f.plainHTTP, "plain-http", false, "allow plain HTTP to a server that is not on a loopback address (sends the token in clear)")
+}
+
+// remote is a resolved server with the token to use.
+type remote struct {
+	target client.Target
+	token  string
+}
+
+// resolve finds the server (from host, --server or PALISADE_SERVER) and
+// its token.
+func (f *remoteFlags) resolve(host string, lookupEnv func(string) (string, bool)) (remote, error) {
+	server := host
+	if server == "" {
+		server = f.server
+	}
+	if server == "" {
+		server, _ = lookupEnv(EnvServer)
+	}
+	t, err := client.ResolveServer(server, f.plainHTTP)
+	if err != nil {
+		return remote{}, err
+	}
+	path, err := client.DefaultCredentialsPath()
+	if err != nil {
+		return remote{}, err
+	}
+	token, err := client.Token(t.Host, path, lookupEnv)
+	if err != nil {
+		return remote{}, err
+	}
+	return remote{target: t, token: token}, nil
+}
+
+func (r remote) api() *client.Client { return client.New(r.target, r.token) }
+
+// usageError wraps err with exit code 2.
+func usageError(err error) error { return &exitError{code: ExitError, err: err} }
+
+func newLoginCommand(lookupEnv func(string) (string, bool)) *cobra.Command {
+	var (
+		f          remoteFlags
+		tokenStdin bool
+	)
+	cmd := &cobra.Command{
+		Use:   "login [SERVER]",
+		Short: "Store an API token for a Palisade server",
+		Long: `Check an API token against the server and store it in the credentials file
+(palisade/credentials.json in the user's configuration directory, mode 0600)
+for the other commands. The token is read from standard input with
+--token-stdin, from PALISADE_TOKEN, or from a prompt that does not echo;
+never from a flag value. SERVER is HOST:PORT or a URL (default --server or
+$PALISADE_SERVER); plain HTTP is used only for loopback addresses.
+
+Registry clients log in with the same token as the password and any user
+name: oras login HOST:PORT -u palisade --password-stdin.`,
+		Example: `  palisade login 127.0.0.1:8700
+  echo "$TOKEN" | palisade login --token-stdin registry.example.com`,
+		Args: cobra.MaximumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			server := f.server
+			if len(args) == 1 {
+				server = args[0]
+			}
+			if server == "" {
+				server, _ = lookupEnv(EnvServer)
+			}
+			t, err := client.ResolveServer(server, f.plainHTTP)
+			if err != nil {
+				return usageError(err)
+			}
+			token, err := readToken(cmd, tokenStdin, lookupEnv)
+			if err != nil {
+				return usageError(err)
+			}
+			id, role, err := client.New(t, token).Whoami(cmd.Context())
+			if err != nil {
+				return usageError(fmt.Errorf("log in to %s: %w", t.Host, err))
+			}
+			path, err := client.DefaultCredentialsPath()
+			if err != nil {
+				return usageError(err)
+			}
+			creds, err := client.LoadCredentials(path)
+			if err != nil {
+				return usageError(err)
+			}
+			creds.Servers[t.Host] = client.Credential{Token: token}
+			if err := creds.Save(path); err != nil {
+				return usageError(err)
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "Logged in to %s as token %s (%s); stored in %s\n", t.Host, id, role, path)
+			return nil
+		},
+	}
+	f.register(cmd, true)
+	cmd.Flags().BoolVar(&tokenStdin, "token-stdin", false, "read the token from standard input")
+	return cmd
+}
+
+// maxTokenInput bounds a token read from standard input.
+const maxTokenInput = 4096
+
+func readToken(cmd *cobra.Command, fromStdin bool, lookupEnv func(string) (string, bool)) (string, error) {
+	if fromStdin {
+		line, err := bufio.NewReader(io.LimitReader(cmd.InOrStdin(), maxTokenInput)).ReadString('\n')
+		if err != nil && !errors.Is(err, io.EOF) {
+			return "", fmt.Errorf("read token: %w", err)
+		}
+		if t := strings.TrimSpace(line); t != "" {
+			return t, nil
+		}
+		return "", errors.New("no token on standard input")
+	}
+	if t, ok := lookupEnv(client.EnvToken); ok && t != "" {
+		return t, nil
+	}
+	in, ok := cmd.InOrStdin().(*os.File)
+	if !ok || !term.IsTerminal(int(in.Fd())) {
+		return "", errors.New("no token: pipe it with --token-stdin, or set " + client.EnvToken)
+	}
+	fmt.Fprint(cmd.ErrOrStderr(), "Token: ")
+	b, err := term.ReadPassword(int(in.Fd()))
+	fmt.Fprintln(cmd.ErrOrStderr())
+	if err != nil {
+		return "", fmt.Errorf("read token: %w", err)
+	}
+	return strings.TrimSpace(string(b)), nil
+}
+
+func newProjectCommand(lookupEnv func(string) (string, bool)) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "project",
+		Short: "Create and list projects on a Palisade server",
+		Long: `Projects hold repositories of models, datasets and images; each is the unit
+of access, encryption and deduplication. Creating one needs an admin token.`,
+	}
+	var f remoteFlags
+	create := &cobra.Command{
+		Use:     "create NAME",
+		Short:   "Create a project",
+		Example: `  palisade project create vision --server 127.0.0.1:8700`,
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			r, err := f.resolve("", lookupEnv)
+			if err != nil {
+				return usageError(err)
+			}
+			p, err := r.api().CreateProject(cmd.Context(), args[0])
+			if err != nil {
+				return usageError(fmt.Errorf("create project %s: %w", args[0], err))
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "Created project %s\n", p.Name)
+			return nil
+		},
+	}
+	f.register(create, true)
+	var lf remoteFlags
+	list := &cobra.Command{
+		Use:   "ls",
+		Short: "List projects",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			r, err := lf.resolve("", lookupEnv)
+			if err != nil {
+				return usageError(err)
+			}
+			ps, err := r.api().Projects(cmd.Context())
+			if err != nil {
+				return usageError(fmt.Errorf("list projects: %w", err))
+			}
+			for _, p := range ps {
+				fmt.Fprintln(cmd.OutOrStdout(), p.Name)
+			}
+			return nil
+		},
+	}
+	lf.register(list, true)
+	cmd.AddCommand(create, list)
+	return cmd
+}

@@ -1,0 +1,150 @@
+package client
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/palisade-sec/palisade/internal/api"
+)
+
+// maxResponse bounds an API response read into memory.
+const maxResponse = 32 << 20
+
+// Client calls the native API of one server.
+type Client struct {
+	t     Target
+	token string
+	http  *http.Client
+}
+
+// New returns a client of t that authenticates with token.
+func New(t Target, token string) *Client {
+	return &Client{t: t, token: token, http: &http.Client{Timeout: 2 * time.Minute}}
+}
+
+// APIError is an error answer of the API.
+type APIError struct {
+	Status  int
+	Code    string
+	Message string
+}
+
+func (e *APIError) Error() string {
+	return fmt.Sprintf("server answered %d %s: %s", e.Status, e.Code, e.Message)
+}
+
+// do sends a request and decodes the JSON answer into out.
+func (c *Client) do(ctx context.Context, method, path string, query url.Values, in, out any) error {
+	u := *c.t.Base
+	u.Path = path
+	u.RawQuery = query.Encode()
+	var body io.Reader
+	if in != nil {
+		b, err := json.Marshal(in)
+		if err != nil {
+			return err
+		}
+		body = bytes.NewReader(b)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, u.String(), body)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Authorization", "Bearer "+c.token)
+	if in != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", method, path, err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(io.LimitReader(resp.Body, maxResponse))
+	if err != nil {
+		return fmt.Errorf("%s %s: read the answer: %w", method, path, err)
+	}
+	if resp.StatusCode >= 300 {
+		var e struct {
+			Error struct{ Code, Message string }
+		}
+		if json.Unmarshal(b, &e) != nil || e.Error.Message == "" {
+			e.Error.Code, e.Error.Message = http.StatusText(resp.StatusCode), "the server gave no explanation"
+		}
+		return &APIError{Status: resp.StatusCode, Code: e.Error.Code, Message: e.Error.Message}
+	}
+	if out != nil {
+		if err := json.Unmarshal(b, out); err != nil {
+			return fmt.Errorf("%s %s: the answer is not the JSON expected: %w", method, path, err)
+		}
+	}
+	return nil
+}
+
+// Whoami returns the token's ID and role.
+func (c *Client) Whoami(ctx context.Context) (id, role string, err error) {
+	var out struct {
+		TokenID string `json:"token_id"`
+		Role    string `json:"role"`
+	}
+	if err := c.do(ctx, "GET", "/api/v1/whoami", nil, nil, &out); err != nil {
+		return "", "", err
+	}
+	return out.TokenID, out.Role, nil
+}
+
+// CreateProject creates a project.
+func (c *Client) CreateProject(ctx context.Context, name string) (api.Project, error) {
+	var p api.Project
+	err := c.do(ctx, "POST", "/api/v1/projects", nil, api.CreateProjectRequest{Name: name}, &p)
+	return p, err
+}
+
+// Projects lists projects.
+func (c *Client) Projects(ctx context.Context) ([]api.Project, error) {
+	var out struct{ Items []api.Project }
+	err := c.do(ctx, "GET", "/api/v1/projects", nil, nil, &out)
+	return out.Items, err
+}
+
+// Artifacts lists every artifact of a project that matches query (the
+// listArtifacts parameters), following pages.
+func (c *Client) Artifacts(ctx context.Context, project string, query url.Values) ([]api.Artifact, error) {
+	if project == "" {
+		return nil, errors.New("no project given")
+	}
+	var all []api.Artifact
+	q := url.Values{}
+	for k, v := range query {
+		q[k] = v
+	}
+	q.Set("n", "1000")
+	for {
+		var out struct {
+			Items []api.Artifact
+			Next  string
+		}
+		if err := c.do(ctx, "GET", "/api/v1/projects/"+url.PathEscape(project)+"/artifacts", q, nil, &out); err != nil {
+			return nil, err
+		}
+		all = append(all, out.Items...)
+		if out.Next == "" {
+			return all, nil
+		}
+		q.Set("last", out.Next)
+	}
+}
+
+// Artifact returns the detail of an artifact.
+func (c *Client) Artifact(ctx context.Context, project, repo, digest string) (api.ArtifactDetail, error) {
+	var d api.ArtifactDetail
+	err := c.do(ctx, "GET", "/api/v1/projects/"+url.PathEscape(project)+"/artifacts/"+digest,
+		url.Values{"repository": {repo}}, nil, &d)
+	return d, err
+}
