@@ -11,6 +11,9 @@ BENCHTIME ?= 1s
 # Linters, pinned; installed through the Go module proxy into .tools/.
 STATICCHECK_VERSION := v0.8.2
 GOVULNCHECK_VERSION := v1.9.0
+# The OCI distribution-spec conformance suite, run against a live server by
+# internal/app's TestOCIConformance.
+CONFORMANCE_VERSION := v0.0.0-20260831232431-97274622c111
 
 .PHONY: all build build-kms test lint vet staticcheck fmt-check bench fuzz tools clean
 
@@ -30,7 +33,10 @@ $(TOOLS)/staticcheck:
 $(TOOLS)/govulncheck:
 	GOBIN=$(TOOLS) $(GO) install golang.org/x/vuln/cmd/govulncheck@$(GOVULNCHECK_VERSION)
 
-tools: $(TOOLS)/staticcheck
+$(TOOLS)/conformance:
+	GOBIN=$(TOOLS) $(GO) install github.com/opencontainers/distribution-spec/conformance@$(CONFORMANCE_VERSION)
+
+tools: $(TOOLS)/staticcheck $(TOOLS)/conformance
 
 # The kms build tag adds the cloud KMS providers to internal/sign; vet it too
 # so that the tagged build keeps compiling.
@@ -48,8 +54,9 @@ fmt-check:
 # (fuzz seed corpora run as ordinary tests).
 # The store tests also run against a throwaway PostgreSQL on loopback
 # (scripts/postgres.sh); without PostgreSQL installed they skip unless
-# PALISADE_TEST_REQUIRE lists postgres (CI does, and installs it).
-test: fmt-check vet staticcheck
+# PALISADE_TEST_REQUIRE lists postgres (CI does, and installs it). The OCI
+# conformance suite runs against a live server on SQLite and PostgreSQL.
+test: fmt-check vet staticcheck $(TOOLS)/conformance
 	@set -e; pgenv=$$(./scripts/postgres.sh start) && rc=0 || rc=$$?; \
 	if [ $$rc = 0 ]; then eval "$$pgenv"; trap './scripts/postgres.sh stop "$$PALISADE_TEST_POSTGRES_DIR"' EXIT; \
 	elif [ $$rc != 2 ]; then exit $$rc; fi; \

@@ -1,0 +1,153 @@
+package app
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/palisade-sec/palisade/internal/config"
+	"github.com/palisade-sec/palisade/internal/store"
+)
+
+// e2eToken is the admin token of end-to-end tests (fake, test-only).
+const e2eToken = "pal_e2e-admin-token-for-tests-0000000000000000"
+
+// liveServer runs a full server (the composition 'palisade server' runs)
+// until the test ends, and returns its address and metadata store.
+func liveServer(t *testing.T, cfg config.Server) (addr string, st store.Store) {
+	t.Helper()
+	cfg.AdminToken = e2eToken
+	var out, logs bytes.Buffer
+	rt, err := New().newServer(t.Context(), cfg, &out, &logs)
+	if err != nil {
+		t.Fatalf("newServer: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- rt.srv.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+		rt.close(context.Background())
+		if t.Failed() {
+			t.Logf("server log:\n%s", logs.String())
+		}
+	})
+	return rt.srv.Addr().String(), rt.store
+}
+
+// postgresDSN returns a DSN of a fresh schema on the test PostgreSQL, or
+// skips (see internal/store/postgres's tests).
+func postgresDSN(t *testing.T) string {
+	t.Helper()
+	base := os.Getenv("PALISADE_TEST_POSTGRES_DSN")
+	if base == "" {
+		if strings.Contains(os.Getenv("PALISADE_TEST_REQUIRE"), "postgres") {
+			t.Fatal("PALISADE_TEST_POSTGRES_DSN is unset and PALISADE_TEST_REQUIRE lists postgres; run: eval \"$(scripts/postgres.sh start)\"")
+		}
+		t.Skip("PALISADE_TEST_POSTGRES_DSN is unset; run: eval \"$(scripts/postgres.sh start)\"")
+	}
+	schema := "e2e_" + strings.ToLower(rand.Text()[:16])
+	exec := func(sql string) {
+		ctx := context.Background()
+		c, err := pgx.Connect(ctx, base)
+		if err != nil {
+			t.Fatalf("connect: %v", err)
+		}
+		defer c.Close(ctx)
+		if _, err := c.Exec(ctx, sql); err != nil {
+			t.Fatalf("%s: %v", sql, err)
+		}
+	}
+	exec("CREATE SCHEMA " + schema)
+	t.Cleanup(func() { exec("DROP SCHEMA " + schema + " CASCADE") })
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// conformanceBinary returns the OCI conformance suite binary that
+// 'make test' installs into .tools, or skips when it is missing and
+// PALISADE_TEST_REQUIRE does not list conformance.
+func conformanceBinary(t *testing.T) string {
+	t.Helper()
+	bin := os.Getenv("PALISADE_CONFORMANCE_BIN")
+	if bin == "" {
+		bin = filepath.Join("..", "..", ".tools", "conformance")
+	}
+	if _, err := os.Stat(bin); err != nil {
+		if strings.Contains(os.Getenv("PALISADE_TEST_REQUIRE"), "conformance") {
+			t.Fatalf("the OCI conformance suite is not at %s: run 'make tools'", bin)
+		}
+		t.Skipf("the OCI conformance suite is not at %s: run 'make tools'", bin)
+	}
+	abs, err := filepath.Abs(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return abs
+}
+
+var conformanceTotals = regexp.MustCompile(`(?m)^\s*(Pass|FAIL|Error|Skip|Disabled|Total)\.+:\s+(\d+)$`)
+
+// TestOCIConformance runs the OCI distribution-spec conformance suite
+// against a live server on each metadata store, with every optional API
+// it can test enabled (sparse manifests excepted: Palisade refuses a
+// manifest whose references were not pushed). It must pass with no
+// failure and no skip.
+func TestOCIConformance(t *testing.T) {
+	t.Parallel()
+	bin := conformanceBinary(t)
+	for _, db := range []string{"sqlite", "postgres"} {
+		t.Run(db, func(t *testing.T) {
+			t.Parallel()
+			cfg := testServerConfig(t)
+			if db == "postgres" {
+				cfg.Database = postgresDSN(t)
+			}
+			addr, st := liveServer(t, cfg)
+			if _, err := st.CreateProject(t.Context(), store.Project{Name: "conformance", KeyID: "local:kek.key"}); err != nil {
+				t.Fatal(err)
+			}
+			results := t.TempDir()
+			ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, bin)
+			cmd.Dir = results
+			cmd.Env = append(os.Environ(),
+				"OCI_REGISTRY="+addr, "OCI_TLS=disabled",
+				"OCI_REPO1=conformance/repo1", "OCI_REPO2=conformance/repo2",
+				"OCI_USERNAME=conformance", "OCI_PASSWORD="+e2eToken,
+				"OCI_RESULTS_DIR="+results,
+				"OCI_API_BLOBS_UPLOAD_CANCEL=true", "OCI_API_MANIFESTS_TAG_PARAM=true",
+				"OCI_LOG=error")
+			out, err := cmd.CombinedOutput()
+			totals := map[string]string{}
+			for _, m := range conformanceTotals.FindAllStringSubmatch(string(out), -1) {
+				totals[m[1]] = m[2]
+			}
+			if err != nil || totals["FAIL"] != "0" || totals["Error"] != "0" || totals["Skip"] != "0" ||
+				totals["Pass"] == "" || totals["Pass"] == "0" || totals["Pass"] != totals["Total"] {
+				t.Fatalf("conformance suite: %v, totals %v\n%s", err, totals, out)
+			}
+			t.Logf("OCI conformance on %s: %s of %s passed, none failed or skipped", db, totals["Pass"], totals["Total"])
+		})
+	}
+}
