@@ -33,6 +33,8 @@ func Routes() []Route {
 		{Method: "GET", Path: "/api/v1/projects/{project}/artifacts", h: (*API).listArtifacts},
 		{Method: "GET", Path: "/api/v1/projects/{project}/artifacts/{digest}", h: (*API).getArtifact},
 		{Method: "PATCH", Path: "/api/v1/projects/{project}/artifacts/{digest}", Admin: true, h: (*API).patchArtifact},
+		{Method: "POST", Path: "/api/v1/admin/rotate-keys", Admin: true, h: (*API).rotateKeys},
+		{Method: "POST", Path: "/api/v1/admin/projects/{project}/shred", Admin: true, h: (*API).shredProject},
 	}
 }
 
@@ -55,15 +57,20 @@ type Options struct {
 	Auth  *auth.Authenticator
 	// ProjectKeyID is recorded as a new project's key-encryption key.
 	ProjectKeyID string
-	Logger       *slog.Logger
+	// Keys and Objects serve the admin key routes; nil answers 501.
+	Keys    KeyAdmin
+	Objects ObjectRemover
+	Logger  *slog.Logger
 }
 
 // API is the /api/v1 handler set.
 type API struct {
-	st    Store
-	auth  *auth.Authenticator
-	keyID string
-	log   *slog.Logger
+	st      Store
+	auth    *auth.Authenticator
+	keyID   string
+	keys    KeyAdmin
+	objects ObjectRemover
+	log     *slog.Logger
 }
 
 // New returns an API.
@@ -71,7 +78,7 @@ func New(opts Options) (*API, error) {
 	if opts.Store == nil || opts.Auth == nil {
 		return nil, errors.New("new API: store and authenticator are required")
 	}
-	a := &API{st: opts.Store, auth: opts.Auth, keyID: opts.ProjectKeyID, log: opts.Logger}
+	a := &API{st: opts.Store, auth: opts.Auth, keyID: opts.ProjectKeyID, keys: opts.Keys, objects: opts.Objects, log: opts.Logger}
 	if a.log == nil {
 		a.log = slog.New(slog.DiscardHandler)
 	}

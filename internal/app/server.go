@@ -19,6 +19,7 @@ import (
 	"github.com/palisade-sec/palisade/internal/blob"
 	"github.com/palisade-sec/palisade/internal/config"
 	"github.com/palisade-sec/palisade/internal/crypto"
+	"github.com/palisade-sec/palisade/internal/projectkeys"
 	"github.com/palisade-sec/palisade/internal/registry"
 	"github.com/palisade-sec/palisade/internal/server"
 	"github.com/palisade-sec/palisade/internal/store"
@@ -106,7 +107,15 @@ func (a *App) newServer(ctx context.Context, cfg config.Server, out, logOut io.W
 	if err != nil {
 		return nil, fmt.Errorf("start server: %w", err)
 	}
-	blobs, err := blob.OpenURL(ctx, blobsURL, blob.Options{Sealer: env, Logger: log})
+	masterID := keyID
+	if masterID == "" {
+		masterID = "kek"
+	}
+	keys, err := projectkeys.New(projectkeys.Options{Store: st, Master: keeper, MasterKeyID: masterID, Legacy: env, Logger: log})
+	if err != nil {
+		return nil, fmt.Errorf("start server: %w", err)
+	}
+	blobs, err := blob.OpenURL(ctx, blobsURL, blob.Options{SealerFor: keys.Sealer, Logger: log})
 	if err != nil {
 		return nil, fmt.Errorf("start server: %w", err)
 	}
@@ -149,7 +158,7 @@ func (a *App) newServer(ctx context.Context, cfg config.Server, out, logOut io.W
 	if projectKey == "" {
 		projectKey = cfg.KEK // a keeper URL: a reference, not key material
 	}
-	native, err := api.New(api.Options{Store: st, Auth: authn, ProjectKeyID: projectKey, Logger: log})
+	native, err := api.New(api.Options{Store: st, Auth: authn, ProjectKeyID: projectKey, Keys: keys, Objects: blobs, Logger: log})
 	if err != nil {
 		_ = srv.Close()
 		return nil, fmt.Errorf("start server: %w", err)

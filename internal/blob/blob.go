@@ -58,8 +58,11 @@ type Sealer interface {
 // Options configures a Store.
 type Options struct {
 	// Sealer encrypts every object written and decrypts every object read.
-	// Required.
+	// Either it or SealerFor is required.
 	Sealer Sealer
+	// SealerFor returns the sealer of a project's objects (each project
+	// has its own key-encryption key); it takes precedence over Sealer.
+	SealerFor func(ctx context.Context, project string) (Sealer, error)
 	// MaxSize is the largest blob accepted, in plaintext bytes; 0 means
 	// DefaultMaxSize.
 	MaxSize int64
@@ -97,7 +100,7 @@ type Info struct {
 type Store struct {
 	bucket  *gcblob.Bucket
 	owned   bool
-	sealer  Sealer
+	sealer  func(ctx context.Context, project string) (Sealer, error)
 	maxSize int64
 	rand    io.Reader
 	log     *slog.Logger
@@ -112,15 +115,20 @@ func New(bucket *gcblob.Bucket, opts Options) (*Store, error) {
 	if bucket == nil {
 		return nil, errors.New("new blob store: nil bucket")
 	}
-	if opts.Sealer == nil {
-		return nil, errors.New("new blob store: nil sealer")
+	sealer := opts.SealerFor
+	if sealer == nil {
+		if opts.Sealer == nil {
+			return nil, errors.New("new blob store: nil sealer")
+		}
+		one := opts.Sealer
+		sealer = func(context.Context, string) (Sealer, error) { return one, nil }
 	}
 	if opts.MaxSize < 0 {
 		return nil, fmt.Errorf("new blob store: negative maximum size %d", opts.MaxSize)
 	}
 	s := &Store{
 		bucket:  bucket,
-		sealer:  opts.Sealer,
+		sealer:  sealer,
 		maxSize: opts.MaxSize,
 		rand:    opts.Rand,
 		log:     opts.Logger,

@@ -26,7 +26,12 @@ func (s *Store) Open(ctx context.Context, project, digest string, wrappedKey []b
 	if err != nil {
 		return nil, fmt.Errorf("open blob %s: %w", d, notFound(err))
 	}
-	pr, err := s.sealer.Decrypt(ctx, or, wrappedKey, aad(project, aadContext))
+	sl, err := s.sealer(ctx, project)
+	if err != nil {
+		_ = or.Close()
+		return nil, fmt.Errorf("open blob: %w", err)
+	}
+	pr, err := sl.Decrypt(ctx, or, wrappedKey, aad(project, aadContext))
 	if err != nil {
 		_ = or.Close()
 		return nil, fmt.Errorf("open blob %s: %w", d, err)

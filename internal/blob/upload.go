@@ -144,7 +144,10 @@ func (u *Upload) writePart(ctx context.Context, r io.Reader) (int64, error) {
 	if err != nil {
 		return 0, fmt.Errorf("create part: %w", err)
 	}
-	p.wrapped, err = u.s.sealer.Encrypt(ctx, w, cr, aad(u.project, p.context))
+	sl, err := u.s.sealer(ctx, u.project)
+	if err == nil {
+		p.wrapped, err = sl.Encrypt(ctx, w, cr, aad(u.project, p.context))
+	}
 	if err != nil || cr.n == 0 {
 		cancel() // cancelling before Close discards the object
 		_ = w.Close()
@@ -372,7 +375,12 @@ func (p *partsReader) open(pt part) error {
 	if err != nil {
 		return fmt.Errorf("read part: %w", err)
 	}
-	r, err := p.u.s.sealer.Decrypt(p.ctx, or, pt.wrapped, aad(p.u.project, pt.context))
+	sl, err := p.u.s.sealer(p.ctx, p.u.project)
+	if err != nil {
+		_ = or.Close()
+		return err
+	}
+	r, err := sl.Decrypt(p.ctx, or, pt.wrapped, aad(p.u.project, pt.context))
 	if err != nil {
 		_ = or.Close()
 		return fmt.Errorf("read part: %w", err)
@@ -412,7 +420,13 @@ func (u *Upload) reencrypt(ctx context.Context, key string, d parsedDigest, actx
 		return nil, fmt.Errorf("create blob: %w", err)
 	}
 	h := d.newHash()
-	wrapped, err := u.s.sealer.Encrypt(ctx, w, io.TeeReader(r, h), aad(u.project, actx))
+	sl, err := u.s.sealer(ctx, u.project)
+	if err != nil {
+		cancel()
+		_ = w.Close()
+		return nil, err
+	}
+	wrapped, err := sl.Encrypt(ctx, w, io.TeeReader(r, h), aad(u.project, actx))
 	if err == nil && !d.matches(h) {
 		err = fmt.Errorf("re-encrypt parts: %w: parts changed since they were written", ErrDigestMismatch)
 	}
@@ -468,7 +482,10 @@ func (u *Upload) commitDirect(ctx context.Context, r io.Reader, digest string, s
 	if err != nil {
 		return Blob{}, fmt.Errorf("create blob: %w", err)
 	}
-	b.WrappedKey, err = u.s.sealer.Encrypt(ctx, w, lr, aad(u.project, b.AADContext))
+	sl, err := u.s.sealer(ctx, u.project)
+	if err == nil {
+		b.WrappedKey, err = sl.Encrypt(ctx, w, lr, aad(u.project, b.AADContext))
+	}
 	mismatch := false
 	if err == nil {
 		if err = check(); err != nil {

@@ -160,6 +160,7 @@ generate' makes a key pair); 'palisade digest' prints a model's root digest.`,
 	root.AddCommand(newScanCommand(svc), newRulesCommand(svc), newDigestCommand(),
 		newSignCommand(), newVerifyCommand(), newKeysCommand(), newDBCommand(), newSBOMCommand(svc), newVersionCommand(),
 		newServerCommand(svc, os.LookupEnv), newLoginCommand(os.LookupEnv), newProjectCommand(os.LookupEnv),
-		newLsCommand(os.LookupEnv), newInspectCommand(os.LookupEnv), newRmCommand(os.LookupEnv))
+		newLsCommand(os.LookupEnv), newInspectCommand(os.LookupEnv), newRmCommand(os.LookupEnv),
+		newAdminCommand(os.LookupEnv))
 	return root
 }

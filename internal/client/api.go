@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/palisade-sec/palisade/internal/api"
+	"github.com/palisade-sec/palisade/internal/projectkeys"
 )
 
 // maxResponse bounds an API response read into memory.
@@ -147,4 +148,21 @@ func (c *Client) Artifact(ctx context.Context, project, repo, digest string) (ap
 	err := c.do(ctx, "GET", "/api/v1/projects/"+url.PathEscape(project)+"/artifacts/"+digest,
 		url.Values{"repository": {repo}}, nil, &d)
 	return d, err
+}
+
+// RotateKeys rotates the keys of one project, or of all when project is
+// empty.
+func (c *Client) RotateKeys(ctx context.Context, project string) ([]projectkeys.RotateReport, error) {
+	var out struct {
+		Rotated []projectkeys.RotateReport `json:"rotated"`
+	}
+	err := c.do(ctx, "POST", "/api/v1/admin/rotate-keys", nil, api.RotateRequest{Project: project}, &out)
+	return out.Rotated, err
+}
+
+// Shred crypto-shreds a project.
+func (c *Client) Shred(ctx context.Context, project string) (api.ShredResponse, error) {
+	var out api.ShredResponse
+	err := c.do(ctx, "POST", "/api/v1/admin/projects/"+url.PathEscape(project)+"/shred", nil, api.ShredRequest{Confirm: project}, &out)
+	return out, err
 }

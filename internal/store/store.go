@@ -40,6 +40,23 @@ type Project struct {
 	Created time.Time
 }
 
+// ProjectKey is one version of a project's key-encryption key, wrapped by
+// the server's master key. The key itself is never stored in the clear.
+type ProjectKey struct {
+	Version     int
+	Wrapped     []byte
+	MasterKeyID string // names the master key that wrapped it
+	Created     time.Time
+}
+
+// Usage counts what a project holds.
+type Usage struct {
+	Repositories int64
+	Manifests    int64
+	Blobs        int64
+	BlobBytes    int64 // plaintext bytes
+}
+
 // Repository is a named collection of manifests and tags in a project.
 type Repository struct {
 	Project string
@@ -195,6 +212,25 @@ type Store interface {
 	// ListProjects returns all projects in lexical order of name.
 	ListProjects(ctx context.Context) ([]Project, error)
 
+	// DeleteProject removes the project and everything recorded in it
+	// (repositories, manifests, tags, blob records, keys), or returns
+	// ErrNotFound.
+	DeleteProject(ctx context.Context, name string) error
+	// ProjectUsage counts the project's repositories, manifests and
+	// blobs. ErrNotFound if it does not exist.
+	ProjectUsage(ctx context.Context, name string) (Usage, error)
+	// CreateProjectKey records a key version. ErrExists if the project
+	// has that version, ErrNotFound if the project does not exist.
+	CreateProjectKey(ctx context.Context, project string, k ProjectKey) error
+	// ProjectKeys returns the project's key versions, oldest first.
+	// ErrNotFound if the project does not exist.
+	ProjectKeys(ctx context.Context, project string) ([]ProjectKey, error)
+	// UpdateProjectKey replaces a key version's wrapped form (a master
+	// key rotation), or returns ErrNotFound.
+	UpdateProjectKey(ctx context.Context, project string, k ProjectKey) error
+	// DeleteProjectKey removes a key version, or returns ErrNotFound.
+	DeleteProjectKey(ctx context.Context, project string, version int) error
+
 	// EnsureRepository returns the repository, creating it if it does not
 	// exist (idempotent, safe under concurrent calls). ErrNotFound if the
 	// project does not exist.
@@ -212,6 +248,14 @@ type Store interface {
 	CreateBlob(ctx context.Context, b Blob) (Blob, error)
 	// Blob returns the project's blob with this digest, or ErrNotFound.
 	Blob(ctx context.Context, project, digest string) (Blob, error)
+	// ListBlobs returns a page of the project's blob records in digest
+	// order (Page.Last is the last digest of the previous page).
+	// ErrNotFound if the project does not exist.
+	ListBlobs(ctx context.Context, project string, page Page) ([]Blob, error)
+	// UpdateBlobKey replaces the blob's wrapped key with wrapped if it is
+	// still old (a key rotation); ErrConflict if it changed, ErrNotFound
+	// if there is no such blob.
+	UpdateBlobKey(ctx context.Context, project, digest string, old, wrapped []byte) error
 	// DeleteBlob removes the blob's record, or returns ErrNotFound.
 	DeleteBlob(ctx context.Context, project, digest string) error
 

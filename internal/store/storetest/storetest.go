@@ -46,6 +46,8 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"Tokens", testTokens},
 		{"SessionTokens", testSessionTokens},
 		{"Artifacts", testArtifacts},
+		{"ProjectKeys", testProjectKeys},
+		{"BlobKeysAndProjectDeletion", testBlobKeysAndProjectDeletion},
 		{"ConcurrentWriters", testConcurrent},
 	}
 	for _, tt := range tests {
@@ -731,5 +733,122 @@ func testArtifacts(t *testing.T, s store.Store) {
 	tags := must(s.TagsOf(ctx, "p", "models/llm", llm2.Digest))(t)
 	if diff := cmp.Diff(tags, []string{"latest", "v2"}); diff != "" {
 		t.Errorf("TagsOf (-got +want):\n%s", diff)
+	}
+}
+
+func testProjectKeys(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	wantErr(t, "CreateProjectKey in missing project",
+		s.CreateProjectKey(ctx, "p", store.ProjectKey{Version: 1, Wrapped: []byte("k1"), MasterKeyID: "m"}), store.ErrNotFound)
+	_, err := s.ProjectKeys(ctx, "p")
+	wantErr(t, "ProjectKeys of missing project", err, store.ErrNotFound)
+	mkProject(t, s, "p")
+	if keys := must(s.ProjectKeys(ctx, "p"))(t); len(keys) != 0 {
+		t.Errorf("new project has keys %+v", keys)
+	}
+	for _, v := range []int{2, 1} {
+		if err := s.CreateProjectKey(ctx, "p", store.ProjectKey{Version: v, Wrapped: []byte(fmt.Sprint("k", v)), MasterKeyID: "m"}); err != nil {
+			t.Fatalf("CreateProjectKey v%d: %v", v, err)
+		}
+	}
+	wantErr(t, "CreateProjectKey duplicate version",
+		s.CreateProjectKey(ctx, "p", store.ProjectKey{Version: 1, Wrapped: []byte("again"), MasterKeyID: "m"}), store.ErrExists)
+	wantErr(t, "CreateProjectKey version 0",
+		s.CreateProjectKey(ctx, "p", store.ProjectKey{Version: 0, Wrapped: []byte("x")}), store.ErrInvalid)
+	keys := must(s.ProjectKeys(ctx, "p"))(t)
+	want := []store.ProjectKey{{Version: 1, Wrapped: []byte("k1"), MasterKeyID: "m"}, {Version: 2, Wrapped: []byte("k2"), MasterKeyID: "m"}}
+	if diff := cmp.Diff(keys, want, cmpopts.IgnoreFields(store.ProjectKey{}, "Created")); diff != "" {
+		t.Errorf("ProjectKeys (-got +want):\n%s", diff)
+	}
+	if err := s.UpdateProjectKey(ctx, "p", store.ProjectKey{Version: 2, Wrapped: []byte("k2'"), MasterKeyID: "m2"}); err != nil {
+		t.Fatalf("UpdateProjectKey: %v", err)
+	}
+	wantErr(t, "UpdateProjectKey unknown version", s.UpdateProjectKey(ctx, "p", store.ProjectKey{Version: 9, Wrapped: []byte("x")}), store.ErrNotFound)
+	if err := s.DeleteProjectKey(ctx, "p", 1); err != nil {
+		t.Fatalf("DeleteProjectKey: %v", err)
+	}
+	wantErr(t, "DeleteProjectKey again", s.DeleteProjectKey(ctx, "p", 1), store.ErrNotFound)
+	keys = must(s.ProjectKeys(ctx, "p"))(t)
+	if len(keys) != 1 || keys[0].Version != 2 || string(keys[0].Wrapped) != "k2'" || keys[0].MasterKeyID != "m2" {
+		t.Errorf("ProjectKeys after update and delete = %+v", keys)
+	}
+}
+
+func testBlobKeysAndProjectDeletion(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	mkRepo(t, s, "p", "r")
+	mkProject(t, s, "q")
+	var digests []string
+	for i := range 5 {
+		b := store.Blob{Project: "p", Digest: digestOf([]byte{byte(i)}), Size: int64(10 * (i + 1)), WrappedKey: []byte("old"), AADContext: "c"}
+		must(s.CreateBlob(ctx, b))(t)
+		digests = append(digests, b.Digest)
+	}
+	must(s.CreateBlob(ctx, store.Blob{Project: "q", Digest: digests[0], Size: 1, WrappedKey: []byte("q")}))(t)
+	sort.Strings(digests)
+	if _, err := s.CreateBlob(ctx, store.Blob{Project: "q", Digest: digests[0], Size: 1, WrappedKey: []byte("q")}); err != nil && !errors.Is(err, store.ErrExists) {
+		t.Fatal(err)
+	}
+	var listed []string
+	page := store.Page{N: 2}
+	for range 5 {
+		bs := must(s.ListBlobs(ctx, "p", page))(t)
+		for _, b := range bs {
+			listed = append(listed, b.Digest)
+			if string(b.WrappedKey) != "old" || b.Project != "p" {
+				t.Errorf("ListBlobs record = %+v", b)
+			}
+		}
+		if len(bs) < page.N {
+			break
+		}
+		page.Last = bs[len(bs)-1].Digest
+	}
+	if diff := cmp.Diff(listed, digests); diff != "" {
+		t.Errorf("paged ListBlobs (-got +want):\n%s", diff)
+	}
+	_, err := s.ListBlobs(ctx, "nope", store.Page{})
+	wantErr(t, "ListBlobs of missing project", err, store.ErrNotFound)
+
+	if err := s.UpdateBlobKey(ctx, "p", digests[0], []byte("old"), []byte("new")); err != nil {
+		t.Fatalf("UpdateBlobKey: %v", err)
+	}
+	if b := must(s.Blob(ctx, "p", digests[0]))(t); string(b.WrappedKey) != "new" {
+		t.Errorf("wrapped key after UpdateBlobKey = %q", b.WrappedKey)
+	}
+	if b := must(s.Blob(ctx, "q", digests[0]))(t); string(b.WrappedKey) != "q" {
+		t.Errorf("UpdateBlobKey changed another project's blob: %q", b.WrappedKey)
+	}
+	wantErr(t, "UpdateBlobKey with a stale old key", s.UpdateBlobKey(ctx, "p", digests[0], []byte("old"), []byte("newer")), store.ErrConflict)
+	wantErr(t, "UpdateBlobKey unknown blob", s.UpdateBlobKey(ctx, "p", digestOf([]byte("x")), []byte("old"), []byte("new")), store.ErrNotFound)
+
+	must(s.PutManifest(ctx, manifest("p", "r", `{"a":1}`), "v1"))(t)
+	u := must(s.ProjectUsage(ctx, "p"))(t)
+	if want := (store.Usage{Repositories: 1, Manifests: 1, Blobs: 5, BlobBytes: 150}); u != want {
+		t.Errorf("ProjectUsage = %+v, want %+v", u, want)
+	}
+	if err := s.CreateProjectKey(ctx, "p", store.ProjectKey{Version: 1, Wrapped: []byte("k"), MasterKeyID: "m"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteProject(ctx, "p"); err != nil {
+		t.Fatalf("DeleteProject: %v", err)
+	}
+	wantErr(t, "DeleteProject again", s.DeleteProject(ctx, "p"), store.ErrNotFound)
+	_, err = s.Project(ctx, "p")
+	wantErr(t, "Project after DeleteProject", err, store.ErrNotFound)
+	_, err = s.Blob(ctx, "p", digests[1])
+	wantErr(t, "Blob after DeleteProject", err, store.ErrNotFound)
+	_, err = s.ProjectUsage(ctx, "p")
+	wantErr(t, "ProjectUsage after DeleteProject", err, store.ErrNotFound)
+	// Recreating the name starts empty: no keys, blobs or repositories.
+	mkProject(t, s, "p")
+	if keys := must(s.ProjectKeys(ctx, "p"))(t); len(keys) != 0 {
+		t.Errorf("recreated project inherited keys %+v", keys)
+	}
+	if u := must(s.ProjectUsage(ctx, "p"))(t); u != (store.Usage{}) {
+		t.Errorf("recreated project usage = %+v", u)
+	}
+	if b, err := s.Blob(ctx, "q", digests[0]); err != nil || string(b.WrappedKey) != "q" {
+		t.Errorf("DeleteProject touched another project: %+v, %v", b, err)
 	}
 }

@@ -1003,6 +1003,173 @@ func (s *Store) DeleteExpiredSessionTokens(ctx context.Context, now time.Time) (
 	return n, nil
 }
 
+const (
+	qDeleteProject  = `DELETE FROM projects WHERE name = ?`
+	qUsageRepos     = `SELECT COUNT(*) FROM repositories WHERE project_id = ?`
+	qUsageManifests = `SELECT COUNT(*) FROM manifests m JOIN repositories r ON r.id = m.repository_id WHERE r.project_id = ?`
+	qUsageBlobs     = `SELECT COUNT(*), COALESCE(SUM(size), 0) FROM blobs WHERE project_id = ?`
+	qInsertPKey     = `INSERT INTO project_keys (project_id, version, wrapped_key, master_key_id, created_at) VALUES (?, ?, ?, ?, ?)`
+	qPKeys          = `SELECT version, wrapped_key, master_key_id, created_at FROM project_keys WHERE project_id = ? ORDER BY version`
+	qUpdatePKey     = `UPDATE project_keys SET wrapped_key = ?, master_key_id = ? WHERE project_id = (SELECT id FROM projects WHERE name = ?) AND version = ?`
+	qDeletePKey     = `DELETE FROM project_keys WHERE project_id = (SELECT id FROM projects WHERE name = ?) AND version = ?`
+	qBlobs          = `SELECT digest, size, media_type, wrapped_key, aad_context, created_at FROM blobs WHERE project_id = ? AND digest > ? ORDER BY digest LIMIT ?`
+	qUpdateBlobKey  = `UPDATE blobs SET wrapped_key = ? WHERE project_id = (SELECT id FROM projects WHERE name = ?) AND digest = ? AND wrapped_key = ?`
+	qHasBlob        = `SELECT 1 FROM blobs WHERE project_id = (SELECT id FROM projects WHERE name = ?) AND digest = ?`
+)
+
+// DeleteProject implements store.Store. Everything in the project goes
+// with it (ON DELETE CASCADE).
+func (s *Store) DeleteProject(ctx context.Context, name string) error {
+	res, err := s.write.ExecContext(ctx, s.sqlOf(qDeleteProject), name)
+	if err != nil {
+		return fmt.Errorf("delete project %q: %w", name, err)
+	}
+	return affected(res, fmt.Sprintf("project %q", name))
+}
+
+// ProjectUsage implements store.Store.
+func (s *Store) ProjectUsage(ctx context.Context, name string) (store.Usage, error) {
+	var u store.Usage
+	pid, err := s.projectID(ctx, s.read, name)
+	if err != nil {
+		return u, err
+	}
+	err = s.read.QueryRowContext(ctx, s.sqlOf(qUsageRepos), pid).Scan(&u.Repositories)
+	if err == nil {
+		err = s.read.QueryRowContext(ctx, s.sqlOf(qUsageManifests), pid).Scan(&u.Manifests)
+	}
+	if err == nil {
+		err = s.read.QueryRowContext(ctx, s.sqlOf(qUsageBlobs), pid).Scan(&u.Blobs, &u.BlobBytes)
+	}
+	if err != nil {
+		return u, fmt.Errorf("usage of project %q: %w", name, err)
+	}
+	return u, nil
+}
+
+// CreateProjectKey implements store.Store.
+func (s *Store) CreateProjectKey(ctx context.Context, project string, k store.ProjectKey) error {
+	if k.Version < 1 || len(k.Wrapped) == 0 {
+		return fmt.Errorf("project key of %q: version below 1 or no key: %w", project, store.ErrInvalid)
+	}
+	_, ts := s.stamp()
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		pid, err := s.projectID(ctx, tx, project)
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, s.sqlOf(qInsertPKey), pid, k.Version, k.Wrapped, k.MasterKeyID, ts)
+		if err != nil && s.d.IsUnique(err) {
+			return fmt.Errorf("key version %d of project %q: %w", k.Version, project, store.ErrExists)
+		}
+		if err != nil {
+			return fmt.Errorf("create key version %d of project %q: %w", k.Version, project, err)
+		}
+		return nil
+	})
+}
+
+// ProjectKeys implements store.Store.
+func (s *Store) ProjectKeys(ctx context.Context, project string) ([]store.ProjectKey, error) {
+	pid, err := s.projectID(ctx, s.read, project)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.read.QueryContext(ctx, s.sqlOf(qPKeys), pid)
+	if err != nil {
+		return nil, fmt.Errorf("keys of project %q: %w", project, err)
+	}
+	defer rows.Close()
+	var out []store.ProjectKey
+	for rows.Next() {
+		var k store.ProjectKey
+		var created int64
+		if err := rows.Scan(&k.Version, &k.Wrapped, &k.MasterKeyID, &created); err != nil {
+			return nil, fmt.Errorf("keys of project %q: %w", project, err)
+		}
+		k.Created = fromMicros(created)
+		out = append(out, k)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("keys of project %q: %w", project, err)
+	}
+	return out, nil
+}
+
+// UpdateProjectKey implements store.Store.
+func (s *Store) UpdateProjectKey(ctx context.Context, project string, k store.ProjectKey) error {
+	res, err := s.write.ExecContext(ctx, s.sqlOf(qUpdatePKey), k.Wrapped, k.MasterKeyID, project, k.Version)
+	if err != nil {
+		return fmt.Errorf("update key version %d of project %q: %w", k.Version, project, err)
+	}
+	return affected(res, fmt.Sprintf("key version %d of project %q", k.Version, project))
+}
+
+// DeleteProjectKey implements store.Store.
+func (s *Store) DeleteProjectKey(ctx context.Context, project string, version int) error {
+	res, err := s.write.ExecContext(ctx, s.sqlOf(qDeletePKey), project, version)
+	if err != nil {
+		return fmt.Errorf("delete key version %d of project %q: %w", version, project, err)
+	}
+	return affected(res, fmt.Sprintf("key version %d of project %q", version, project))
+}
+
+// ListBlobs implements store.Store.
+func (s *Store) ListBlobs(ctx context.Context, project string, page store.Page) ([]store.Blob, error) {
+	pid, err := s.projectID(ctx, s.read, project)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.read.QueryContext(ctx, s.sqlOf(qBlobs), pid, page.Last, limit(page.N))
+	if err != nil {
+		return nil, fmt.Errorf("list blobs of project %q: %w", project, err)
+	}
+	defer rows.Close()
+	var out []store.Blob
+	for rows.Next() {
+		b := store.Blob{Project: project}
+		var created int64
+		if err := rows.Scan(&b.Digest, &b.Size, &b.MediaType, &b.WrappedKey, &b.AADContext, &created); err != nil {
+			return nil, fmt.Errorf("list blobs of project %q: %w", project, err)
+		}
+		b.Created = fromMicros(created)
+		out = append(out, b)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list blobs of project %q: %w", project, err)
+	}
+	return out, nil
+}
+
+// UpdateBlobKey implements store.Store.
+func (s *Store) UpdateBlobKey(ctx context.Context, project, digest string, old, wrapped []byte) error {
+	if len(wrapped) == 0 {
+		return invalid("wrapped data key")
+	}
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, s.sqlOf(qUpdateBlobKey), wrapped, project, digest, old)
+		if err != nil {
+			return fmt.Errorf("update key of blob %s in %q: %w", digest, project, err)
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return fmt.Errorf("update key of blob %s in %q: %w", digest, project, err)
+		}
+		if n == 1 {
+			return nil
+		}
+		var one int
+		err = tx.QueryRowContext(ctx, s.sqlOf(qHasBlob), project, digest).Scan(&one)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("blob %s in project %q: %w", digest, project, store.ErrNotFound)
+		}
+		if err != nil {
+			return fmt.Errorf("update key of blob %s in %q: %w", digest, project, err)
+		}
+		return fmt.Errorf("key of blob %s in project %q changed meanwhile: %w", digest, project, store.ErrConflict)
+	})
+}
+
 // allQueries lists every query, so New rewrites each once.
 var allQueries = []string{
 	qProjectID, qRepoID,
@@ -1014,4 +1181,6 @@ var allQueries = []string{
 	qInsertToken, qTokenByHash, qTokens, qTouchToken, qRevokeToken, qTokenExists,
 	qInsertSession, qSession, qDeleteExpired,
 	qSetMeta, qTagsOf,
+	qDeleteProject, qUsageRepos, qUsageManifests, qUsageBlobs,
+	qInsertPKey, qPKeys, qUpdatePKey, qDeletePKey, qBlobs, qUpdateBlobKey, qHasBlob,
 }

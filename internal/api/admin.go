@@ -1,0 +1,137 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+
+	"github.com/palisade-sec/palisade/internal/auth"
+	"github.com/palisade-sec/palisade/internal/projectkeys"
+	"github.com/palisade-sec/palisade/internal/store"
+)
+
+// KeyAdmin rotates and destroys project keys (projectkeys.Manager).
+type KeyAdmin interface {
+	Rotate(ctx context.Context, project string) (projectkeys.RotateReport, error)
+	Shred(ctx context.Context, project string) (projectkeys.ShredReport, error)
+}
+
+// ObjectRemover removes a project's objects from blob storage
+// (blob.Store).
+type ObjectRemover interface {
+	DeleteProject(ctx context.Context, project string) (objects int, bytes int64, err error)
+}
+
+// RotateRequest is the body of POST /api/v1/admin/rotate-keys.
+type RotateRequest struct {
+	// Project limits the rotation to one project; empty rotates all.
+	Project string `json:"project,omitempty"`
+}
+
+func (a *API) rotateKeys(w http.ResponseWriter, r *http.Request, _ auth.Principal) {
+	if a.keys == nil {
+		writeError(w, http.StatusNotImplemented, "unavailable", "key management is not configured on this server")
+		return
+	}
+	var req RotateRequest
+	dec := json.NewDecoder(io.LimitReader(r.Body, 64<<10))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil && !errors.Is(err, io.EOF) {
+		writeError(w, http.StatusBadRequest, "invalid", "the body must be {} or {\"project\": \"NAME\"}: "+err.Error())
+		return
+	}
+	var projects []string
+	if req.Project != "" {
+		projects = []string{req.Project}
+	} else {
+		ps, err := a.st.ListProjects(r.Context())
+		if err != nil {
+			a.internal(w, r, "list projects", err)
+			return
+		}
+		for _, p := range ps {
+			projects = append(projects, p.Name)
+		}
+	}
+	reports := []projectkeys.RotateReport{}
+	for _, p := range projects {
+		rep, err := a.keys.Rotate(r.Context(), p)
+		if errors.Is(err, store.ErrNotFound) {
+			writeError(w, http.StatusNotFound, "not_found", "project "+truncate(p)+" not found")
+			return
+		}
+		if err != nil {
+			a.internal(w, r, "rotate the keys of project "+p, err)
+			return
+		}
+		reports = append(reports, rep)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"rotated": reports})
+}
+
+// ShredRequest is the body of POST /api/v1/admin/projects/{project}/shred:
+// Confirm must repeat the project's name.
+type ShredRequest struct {
+	Confirm string `json:"confirm"`
+}
+
+// ShredResponse says what a shred destroyed.
+type ShredResponse struct {
+	Project string `json:"project"`
+	// KeyVersions are the project key versions destroyed.
+	KeyVersions []int `json:"key_versions"`
+	// What the project held; its blobs can no longer be decrypted.
+	Repositories int64 `json:"repositories"`
+	Manifests    int64 `json:"manifests"`
+	Blobs        int64 `json:"blobs"`
+	BlobBytes    int64 `json:"blob_bytes"`
+	// ObjectsRemoved and BytesRemoved count the ciphertext objects removed
+	// from blob storage (undecryptable already).
+	ObjectsRemoved int   `json:"objects_removed"`
+	BytesRemoved   int64 `json:"bytes_removed"`
+	// Warning is set when removing the objects failed; they stay
+	// undecryptable.
+	Warning string `json:"warning,omitempty"`
+}
+
+func (a *API) shredProject(w http.ResponseWriter, r *http.Request, _ auth.Principal) {
+	if a.keys == nil {
+		writeError(w, http.StatusNotImplemented, "unavailable", "key management is not configured on this server")
+		return
+	}
+	project := r.PathValue("project")
+	var req ShredRequest
+	dec := json.NewDecoder(io.LimitReader(r.Body, 64<<10))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil || req.Confirm != project {
+		writeError(w, http.StatusBadRequest, "invalid", "shredding cannot be undone: confirm with {\"confirm\": \"<project name>\"}")
+		return
+	}
+	rep, err := a.keys.Shred(r.Context(), project)
+	if errors.Is(err, store.ErrNotFound) {
+		writeError(w, http.StatusNotFound, "not_found", "project "+truncate(project)+" not found")
+		return
+	}
+	if err != nil {
+		a.internal(w, r, "shred the project", err)
+		return
+	}
+	resp := ShredResponse{
+		Project: rep.Project, KeyVersions: rep.KeyVersions, Repositories: rep.Usage.Repositories,
+		Manifests: rep.Usage.Manifests, Blobs: rep.Usage.Blobs, BlobBytes: rep.Usage.BlobBytes,
+	}
+	if resp.KeyVersions == nil {
+		resp.KeyVersions = []int{}
+	}
+	if a.objects != nil {
+		n, b, err := a.objects.DeleteProject(context.WithoutCancel(r.Context()), project)
+		resp.ObjectsRemoved, resp.BytesRemoved = n, b
+		if err != nil {
+			a.log.WarnContext(r.Context(), "api: remove objects of a shredded project", "project", project, "error", err.Error())
+			resp.Warning = "some ciphertext objects could not be removed from storage; they cannot be decrypted"
+		}
+	}
+	writeJSON(w, http.StatusOK, resp)
+}
