@@ -6,8 +6,10 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"time"
 
 	"github.com/palisade-sec/palisade/internal/auth"
+	"github.com/palisade-sec/palisade/internal/maintenance"
 	"github.com/palisade-sec/palisade/internal/projectkeys"
 	"github.com/palisade-sec/palisade/internal/store"
 )
@@ -134,4 +136,60 @@ func (a *API) shredProject(w http.ResponseWriter, r *http.Request, _ auth.Princi
 		}
 	}
 	writeJSON(w, http.StatusOK, resp)
+}
+
+// Maintainer checks and cleans storage (package maintenance, bound to the
+// server's store and blobs).
+type Maintainer interface {
+	Fsck(ctx context.Context) (maintenance.FsckReport, error)
+	GC(ctx context.Context, opts maintenance.GCOptions) (maintenance.GCReport, error)
+}
+
+func (a *API) fsck(w http.ResponseWriter, r *http.Request, _ auth.Principal) {
+	if a.maint == nil {
+		writeError(w, http.StatusNotImplemented, "unavailable", "maintenance is not configured on this server")
+		return
+	}
+	rep, err := a.maint.Fsck(r.Context())
+	if err != nil {
+		a.internal(w, r, "check storage", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, rep)
+}
+
+// GCRequest is the body of POST /api/v1/admin/gc.
+type GCRequest struct {
+	// MinAge is a Go duration ("1h", "30m"); empty means the default.
+	MinAge string `json:"min_age,omitempty"`
+	DryRun bool   `json:"dry_run,omitempty"`
+}
+
+func (a *API) gc(w http.ResponseWriter, r *http.Request, _ auth.Principal) {
+	if a.maint == nil {
+		writeError(w, http.StatusNotImplemented, "unavailable", "maintenance is not configured on this server")
+		return
+	}
+	var req GCRequest
+	dec := json.NewDecoder(io.LimitReader(r.Body, 64<<10))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&req); err != nil && !errors.Is(err, io.EOF) {
+		writeError(w, http.StatusBadRequest, "invalid", "the body must be {\"min_age\": \"1h\", \"dry_run\": false}: "+err.Error())
+		return
+	}
+	opts := maintenance.GCOptions{DryRun: req.DryRun}
+	if req.MinAge != "" {
+		d, err := time.ParseDuration(req.MinAge)
+		if err != nil || d <= 0 {
+			writeError(w, http.StatusBadRequest, "invalid", "min_age must be a positive duration such as 1h or 30m")
+			return
+		}
+		opts.MinAge = d
+	}
+	rep, err := a.maint.GC(r.Context(), opts)
+	if err != nil {
+		a.internal(w, r, "collect garbage", err)
+		return
+	}
+	writeJSON(w, http.StatusOK, rep)
 }

@@ -35,6 +35,8 @@ func Routes() []Route {
 		{Method: "PATCH", Path: "/api/v1/projects/{project}/artifacts/{digest}", Admin: true, h: (*API).patchArtifact},
 		{Method: "POST", Path: "/api/v1/admin/rotate-keys", Admin: true, h: (*API).rotateKeys},
 		{Method: "POST", Path: "/api/v1/admin/projects/{project}/shred", Admin: true, h: (*API).shredProject},
+		{Method: "POST", Path: "/api/v1/admin/fsck", Admin: true, h: (*API).fsck},
+		{Method: "POST", Path: "/api/v1/admin/gc", Admin: true, h: (*API).gc},
 	}
 }
 
@@ -60,7 +62,9 @@ type Options struct {
 	// Keys and Objects serve the admin key routes; nil answers 501.
 	Keys    KeyAdmin
 	Objects ObjectRemover
-	Logger  *slog.Logger
+	// Maintenance serves fsck and gc; nil answers 501.
+	Maintenance Maintainer
+	Logger      *slog.Logger
 }
 
 // API is the /api/v1 handler set.
@@ -70,6 +74,7 @@ type API struct {
 	keyID   string
 	keys    KeyAdmin
 	objects ObjectRemover
+	maint   Maintainer
 	log     *slog.Logger
 }
 
@@ -78,7 +83,7 @@ func New(opts Options) (*API, error) {
 	if opts.Store == nil || opts.Auth == nil {
 		return nil, errors.New("new API: store and authenticator are required")
 	}
-	a := &API{st: opts.Store, auth: opts.Auth, keyID: opts.ProjectKeyID, keys: opts.Keys, objects: opts.Objects, log: opts.Logger}
+	a := &API{st: opts.Store, auth: opts.Auth, keyID: opts.ProjectKeyID, keys: opts.Keys, objects: opts.Objects, maint: opts.Maintenance, log: opts.Logger}
 	if a.log == nil {
 		a.log = slog.New(slog.DiscardHandler)
 	}

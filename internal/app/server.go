@@ -19,6 +19,7 @@ import (
 	"github.com/palisade-sec/palisade/internal/blob"
 	"github.com/palisade-sec/palisade/internal/config"
 	"github.com/palisade-sec/palisade/internal/crypto"
+	"github.com/palisade-sec/palisade/internal/maintenance"
 	"github.com/palisade-sec/palisade/internal/projectkeys"
 	"github.com/palisade-sec/palisade/internal/registry"
 	"github.com/palisade-sec/palisade/internal/server"
@@ -158,7 +159,8 @@ func (a *App) newServer(ctx context.Context, cfg config.Server, out, logOut io.W
 	if projectKey == "" {
 		projectKey = cfg.KEK // a keeper URL: a reference, not key material
 	}
-	native, err := api.New(api.Options{Store: st, Auth: authn, ProjectKeyID: projectKey, Keys: keys, Objects: blobs, Logger: log})
+	native, err := api.New(api.Options{Store: st, Auth: authn, ProjectKeyID: projectKey, Keys: keys, Objects: blobs,
+		Maintenance: maintenance.Service{Store: st, Blobs: blobs, Logger: log}, Logger: log})
 	if err != nil {
 		_ = srv.Close()
 		return nil, fmt.Errorf("start server: %w", err)

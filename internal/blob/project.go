@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
+	"time"
 
 	gcblob "gocloud.dev/blob"
 	"gocloud.dev/gcerrors"
@@ -34,4 +36,40 @@ func (s *Store) DeleteProject(ctx context.Context, project string) (objects int,
 		}
 	}
 	return objects, bytes, nil
+}
+
+// Object is a committed blob object found in storage.
+type Object struct {
+	Project string
+	Digest  string
+	// StoredSize is the ciphertext size; ModTime when it was written.
+	StoredSize int64
+	ModTime    time.Time
+}
+
+// Objects calls fn for every committed blob object in storage, whatever
+// the metadata store says about it: fsck and gc find orphans with it.
+// Objects whose key is not a blob key are skipped.
+func (s *Store) Objects(ctx context.Context, fn func(Object) error) error {
+	it := s.bucket.List(&gcblob.ListOptions{Prefix: "blobs/"})
+	for {
+		obj, err := it.Next(ctx)
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("list blob objects: %w", err)
+		}
+		parts := strings.Split(strings.TrimPrefix(obj.Key, "blobs/"), "/")
+		if len(parts) != 3 || checkProject(parts[0]) != nil {
+			continue
+		}
+		d, err := parseDigest(parts[1] + ":" + parts[2])
+		if err != nil {
+			continue
+		}
+		if err := fn(Object{Project: parts[0], Digest: d.String(), StoredSize: obj.Size, ModTime: obj.ModTime}); err != nil {
+			return err
+		}
+	}
 }

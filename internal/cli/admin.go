@@ -3,14 +3,17 @@ package cli
 import (
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/spf13/cobra"
+
+	"github.com/palisade-sec/palisade/internal/api"
 )
 
 func newAdminCommand(lookupEnv func(string) (string, bool)) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "admin",
-		Short: "Administer a Palisade server: key rotation and crypto-shredding",
+		Short: "Administer a Palisade server: keys, crypto-shredding, storage checks, garbage collection",
 		Long: `Administrative operations on a running server; they need an admin token.
 
 Every project has its own key-encryption key, wrapped by the server's master
@@ -92,7 +95,108 @@ remove its ciphertext from blob storage. Copies of that ciphertext elsewhere
 	}
 	sf.register(shred, true)
 	shred.Flags().StringVar(&confirm, "confirm", "", "the project name again, to confirm")
-	cmd.AddCommand(rotate, shred)
+	var (
+		ff     remoteFlags
+		asJSON bool
+	)
+	fsck := &cobra.Command{
+		Use:   "fsck",
+		Short: "Check storage: decrypt and re-hash every blob, check every manifest's references",
+		Long: `Read every blob of every project to its end, decrypting it and checking its
+digest, check that every manifest's blobs and manifests exist, and list data
+in storage that no record names. Problems are reported by kind: missing (a
+record without data), corrupt (data that does not decrypt), tampered (data
+that decrypts but is another blob's), unreadable (its key was destroyed),
+orphaned (data without a record), dangling (a manifest naming what is not
+stored).
+
+Exit codes: 0 no problem, 1 problems found, 2 the check could not run.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			r, err := ff.resolve("", lookupEnv)
+			if err != nil {
+				return usageError(err)
+			}
+			rep, err := r.api().Fsck(cmd.Context())
+			if err != nil {
+				return usageError(fmt.Errorf("fsck: %w", err))
+			}
+			out := cmd.OutOrStdout()
+			if asJSON {
+				if err := writeIndentedJSON(out, rep); err != nil {
+					return err
+				}
+			} else {
+				fmt.Fprintf(out, "Checked %d blobs (%d bytes) and %d manifests in %d projects, %d objects in storage\n",
+					rep.Blobs, rep.BlobBytes, rep.Manifests, rep.Projects, rep.Objects)
+				for _, p := range rep.Problems {
+					where := p.Project
+					if p.Repository != "" {
+						where += "/" + p.Repository
+					}
+					fmt.Fprintf(out, "%-10s %s %s: %s\n", p.Kind, where, p.Digest, p.Detail)
+				}
+				if len(rep.Problems) == 0 {
+					fmt.Fprintln(out, "No problems found.")
+				}
+			}
+			if len(rep.Problems) > 0 {
+				return &exitError{code: ExitFindings}
+			}
+			return nil
+		},
+	}
+	ff.register(fsck, true)
+	fsck.Flags().BoolVar(&asJSON, "json", false, "print the report as JSON")
+
+	var (
+		gf     remoteFlags
+		minAge time.Duration
+		dryRun bool
+	)
+	gc := &cobra.Command{
+		Use:   "gc",
+		Short: "Delete blobs no manifest references, and orphaned data",
+		Long: `Delete the blobs that no manifest of their project references and that are
+older than --min-age, and data in storage that no record names. Safe while
+pushes continue: a blob is deleted only when, in the same transaction, no
+manifest references it, and --min-age leaves time for a client to push the
+manifest of blobs it just uploaded.`,
+		Example: `  palisade admin gc --dry-run
+  palisade admin gc --min-age 24h`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if minAge < 0 {
+				return usageError(errors.New("--min-age must be positive"))
+			}
+			r, err := gf.resolve("", lookupEnv)
+			if err != nil {
+				return usageError(err)
+			}
+			req := api.GCRequest{DryRun: dryRun}
+			if minAge > 0 {
+				req.MinAge = minAge.String()
+			}
+			rep, err := r.api().GC(cmd.Context(), req)
+			if err != nil {
+				return usageError(fmt.Errorf("gc: %w", err))
+			}
+			verb := "Deleted"
+			if rep.DryRun {
+				verb = "Would delete"
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "%s %d unreferenced blobs (%d bytes) and %d orphaned objects\n",
+				verb, rep.BlobsDeleted, rep.BytesFreed, rep.OrphansDeleted)
+			if rep.ManifestsIndexed > 0 {
+				fmt.Fprintf(cmd.OutOrStdout(), "Recorded the references of %d manifests stored by an older version\n", rep.ManifestsIndexed)
+			}
+			return nil
+		},
+	}
+	gf.register(gc, true)
+	gc.Flags().DurationVar(&minAge, "min-age", 0, "delete only blobs and data older than this (default 1h)")
+	gc.Flags().BoolVar(&dryRun, "dry-run", false, "count what would be deleted without deleting")
+	cmd.AddCommand(rotate, shred, fsck, gc)
 	return cmd
 }
 

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/palisade-sec/palisade/internal/api"
+	"github.com/palisade-sec/palisade/internal/maintenance"
 	"github.com/palisade-sec/palisade/internal/projectkeys"
 )
 
@@ -164,5 +165,19 @@ func (c *Client) RotateKeys(ctx context.Context, project string) ([]projectkeys.
 func (c *Client) Shred(ctx context.Context, project string) (api.ShredResponse, error) {
 	var out api.ShredResponse
 	err := c.do(ctx, "POST", "/api/v1/admin/projects/"+url.PathEscape(project)+"/shred", nil, api.ShredRequest{Confirm: project}, &out)
+	return out, err
+}
+
+// Fsck checks the server's storage.
+func (c *Client) Fsck(ctx context.Context) (maintenance.FsckReport, error) {
+	var out maintenance.FsckReport
+	err := c.do(ctx, "POST", "/api/v1/admin/fsck", nil, struct{}{}, &out)
+	return out, err
+}
+
+// GC collects garbage on the server.
+func (c *Client) GC(ctx context.Context, req api.GCRequest) (maintenance.GCReport, error) {
+	var out maintenance.GCReport
+	err := c.do(ctx, "POST", "/api/v1/admin/gc", nil, req, &out)
 	return out, err
 }

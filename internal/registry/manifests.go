@@ -15,6 +15,7 @@ import (
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
+	"github.com/palisade-sec/palisade/internal/server"
 	"github.com/palisade-sec/palisade/internal/store"
 )
 
@@ -140,6 +141,24 @@ func nondistributable(d ocispec.Descriptor) bool {
 	return strings.Contains(d.MediaType, ".nondistributable.") || d.MediaType == mtDockerForeign || len(d.URLs) > 0
 }
 
+// referencedBlobs returns the blobs a manifest stores in the registry:
+// its config and distributable layers, each once.
+func referencedBlobs(doc manifestDoc) []string {
+	var out []string
+	seen := map[string]bool{}
+	descs := doc.Layers
+	if doc.Config != nil {
+		descs = append([]ocispec.Descriptor{*doc.Config}, doc.Layers...)
+	}
+	for _, d := range descs {
+		if s := string(d.Digest); !nondistributable(d) && !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
 // artifactTypeOf is the artifact type the referrers API reports: the
 // manifest's artifactType, else an image manifest's config media type.
 func artifactTypeOf(m manifestDoc) string {
@@ -207,6 +226,9 @@ func (reg *Registry) putManifest(w http.ResponseWriter, r *http.Request, req *re
 		writeError(w, http.StatusRequestEntityTooLarge, codeSizeInvalid, fmt.Sprintf("manifest larger than %d bytes", reg.maxMan))
 		return
 	}
+	// The registry's limit replaces the server's, so that a body of
+	// unknown length over it is 413 like one whose length is given.
+	server.SetBodyLimit(r, reg.maxMan+1)
 	body, err := io.ReadAll(io.LimitReader(r.Body, reg.maxMan+1))
 	if err != nil {
 		writeError(w, http.StatusBadRequest, codeManifestInvalid, "the manifest could not be read: "+err.Error())
@@ -243,6 +265,8 @@ func (reg *Registry) putManifest(w http.ResponseWriter, r *http.Request, req *re
 	m := store.Manifest{
 		Project: req.name.project, Repository: req.name.repo, Digest: dgst,
 		MediaType: mt, ArtifactType: artifactTypeOf(doc), Body: body,
+		// Recorded as references so that gc never deletes them.
+		Blobs: referencedBlobs(doc),
 	}
 	if doc.Subject != nil {
 		m.Subject = string(doc.Subject.Digest)
@@ -252,6 +276,12 @@ func (reg *Registry) putManifest(w http.ResponseWriter, r *http.Request, req *re
 		first = tags[0]
 	}
 	if _, err := reg.st.PutManifest(ctx, m, first); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			// A blob checked above was deleted (gc) before the manifest's
+			// transaction could reference it.
+			writeError(w, http.StatusBadRequest, codeManifestBlobUnknown, "a blob the manifest names was deleted while it was pushed: push the blobs again")
+			return
+		}
 		reg.internal(w, r, "store the manifest", err)
 		return
 	}

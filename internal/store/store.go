@@ -154,7 +154,11 @@ type Manifest struct {
 	Size         int64  // len(Body); set by the store
 	Body         []byte
 	Meta         ArtifactMeta
-	Created      time.Time
+	// Blobs are the digests of the blobs the manifest references (config
+	// and layers), recorded by PutManifest so that garbage collection
+	// never deletes a referenced blob. Not read back.
+	Blobs   []string
+	Created time.Time
 }
 
 // Role is what an API token may do.
@@ -256,14 +260,29 @@ type Store interface {
 	// still old (a key rotation); ErrConflict if it changed, ErrNotFound
 	// if there is no such blob.
 	UpdateBlobKey(ctx context.Context, project, digest string, old, wrapped []byte) error
+	// UnreferencedBlobs returns up to n of the project's blobs created
+	// before the cutoff that no manifest references, in digest order.
+	UnreferencedBlobs(ctx context.Context, project string, before time.Time, n int) ([]Blob, error)
+	// DeleteBlobIfUnreferenced removes the blob's record if, checked in
+	// the same transaction as the deletion, it was created before the
+	// cutoff and no manifest references it; it reports whether it did.
+	DeleteBlobIfUnreferenced(ctx context.Context, project, digest string, before time.Time) (bool, error)
+	// ManifestsWithoutRefs returns up to n manifests stored before their
+	// references were recorded (schema version 6), with Project and
+	// Repository set; SetManifestRefs records them.
+	ManifestsWithoutRefs(ctx context.Context, n int) ([]Manifest, error)
+	// SetManifestRefs records the blobs a stored manifest references.
+	SetManifestRefs(ctx context.Context, project, repo, digest string, blobs []string) error
 	// DeleteBlob removes the blob's record, or returns ErrNotFound.
 	DeleteBlob(ctx context.Context, project, digest string) error
 
 	// PutManifest stores m in its repository and, when tag is not empty,
 	// points tag at it, in one transaction. Storing a manifest that the
 	// repository already has is not an error (the content is the same by
-	// construction) and still moves the tag. ErrNotFound if the
-	// repository does not exist.
+	// construction) and still moves the tag. A new manifest's Blobs are
+	// recorded as its references, each checked (and, on PostgreSQL,
+	// share-locked) in the same transaction: ErrNotFound if one is not in
+	// the project, or if the repository does not exist.
 	PutManifest(ctx context.Context, m Manifest, tag string) (Manifest, error)
 	// Manifest returns the repository's manifest with this digest, or
 	// ErrNotFound.

@@ -4,6 +4,7 @@ import (
 	"database/sql"
 	"errors"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/palisade-sec/palisade/internal/store"
@@ -97,5 +98,43 @@ func TestOpenWithoutPath(t *testing.T) {
 	_, err := sqlite.Open(t.Context(), sqlite.Options{})
 	if !errors.Is(err, store.ErrInvalid) {
 		t.Errorf("Open without path: error = %v, want ErrInvalid", err)
+	}
+}
+
+// TestManifestsWithoutRefs plays a database from before schema version 6,
+// whose manifests have no recorded references, and fills them in.
+func TestManifestsWithoutRefs(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "meta.db")
+	s := openTemp(t, path)
+	ctx := t.Context()
+	if _, err := s.CreateProject(ctx, store.Project{Name: "p", KeyID: "k"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.EnsureRepository(ctx, "p", "r"); err != nil {
+		t.Fatal(err)
+	}
+	body := []byte(`{"schemaVersion":2}`)
+	m := store.Manifest{Project: "p", Repository: "r", Digest: "sha256:" + strings.Repeat("a", 64), MediaType: "application/vnd.oci.image.manifest.v1+json", Body: body}
+	if _, err := s.PutManifest(ctx, m, "v1"); err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(5000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.ExecContext(ctx, `UPDATE manifests SET refs_recorded = FALSE`); err != nil {
+		t.Fatal(err)
+	}
+	ms, err := s.ManifestsWithoutRefs(ctx, 10)
+	if err != nil || len(ms) != 1 || ms[0].Project != "p" || ms[0].Repository != "r" || ms[0].Digest != m.Digest || string(ms[0].Body) != string(body) {
+		t.Fatalf("ManifestsWithoutRefs = %+v, %v", ms, err)
+	}
+	if err := s.SetManifestRefs(ctx, "p", "r", m.Digest, nil); err != nil {
+		t.Fatal(err)
+	}
+	if ms, err := s.ManifestsWithoutRefs(ctx, 10); err != nil || len(ms) != 0 {
+		t.Errorf("after SetManifestRefs: %+v, %v", ms, err)
 	}
 }

@@ -47,6 +47,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"SessionTokens", testSessionTokens},
 		{"Artifacts", testArtifacts},
 		{"ProjectKeys", testProjectKeys},
+		{"References", testReferences},
 		{"BlobKeysAndProjectDeletion", testBlobKeysAndProjectDeletion},
 		{"ConcurrentWriters", testConcurrent},
 	}
@@ -850,5 +851,79 @@ func testBlobKeysAndProjectDeletion(t *testing.T, s store.Store) {
 	}
 	if b, err := s.Blob(ctx, "q", digests[0]); err != nil || string(b.WrappedKey) != "q" {
 		t.Errorf("DeleteProject touched another project: %+v, %v", b, err)
+	}
+}
+
+func testReferences(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	mkRepo(t, s, "p", "r")
+	mkProject(t, s, "q")
+	blob := func(project, content string) string {
+		d := digestOf([]byte(content))
+		must(s.CreateBlob(ctx, store.Blob{Project: project, Digest: d, Size: int64(len(content)), WrappedKey: []byte("k")}))(t)
+		return d
+	}
+	cfg, layer, loose := blob("p", "config"), blob("p", "layer"), blob("p", "loose")
+	other := blob("q", "elsewhere")
+
+	bad := manifest("p", "r", `{"refs":"missing"}`)
+	bad.Blobs = []string{cfg, other} // other is in project q, not p
+	_, err := s.PutManifest(ctx, bad, "v0")
+	wantErr(t, "PutManifest referencing a blob of another project", err, store.ErrNotFound)
+	_, err = s.Manifest(ctx, "p", "r", bad.Digest)
+	wantErr(t, "manifest after a refused put", err, store.ErrNotFound)
+	_, err = s.ManifestByTag(ctx, "p", "r", "v0")
+	wantErr(t, "tag after a refused put", err, store.ErrNotFound)
+
+	m := manifest("p", "r", `{"refs":"ok"}`)
+	m.Blobs = []string{cfg, layer}
+	must(s.PutManifest(ctx, m, "v1"))(t)
+	if ms := must(s.ManifestsWithoutRefs(ctx, 10))(t); len(ms) != 0 {
+		t.Errorf("ManifestsWithoutRefs after PutManifest = %d manifests", len(ms))
+	}
+
+	future := time.Now().Add(time.Hour)
+	past := time.Now().Add(-time.Hour)
+	names := func(bs []store.Blob) []string {
+		var out []string
+		for _, b := range bs {
+			out = append(out, b.Digest)
+		}
+		return out
+	}
+	if got := names(must(s.UnreferencedBlobs(ctx, "p", future, 0))(t)); !slices.Equal(got, []string{loose}) {
+		t.Errorf("UnreferencedBlobs = %v, want only the loose blob", got)
+	}
+	if got := must(s.UnreferencedBlobs(ctx, "p", past, 0))(t); len(got) != 0 {
+		t.Errorf("UnreferencedBlobs before the blobs existed = %v", names(got))
+	}
+	if ok := must(s.DeleteBlobIfUnreferenced(ctx, "p", layer, future))(t); ok {
+		t.Error("DeleteBlobIfUnreferenced deleted a referenced blob")
+	}
+	if ok := must(s.DeleteBlobIfUnreferenced(ctx, "p", loose, past))(t); ok {
+		t.Error("DeleteBlobIfUnreferenced deleted a blob newer than the cutoff")
+	}
+	if ok := must(s.DeleteBlobIfUnreferenced(ctx, "p", loose, future))(t); !ok {
+		t.Error("DeleteBlobIfUnreferenced kept an unreferenced blob")
+	}
+	if ok := must(s.DeleteBlobIfUnreferenced(ctx, "p", loose, future))(t); ok {
+		t.Error("DeleteBlobIfUnreferenced of a missing blob reported a deletion")
+	}
+	// Deleting the manifest drops its references.
+	if err := s.DeleteManifest(ctx, "p", "r", m.Digest); err != nil {
+		t.Fatal(err)
+	}
+	if got := names(must(s.UnreferencedBlobs(ctx, "p", future, 0))(t)); len(got) != 2 {
+		t.Errorf("UnreferencedBlobs after deleting the manifest = %v, want config and layer", got)
+	}
+	// References are per project: q's blob of the same content is not
+	// protected by p's manifests and the other way round.
+	if ok := must(s.DeleteBlobIfUnreferenced(ctx, "q", other, future))(t); !ok {
+		t.Error("q's unreferenced blob was kept")
+	}
+	wantErr(t, "SetManifestRefs of a missing manifest", s.SetManifestRefs(ctx, "p", "r", m.Digest, []string{cfg}), store.ErrNotFound)
+	again := must(s.PutManifest(ctx, m, ""))(t)
+	if err := s.SetManifestRefs(ctx, "p", "r", again.Digest, []string{cfg, cfg}); err != nil {
+		t.Errorf("SetManifestRefs: %v", err)
 	}
 }

@@ -398,7 +398,7 @@ func affected(res sql.Result, what string) error {
 // Manifests and tags.
 
 const (
-	qInsertManifest = `INSERT INTO manifests (repository_id, digest, media_type, artifact_type, subject, size, body, created_at, kind, classification, owner, description, framework, format, license, model_card, labels) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (repository_id, digest) DO NOTHING`
+	qInsertManifest = `INSERT INTO manifests (repository_id, digest, media_type, artifact_type, subject, size, body, created_at, kind, classification, owner, description, framework, format, license, model_card, labels, refs_recorded) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, TRUE) ON CONFLICT (repository_id, digest) DO NOTHING`
 	qUpsertTag      = `INSERT INTO tags (repository_id, name, manifest_digest, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT (repository_id, name) DO UPDATE SET manifest_digest = excluded.manifest_digest, updated_at = excluded.updated_at`
 	manifestCols    = `m.digest, m.media_type, m.artifact_type, m.subject, m.size, m.body, m.created_at, ` + metaCols
 	metaCols        = `m.kind, m.classification, m.owner, m.description, m.framework, m.format, m.license, m.model_card, m.labels`
@@ -432,8 +432,16 @@ func (s *Store) PutManifest(ctx context.Context, m store.Manifest, tag string) (
 			return err
 		}
 		args := append([]any{rid, m.Digest, m.MediaType, m.ArtifactType, m.Subject, m.Size, m.Body, ts}, metaArgs(meta, labels)...)
-		if _, err := tx.ExecContext(ctx, s.sqlOf(qInsertManifest), args...); err != nil {
+		res, err := tx.ExecContext(ctx, s.sqlOf(qInsertManifest), args...)
+		if err != nil {
 			return fmt.Errorf("put manifest %s in %s/%s: %w", m.Digest, m.Project, m.Repository, err)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return fmt.Errorf("put manifest %s in %s/%s: %w", m.Digest, m.Project, m.Repository, err)
+		} else if n == 1 {
+			if err := s.insertRefs(ctx, tx, rid, m.Project, m.Digest, m.Blobs, true); err != nil {
+				return fmt.Errorf("put manifest %s in %s/%s: %w", m.Digest, m.Project, m.Repository, err)
+			}
 		}
 		if tag != "" {
 			if _, err := tx.ExecContext(ctx, s.sqlOf(qUpsertTag), rid, tag, m.Digest, ts); err != nil {
@@ -1170,6 +1178,166 @@ func (s *Store) UpdateBlobKey(ctx context.Context, project, digest string, old, 
 	})
 }
 
+const (
+	qProjectOfRepo  = `SELECT project_id FROM repositories WHERE id = ?`
+	qInsertRef      = `INSERT INTO manifest_refs (repository_id, manifest_digest, project_id, blob_digest) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`
+	qBlobExists     = `SELECT 1 FROM blobs WHERE project_id = ? AND digest = ?`
+	qRefsRecorded   = `UPDATE manifests SET refs_recorded = TRUE WHERE repository_id = ? AND digest = ?`
+	qNoRefs         = `SELECT p.name, r.name, ` + manifestCols + ` FROM manifests m JOIN repositories r ON r.id = m.repository_id JOIN projects p ON p.id = r.project_id WHERE m.refs_recorded = FALSE ORDER BY r.id, m.digest LIMIT ?`
+	qUnreferenced   = `SELECT b.digest, b.size, b.media_type, b.wrapped_key, b.aad_context, b.created_at FROM blobs b WHERE b.project_id = ? AND b.created_at < ? AND NOT EXISTS (SELECT 1 FROM manifest_refs f WHERE f.project_id = b.project_id AND f.blob_digest = b.digest) ORDER BY b.digest LIMIT ?`
+	qBlobCreated    = `SELECT created_at FROM blobs WHERE project_id = ? AND digest = ?`
+	qBlobReferenced = `SELECT 1 FROM manifest_refs WHERE project_id = ? AND blob_digest = ? LIMIT 1`
+	qDeleteBlobByID = `DELETE FROM blobs WHERE project_id = ? AND digest = ?`
+)
+
+// lock returns q with a row-lock clause on PostgreSQL (FOR SHARE or FOR
+// UPDATE); SQLite serializes writers and needs none.
+func (s *Store) lock(q, mode string) string {
+	if s.d.Name == "postgres" {
+		return s.sqlOf(q) + " FOR " + mode
+	}
+	return s.sqlOf(q)
+}
+
+// insertRefs records the blobs a manifest references; with check, each
+// must exist in the project, share-locked until the transaction ends so
+// that garbage collection cannot delete it meanwhile.
+func (s *Store) insertRefs(ctx context.Context, tx *sql.Tx, rid int64, project, digest string, blobs []string, check bool) error {
+	var pid int64
+	if err := tx.QueryRowContext(ctx, s.sqlOf(qProjectOfRepo), rid).Scan(&pid); err != nil {
+		return err
+	}
+	for _, b := range blobs {
+		if check {
+			var one int
+			err := tx.QueryRowContext(ctx, s.lock(qBlobExists, "SHARE"), pid, b).Scan(&one)
+			if errors.Is(err, sql.ErrNoRows) {
+				return fmt.Errorf("blob %s is not in project %q: %w", b, project, store.ErrNotFound)
+			}
+			if err != nil {
+				return err
+			}
+		}
+		if _, err := tx.ExecContext(ctx, s.sqlOf(qInsertRef), rid, digest, pid, b); err != nil {
+			return fmt.Errorf("record reference to %s: %w", b, err)
+		}
+	}
+	return nil
+}
+
+// ManifestsWithoutRefs implements store.Store.
+func (s *Store) ManifestsWithoutRefs(ctx context.Context, n int) ([]store.Manifest, error) {
+	rows, err := s.read.QueryContext(ctx, s.sqlOf(qNoRefs), limit(n))
+	if err != nil {
+		return nil, fmt.Errorf("list manifests without references: %w", err)
+	}
+	defer rows.Close()
+	var out []store.Manifest
+	for rows.Next() {
+		var project, repo string
+		sc := scanFunc(func(dest ...any) error { return rows.Scan(append([]any{&project, &repo}, dest...)...) })
+		m, err := scanManifest(sc, "", "")
+		if err != nil {
+			return nil, fmt.Errorf("list manifests without references: %w", err)
+		}
+		m.Project, m.Repository = project, repo
+		out = append(out, m)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list manifests without references: %w", err)
+	}
+	return out, nil
+}
+
+// SetManifestRefs implements store.Store.
+func (s *Store) SetManifestRefs(ctx context.Context, project, repo, digest string, blobs []string) error {
+	return s.inTx(ctx, func(tx *sql.Tx) error {
+		rid, err := s.repoID(ctx, tx, project, repo)
+		if err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, s.sqlOf(qRefsRecorded), rid, digest)
+		if err != nil {
+			return fmt.Errorf("record references of %s: %w", digest, err)
+		}
+		if err := affected(res, fmt.Sprintf("manifest %s in %s/%s", digest, project, repo)); err != nil {
+			return err
+		}
+		if err := s.insertRefs(ctx, tx, rid, project, digest, blobs, false); err != nil {
+			return fmt.Errorf("record references of %s: %w", digest, err)
+		}
+		return nil
+	})
+}
+
+// UnreferencedBlobs implements store.Store.
+func (s *Store) UnreferencedBlobs(ctx context.Context, project string, before time.Time, n int) ([]store.Blob, error) {
+	pid, err := s.projectID(ctx, s.read, project)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.read.QueryContext(ctx, s.sqlOf(qUnreferenced), pid, micros(before), limit(n))
+	if err != nil {
+		return nil, fmt.Errorf("list unreferenced blobs of %q: %w", project, err)
+	}
+	defer rows.Close()
+	var out []store.Blob
+	for rows.Next() {
+		b := store.Blob{Project: project}
+		var created int64
+		if err := rows.Scan(&b.Digest, &b.Size, &b.MediaType, &b.WrappedKey, &b.AADContext, &created); err != nil {
+			return nil, fmt.Errorf("list unreferenced blobs of %q: %w", project, err)
+		}
+		b.Created = fromMicros(created)
+		out = append(out, b)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list unreferenced blobs of %q: %w", project, err)
+	}
+	return out, nil
+}
+
+// DeleteBlobIfUnreferenced implements store.Store. The blob row is locked
+// first (FOR UPDATE on PostgreSQL), so a manifest push that share-locked
+// it commits its reference before the check here runs, or waits.
+func (s *Store) DeleteBlobIfUnreferenced(ctx context.Context, project, digest string, before time.Time) (bool, error) {
+	deleted := false
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		pid, err := s.projectID(ctx, tx, project)
+		if err != nil {
+			return err
+		}
+		var created int64
+		err = tx.QueryRowContext(ctx, s.lock(qBlobCreated, "UPDATE"), pid, digest).Scan(&created)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if created >= micros(before) {
+			return nil
+		}
+		var one int
+		err = tx.QueryRowContext(ctx, s.sqlOf(qBlobReferenced), pid, digest).Scan(&one)
+		if err == nil {
+			return nil // referenced
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, s.sqlOf(qDeleteBlobByID), pid, digest); err != nil {
+			return err
+		}
+		deleted = true
+		return nil
+	})
+	if err != nil {
+		return false, fmt.Errorf("collect blob %s of %q: %w", digest, project, err)
+	}
+	return deleted, nil
+}
+
 // allQueries lists every query, so New rewrites each once.
 var allQueries = []string{
 	qProjectID, qRepoID,
@@ -1183,4 +1351,6 @@ var allQueries = []string{
 	qSetMeta, qTagsOf,
 	qDeleteProject, qUsageRepos, qUsageManifests, qUsageBlobs,
 	qInsertPKey, qPKeys, qUpdatePKey, qDeletePKey, qBlobs, qUpdateBlobKey, qHasBlob,
+	qProjectOfRepo, qInsertRef, qBlobExists, qRefsRecorded, qNoRefs, qUnreferenced,
+	qBlobCreated, qBlobReferenced, qDeleteBlobByID,
 }
