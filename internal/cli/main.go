@@ -161,6 +161,7 @@ generate' makes a key pair); 'palisade digest' prints a model's root digest.`,
 		newSignCommand(), newVerifyCommand(), newKeysCommand(), newDBCommand(), newSBOMCommand(svc), newVersionCommand(),
 		newServerCommand(svc, os.LookupEnv), newLoginCommand(os.LookupEnv), newProjectCommand(os.LookupEnv),
 		newLsCommand(os.LookupEnv), newInspectCommand(os.LookupEnv), newRmCommand(os.LookupEnv),
-		newAdminCommand(os.LookupEnv))
+		newAdminCommand(os.LookupEnv), newPushCommand(os.LookupEnv), newPullCommand(os.LookupEnv),
+		newDatasetCommand(os.LookupEnv))
 	return root
 }

@@ -16,6 +16,7 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/palisade-sec/palisade/internal/server"
+	"github.com/palisade-sec/palisade/internal/artifact"
 	"github.com/palisade-sec/palisade/internal/store"
 )
 
@@ -141,6 +142,24 @@ func nondistributable(d ocispec.Descriptor) bool {
 	return strings.Contains(d.MediaType, ".nondistributable.") || d.MediaType == mtDockerForeign || len(d.URLs) > 0
 }
 
+// metadataOf reads the artifact's metadata from the manifest's types,
+// annotations and layers (see artifact.ReadMetadata).
+func metadataOf(doc manifestDoc) (store.ArtifactMeta, error) {
+	configType := ""
+	if doc.Config != nil {
+		configType = doc.Config.MediaType
+	}
+	md, err := artifact.ReadMetadata(doc.ArtifactType, configType, doc.Annotations, doc.Layers)
+	if err != nil {
+		return store.ArtifactMeta{}, err
+	}
+	return store.ArtifactMeta{
+		Kind: md.Kind, Classification: store.Classification(md.Classification), Owner: md.Owner,
+		Description: md.Description, Framework: md.Framework, Format: md.Format, License: md.License,
+		ModelCard: md.ModelCard, Labels: md.Labels,
+	}, nil
+}
+
 // referencedBlobs returns the blobs a manifest stores in the registry:
 // its config and distributable layers, each once.
 func referencedBlobs(doc manifestDoc) []string {
@@ -252,6 +271,11 @@ func (reg *Registry) putManifest(w http.ResponseWriter, r *http.Request, req *re
 		writeError(w, http.StatusBadRequest, codeManifestInvalid, err.Error())
 		return
 	}
+	meta, err := metadataOf(doc)
+	if err != nil {
+		writeError(w, http.StatusBadRequest, codeManifestInvalid, err.Error())
+		return
+	}
 	if !reg.project(w, r, req) {
 		return
 	}
@@ -267,6 +291,7 @@ func (reg *Registry) putManifest(w http.ResponseWriter, r *http.Request, req *re
 		MediaType: mt, ArtifactType: artifactTypeOf(doc), Body: body,
 		// Recorded as references so that gc never deletes them.
 		Blobs: referencedBlobs(doc),
+		Meta:  meta,
 	}
 	if doc.Subject != nil {
 		m.Subject = string(doc.Subject.Digest)
