@@ -148,7 +148,7 @@ func (a *App) newServer(ctx context.Context, cfg config.Server, out, logOut io.W
 	}
 	authn := auth.New(auth.Options{Store: st, Logger: log})
 	reg, err := registry.New(registry.Options{
-		Store: st, Blobs: blobs, Auth: authn, Logger: log, Metrics: srv.Registry(),
+		Store: st, Blobs: blobs, Auth: authn, Logger: log, Metrics: srv.Registry(), CurrentKey: keys.Current,
 	})
 	if err != nil {
 		_ = srv.Close()

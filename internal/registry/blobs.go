@@ -3,6 +3,7 @@ package registry
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"strconv"
@@ -239,6 +240,13 @@ func (reg *Registry) record(ctx context.Context, b blob.Blob) error {
 		}
 	}
 	rec := store.Blob{Project: b.Project, Digest: b.Digest, Size: b.Size, WrappedKey: b.WrappedKey, AADContext: b.AADContext}
+	if reg.current != nil {
+		w, err := reg.current(ctx, b.Project, b.WrappedKey)
+		if err != nil {
+			return fmt.Errorf("bring the data key up to date: %w", err)
+		}
+		rec.WrappedKey = w
+	}
 	_, err := reg.st.CreateBlob(context.WithoutCancel(ctx), rec)
 	if errors.Is(err, store.ErrExists) {
 		// A record whose data was gone when this commit wrote it (a

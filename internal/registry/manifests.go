@@ -15,8 +15,8 @@ import (
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
-	"github.com/palisade-sec/palisade/internal/server"
 	"github.com/palisade-sec/palisade/internal/artifact"
+	"github.com/palisade-sec/palisade/internal/server"
 	"github.com/palisade-sec/palisade/internal/store"
 )
 

@@ -31,6 +31,11 @@ type Options struct {
 	MaxManifestBytes int64
 	// Metrics, when not nil, receives the registry's collectors.
 	Metrics prometheus.Registerer
+	// CurrentKey, when not nil, is given a committed blob's wrapped data
+	// key before it is recorded and returns the key to record: the same,
+	// or the key rewrapped under the project's newest key version when a
+	// rotation began during the upload (projectkeys.Manager.Current).
+	CurrentKey func(ctx context.Context, project string, wrapped []byte) ([]byte, error)
 }
 
 // Registry is the OCI Distribution API handler, mounted at /v2/.
@@ -42,6 +47,7 @@ type Registry struct {
 	log     *slog.Logger
 	maxMan  int64
 	m       *registryMetrics
+	current func(ctx context.Context, project string, wrapped []byte) ([]byte, error)
 }
 
 // New returns a Registry.
@@ -52,7 +58,7 @@ func New(opts Options) (*Registry, error) {
 	r := &Registry{
 		st: opts.Store, blobs: opts.Blobs, auth: opts.Auth,
 		service: opts.Service, log: opts.Logger, maxMan: opts.MaxManifestBytes,
-		m: newRegistryMetrics(opts.Metrics),
+		m: newRegistryMetrics(opts.Metrics), current: opts.CurrentKey,
 	}
 	r.m.registerInProgress(opts.Metrics, func() float64 { return float64(opts.Blobs.UploadsInProgress()) })
 	if r.service == "" {

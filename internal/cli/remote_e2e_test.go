@@ -1,0 +1,204 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/palisade-sec/palisade/internal/api"
+	"github.com/palisade-sec/palisade/internal/app"
+	"github.com/palisade-sec/palisade/internal/config"
+)
+
+// e2eAdminToken is the fake admin token of the end-to-end test.
+const e2eAdminToken = "pal_cli-e2e-admin-token-000000000000000000000"
+
+// startServer runs the real server (app.Server) on a free loopback port
+// until the test ends and returns its HOST:PORT.
+func startServer(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	cfg := config.DefaultServer()
+	cfg.DataDir = filepath.Join(t.TempDir(), "data")
+	cfg.Listen = addr
+	cfg.AdminToken = e2eAdminToken
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	var logs bytes.Buffer
+	go func() { done <- app.New().Server(ctx, cfg, io.Discard, &logs) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("server: %v", err)
+		}
+	})
+	for i := 0; ; i++ {
+		resp, err := http.Get("http://" + addr + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return addr
+			}
+		}
+		if i == 200 {
+			t.Fatalf("server did not become ready: %v\n%s", err, logs.String())
+		}
+		time.Sleep(25 * time.Millisecond)
+	}
+}
+
+// TestRegistryCommandsEndToEnd drives every registry command against a
+// live server, as a user would: login, project create, push, ls, inspect,
+// pull, rm, dataset references, admin fsck, rotate-keys, gc and shred.
+// It sets environment variables, so it does not run in parallel.
+func TestRegistryCommandsEndToEnd(t *testing.T) {
+	addr := startServer(t)
+	home := t.TempDir()
+	t.Setenv("HOME", home)
+	t.Setenv("XDG_CONFIG_HOME", filepath.Join(home, ".config"))
+	t.Setenv(EnvServer, addr)
+	ctx := t.Context()
+	cli := func(wantCode int, args ...string) string {
+		t.Helper()
+		out, errOut, code := runCLI(t, ctx, args...)
+		if code != wantCode {
+			t.Fatalf("palisade %s = %d, want %d\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), code, wantCode, out, errOut)
+		}
+		return out + errOut
+	}
+
+	// Without a token nothing works, and the error says how to log in.
+	t.Setenv("PALISADE_TOKEN", "")
+	if out := cli(ExitError, "project", "ls"); !strings.Contains(out, "palisade login "+addr) {
+		t.Errorf("no token: %s", out)
+	}
+	t.Setenv("PALISADE_TOKEN", "pal_wrong-token-000000000000000000000000000000")
+	if out := cli(ExitError, "login", addr); !strings.Contains(out, "401") {
+		t.Errorf("login with a wrong token: %s", out)
+	}
+	t.Setenv("PALISADE_TOKEN", e2eAdminToken)
+	if out := cli(ExitOK, "login", addr); !strings.Contains(out, "as token bootstrap-admin (admin)") || strings.Contains(out, e2eAdminToken) {
+		t.Errorf("login: %s", out)
+	}
+	t.Setenv("PALISADE_TOKEN", "") // from here on, the credentials file
+	creds := filepath.Join(home, ".config", "palisade", "credentials.json")
+	if fi, err := os.Stat(creds); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("credentials file: %v, %v", fi, err)
+	}
+
+	cli(ExitOK, "project", "create", "vision")
+	if out := cli(ExitError, "project", "create", "vision"); !strings.Contains(out, "already exists") {
+		t.Errorf("duplicate project: %s", out)
+	}
+	if out := cli(ExitOK, "project", "ls"); strings.TrimSpace(out) != "vision" {
+		t.Errorf("project ls = %q", out)
+	}
+
+	model := t.TempDir()
+	files := map[string]string{
+		"model.safetensors":   strings.Repeat("\x00\x01weights", 50000),
+		"config.json":         `{"architectures":["Detector"]}`,
+		"README.md":           "# Detector\n",
+		"scripts/evaluate.py": "print('eval')\n",
+	}
+	for name, content := range files {
+		p := filepath.Join(model, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ref := addr + "/vision/detector:v1"
+	if out := cli(ExitOK, "push", model, ref, "--classification", "confidential", "--label", "team=cv", "--framework", "pytorch"); !strings.Contains(out, "Files: 4") {
+		t.Errorf("push: %s", out)
+	}
+	if out := cli(ExitError, "push", model, addr+"/nope/detector:v1"); !strings.Contains(out, "palisade project create nope") {
+		t.Errorf("push to a missing project: %s", out)
+	}
+	if out := cli(ExitOK, "ls", "vision", "--label", "team=cv"); !strings.Contains(out, "detector") || !strings.Contains(out, "confidential") {
+		t.Errorf("ls: %s", out)
+	}
+	var detail api.ArtifactDetail
+	if err := json.Unmarshal([]byte(cli(ExitOK, "inspect", ref, "--json")), &detail); err != nil {
+		t.Fatal(err)
+	}
+	if detail.Kind != "model" || detail.Framework != "pytorch" || len(detail.Files) != 4 || detail.ModelCard == "" || detail.Labels["team"] != "cv" {
+		t.Errorf("inspect = %+v", detail)
+	}
+
+	restored := filepath.Join(t.TempDir(), "restored")
+	cli(ExitOK, "pull", ref, restored)
+	for name, content := range files {
+		got, err := os.ReadFile(filepath.Join(restored, filepath.FromSlash(name)))
+		if err != nil || string(got) != content {
+			t.Errorf("pulled %s differs (%v)", name, err)
+		}
+	}
+	if out := cli(ExitError, "pull", ref, restored); !strings.Contains(out, "not empty") {
+		t.Errorf("pull into a non-empty directory: %s", out)
+	}
+
+	// A dataset whose data stays outside the registry.
+	lake := filepath.Join(t.TempDir(), "part-0.parquet")
+	if err := os.WriteFile(lake, []byte("columnar bytes"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	refs := filepath.Join(t.TempDir(), "refs.json")
+	refsJSON := `[{"uri":"file://` + lake + `","size":14,"digest":"sha256:` + sha256Hex("columnar bytes") + `"}]`
+	if err := os.WriteFile(refs, []byte(refsJSON), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cli(ExitOK, "push", "--references", refs, addr+"/vision/lake:1", "--kind", "dataset")
+	cli(ExitOK, "dataset", "check", addr+"/vision/lake:1")
+	if err := os.WriteFile(lake, []byte("columnar bytez"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out := cli(ExitFindings, "dataset", "check", addr+"/vision/lake:1"); !strings.Contains(out, "FAIL") {
+		t.Errorf("dataset check of changed data: %s", out)
+	}
+
+	if out := cli(ExitOK, "admin", "fsck"); !strings.Contains(out, "No problems found") {
+		t.Errorf("fsck: %s", out)
+	}
+	if out := cli(ExitOK, "admin", "rotate-keys", "--project", "vision"); !strings.Contains(out, "vision: key v2") || !strings.Contains(out, "destroyed v1") {
+		t.Errorf("rotate-keys: %s", out)
+	}
+	again := filepath.Join(t.TempDir(), "again")
+	cli(ExitOK, "pull", ref, again) // still readable after rotation
+	cli(ExitOK, "rm", ref)
+	if out := cli(ExitOK, "ls", "vision/detector"); strings.Contains(out, "v1") {
+		t.Errorf("tag still listed after rm: %s", out)
+	}
+	if out := cli(ExitOK, "admin", "gc", "--dry-run"); !strings.Contains(out, "Would delete 0 unreferenced blobs") {
+		t.Errorf("gc dry run (blobs are young): %s", out)
+	}
+	if out := cli(ExitError, "admin", "shred", "vision"); !strings.Contains(out, "--confirm vision") {
+		t.Errorf("shred without confirmation: %s", out)
+	}
+	if out := cli(ExitOK, "admin", "shred", "vision", "--confirm", "vision"); !strings.Contains(out, "key versions destroyed: v2") {
+		t.Errorf("shred: %s", out)
+	}
+	cli(ExitError, "pull", addr+"/vision/lake:1", filepath.Join(t.TempDir(), "gone"))
+}
+
+func sha256Hex(s string) string {
+	h := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(h[:])
+}
