@@ -5,17 +5,15 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"regexp"
 	"strings"
 	"time"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/palisade-sec/palisade/internal/auth"
+	"github.com/palisade-sec/palisade/internal/registry"
 	"github.com/palisade-sec/palisade/internal/store"
 )
-
-var digestPattern = regexp.MustCompile(`^(sha256:[a-f0-9]{64}|sha512:[a-f0-9]{128})$`)
 
 // Artifact is an artifact (a manifest) in API responses.
 type Artifact struct {
@@ -146,7 +144,7 @@ type ArtifactDetail struct {
 // the path, repository from the query.
 func artifactRef(w http.ResponseWriter, r *http.Request) (project, repo, digest string, ok bool) {
 	project, digest, repo = r.PathValue("project"), r.PathValue("digest"), r.URL.Query().Get("repository")
-	if !digestPattern.MatchString(digest) {
+	if !registry.ValidDigest(digest) {
 		writeError(w, http.StatusBadRequest, "invalid", "invalid digest: use sha256:<64 hex> or sha512:<128 hex>")
 		return "", "", "", false
 	}

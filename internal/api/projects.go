@@ -5,21 +5,12 @@ import (
 	"errors"
 	"io"
 	"net/http"
-	"regexp"
 	"time"
 
 	"github.com/palisade-sec/palisade/internal/auth"
+	"github.com/palisade-sec/palisade/internal/registry"
 	"github.com/palisade-sec/palisade/internal/store"
 )
-
-// projectName is a project name: one component of an OCI repository name.
-var projectName = regexp.MustCompile(`^[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*$`)
-
-// maxProjectName bounds a project name.
-const maxProjectName = 64
-
-// ValidProjectName reports whether s can name a project.
-func ValidProjectName(s string) bool { return len(s) <= maxProjectName && projectName.MatchString(s) }
 
 // Project is a project in API responses.
 type Project struct {
@@ -55,7 +46,7 @@ func (a *API) createProject(w http.ResponseWriter, r *http.Request, _ auth.Princ
 		writeError(w, http.StatusBadRequest, "invalid", "the body must be JSON like {\"name\": \"PROJECT\"}: "+err.Error())
 		return
 	}
-	if !ValidProjectName(req.Name) {
+	if !registry.ValidProjectName(req.Name) {
 		writeError(w, http.StatusBadRequest, "invalid",
 			"invalid project name: use lower-case letters and digits, separated by '.', '_', '__' or dashes, at most 64 characters")
 		return

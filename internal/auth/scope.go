@@ -59,6 +59,11 @@ func ParseScope(s string) (sc Scope, ok bool, err error) {
 	if name == "" {
 		return Scope{}, false, fmt.Errorf("scope %.80q: empty repository name", s)
 	}
+	// Granted scopes are stored one per line (encodeScopes): a name with a
+	// line break would read back as other scopes.
+	if strings.ContainsFunc(name, func(r rune) bool { return r < 0x20 || r == 0x7f }) {
+		return Scope{}, false, fmt.Errorf("scope %.80q: control character in repository name", s)
+	}
 	sc.Repository = name
 	for _, a := range strings.Split(acts, ",") {
 		switch Action(a) {

@@ -43,6 +43,11 @@ func (a *Authenticator) TokenHandler() http.Handler {
 			tokenError(w, http.StatusMethodNotAllowed, "invalid_request", "use GET or POST")
 			return
 		}
+		if err == nil && p.session {
+			// A session token is not exchanged for another: that would let
+			// one outlive its five minutes.
+			err = ErrBadCredentials
+		}
 		switch {
 		case errors.Is(err, ErrNoCredentials), errors.Is(err, ErrBadCredentials):
 			w.Header().Set("WWW-Authenticate", `Basic realm="palisade"`)
@@ -75,14 +80,16 @@ func (a *Authenticator) TokenHandler() http.Handler {
 			tokenError(w, http.StatusInternalServerError, "server_error", "internal error")
 			return
 		}
-		now := a.now()
+		// Issue set expires from its own reading of the clock: another
+		// reading here would make the lifetime a second short (299).
+		issued := expires.Add(-SessionTTL)
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("Cache-Control", "no-store")
 		_ = json.NewEncoder(w).Encode(map[string]any{
 			"token":        token,
 			"access_token": token,
-			"expires_in":   int(expires.Sub(now) / time.Second),
-			"issued_at":    now.UTC().Format(time.RFC3339),
+			"expires_in":   int(SessionTTL / time.Second),
+			"issued_at":    issued.UTC().Format(time.RFC3339),
 		})
 	})
 }

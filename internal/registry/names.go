@@ -34,7 +34,7 @@ func parseName(s string) (repoName, bool) {
 		return repoName{}, false
 	}
 	project, repo, ok := strings.Cut(s, "/")
-	if !ok {
+	if !ok || len(project) > MaxProjectNameLen {
 		return repoName{}, false
 	}
 	for _, c := range strings.Split(s, "/") {
@@ -52,10 +52,16 @@ func validTag(s string) bool { return len(s) <= maxTagLen && tagPattern.MatchStr
 // or sha512, lower-case hex of the right length.
 func validDigest(s string) bool { return digestPattern.MatchString(s) }
 
+// ValidDigest reports whether s is a digest the registry accepts.
+func ValidDigest(s string) bool { return validDigest(s) }
+
+// MaxProjectNameLen bounds a project name.
+const MaxProjectNameLen = 64
+
 // ValidProjectName reports whether s can name a project: one component of
-// a repository name.
+// a repository name, at most MaxProjectNameLen bytes.
 func ValidProjectName(s string) bool {
-	return len(s) <= maxNameLen && nameComponent.MatchString(s)
+	return len(s) <= MaxProjectNameLen && nameComponent.MatchString(s)
 }
 
 // digestValue converts a checked digest string for the image-spec types.

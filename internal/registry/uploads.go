@@ -53,6 +53,9 @@ func (reg *Registry) startUpload(w http.ResponseWriter, r *http.Request, req *re
 			return
 		}
 		reg.commit(w, r, req, u, d)
+		// Nobody knows this upload's ID: end it unless the commit did (a
+		// body cut short, a storage error).
+		_ = u.Abort(context.WithoutCancel(r.Context()))
 		return
 	}
 	u, err := reg.blobs.Begin(r.Context(), req.name.project)
@@ -183,7 +186,14 @@ func (reg *Registry) patchUpload(w http.ResponseWriter, r *http.Request, req *re
 		return
 	}
 	server.SetBodyLimit(r, -1)
-	_, err := u.Write(r.Context(), u.Size(), r.Body)
+	// A chunk goes where its Content-Range says, checked again under the
+	// upload's lock: one sent twice at once (a client's retry) is then
+	// refused instead of appended twice.
+	off := u.Size()
+	if start, _, ok, _ := parseContentRange(r.Header.Get("Content-Range")); ok {
+		off = start
+	}
+	_, err := u.Write(r.Context(), off, r.Body)
 	if err != nil && !reg.uploadError(w, r, req, u, err) {
 		return
 	}

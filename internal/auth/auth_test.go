@@ -1,0 +1,411 @@
+package auth
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/palisade-sec/palisade/internal/store"
+	"github.com/palisade-sec/palisade/internal/store/sqlite"
+)
+
+const (
+	adminSecret   = "pal_test-admin-00000000000000000000000000000000"
+	roSecret      = "pal_test-readonly-0000000000000000000000000000"
+	revokedSecret = "pal_test-revoked-00000000000000000000000000000"
+)
+
+// clock is a settable time source.
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *clock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// newTestAuth returns an Authenticator over a real SQLite store holding
+// an admin, a read-only and a revoked token, and the clock it reads.
+func newTestAuth(t *testing.T) (*Authenticator, store.Store, *clock) {
+	t.Helper()
+	ctx := context.Background()
+	clk := &clock{now: time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)}
+	st, err := sqlite.Open(ctx, sqlite.Options{Path: filepath.Join(t.TempDir(), "auth.db"), Now: clk.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = st.Close() })
+	for _, tk := range []struct {
+		id, secret string
+		role       store.Role
+	}{
+		{"admin", adminSecret, store.RoleAdmin},
+		{"ro", roSecret, store.RoleReadOnly},
+		{"revoked", revokedSecret, store.RoleAdmin},
+	} {
+		if _, err := st.CreateToken(ctx, store.Token{ID: tk.id, Name: tk.id, Role: tk.role, Hash: sha256.Sum256([]byte(tk.secret))}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := st.RevokeToken(ctx, "revoked"); err != nil {
+		t.Fatal(err)
+	}
+	return New(Options{Store: st, Now: clk.Now}), st, clk
+}
+
+func request(authz string) *http.Request {
+	r := httptest.NewRequest(http.MethodGet, "/v2/", nil)
+	if authz != "" {
+		r.Header.Set("Authorization", authz)
+	}
+	return r
+}
+
+func basicAuth(user, pass string) string {
+	r := httptest.NewRequest(http.MethodGet, "/", nil)
+	r.SetBasicAuth(user, pass)
+	return r.Header.Get("Authorization")
+}
+
+func TestAuthenticate(t *testing.T) {
+	t.Parallel()
+	a, _, _ := newTestAuth(t)
+	tests := []struct {
+		name    string
+		authz   string
+		wantID  string
+		role    store.Role
+		wantErr error
+	}{
+		{"bearer admin", "Bearer " + adminSecret, "admin", store.RoleAdmin, nil},
+		{"bearer read-only", "Bearer " + roSecret, "ro", store.RoleReadOnly, nil},
+		{"bearer extra spaces", "Bearer   " + adminSecret + " ", "admin", store.RoleAdmin, nil},
+		{"basic", basicAuth("robot", adminSecret), "admin", store.RoleAdmin, nil},
+		{"basic no user", basicAuth("", roSecret), "ro", store.RoleReadOnly, nil},
+		{"none", "", "", "", ErrNoCredentials},
+		{"unknown", "Bearer pal_unknown", "", "", ErrBadCredentials},
+		{"revoked", "Bearer " + revokedSecret, "", "", ErrBadCredentials},
+		{"revoked basic", basicAuth("u", revokedSecret), "", "", ErrBadCredentials},
+		{"empty bearer", "Bearer ", "", "", ErrBadCredentials},
+		{"empty basic password", basicAuth("u", ""), "", "", ErrBadCredentials},
+		{"no scheme", adminSecret, "", "", ErrBadCredentials},
+		{"other scheme", "Token " + adminSecret, "", "", ErrBadCredentials},
+		{"too long", "Bearer " + strings.Repeat("a", maxTokenLen+1), "", "", ErrBadCredentials},
+		{"too long session", "Bearer " + SessionTokenPrefix + strings.Repeat("a", maxTokenLen), "", "", ErrBadCredentials},
+		{"unknown session", "Bearer " + SessionTokenPrefix + "nope", "", "", ErrBadCredentials},
+		{"session token as basic password", basicAuth("u", SessionTokenPrefix+"nope"), "", "", ErrBadCredentials},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			p, err := a.Authenticate(request(tt.authz))
+			if !errors.Is(err, tt.wantErr) {
+				t.Fatalf("Authenticate error = %v, want %v", err, tt.wantErr)
+			}
+			if p.TokenID != tt.wantID || p.Role != tt.role || p.session {
+				t.Errorf("Authenticate = %+v, want %s %s", p, tt.wantID, tt.role)
+			}
+		})
+	}
+}
+
+func TestPrincipalAllows(t *testing.T) {
+	t.Parallel()
+	scoped := []Scope{{"a/x", []Action{ActionPull, ActionPush}}}
+	tests := []struct {
+		name    string
+		p       Principal
+		action  Action
+		repo    string
+		allows  bool
+		mayGain bool
+		admin   bool
+	}{
+		{"admin pull", Principal{Role: store.RoleAdmin}, ActionPull, "a/x", true, false, true},
+		{"admin delete", Principal{Role: store.RoleAdmin}, ActionDelete, "b/y", true, false, true},
+		{"read-only pull", Principal{Role: store.RoleReadOnly}, ActionPull, "a/x", true, false, false},
+		{"read-only push", Principal{Role: store.RoleReadOnly}, ActionPush, "a/x", false, false, false},
+		{"read-only delete", Principal{Role: store.RoleReadOnly}, ActionDelete, "a/x", false, false, false},
+		{"unknown role", Principal{Role: "owner"}, ActionPull, "a/x", false, false, false},
+		{"no role", Principal{}, ActionPull, "a/x", false, false, false},
+		{"session in scope", Principal{Role: store.RoleAdmin, scopes: scoped, session: true}, ActionPush, "a/x", true, true, false},
+		{"session other action", Principal{Role: store.RoleAdmin, scopes: scoped, session: true}, ActionDelete, "a/x", false, true, false},
+		{"session other repo", Principal{Role: store.RoleAdmin, scopes: scoped, session: true}, ActionPull, "a/y", false, true, false},
+		{"session sub-repo", Principal{Role: store.RoleAdmin, scopes: scoped, session: true}, ActionPull, "a/x/y", false, true, false},
+		{"session no scopes", Principal{Role: store.RoleAdmin, session: true}, ActionPull, "a/x", false, true, false},
+		{"read-only session scoped push", Principal{Role: store.RoleReadOnly, scopes: scoped, session: true}, ActionPush, "a/x", false, false, false},
+		{"read-only session pull", Principal{Role: store.RoleReadOnly, scopes: scoped, session: true}, ActionPull, "a/x", true, true, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := tt.p.Allows(tt.action, tt.repo); got != tt.allows {
+				t.Errorf("Allows(%s, %s) = %v, want %v", tt.action, tt.repo, got, tt.allows)
+			}
+			if got := tt.p.MayGain(tt.action); got != tt.mayGain {
+				t.Errorf("MayGain(%s) = %v, want %v", tt.action, got, tt.mayGain)
+			}
+			if got := tt.p.Admin(); got != tt.admin {
+				t.Errorf("Admin() = %v, want %v", got, tt.admin)
+			}
+		})
+	}
+}
+
+func TestIssue(t *testing.T) {
+	t.Parallel()
+	a, _, clk := newTestAuth(t)
+	ctx := context.Background()
+	pAdmin, err := a.Authenticate(request("Bearer " + adminSecret))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pRO, err := a.Authenticate(request("Bearer " + roSecret))
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := []Action{ActionPull, ActionPush, ActionDelete}
+	requested := []Scope{{"a/x", all}, {"b/y", []Action{ActionPush}}}
+	tests := []struct {
+		name string
+		p    Principal
+		want []Scope
+	}{
+		{"admin gets what it asks", pAdmin, requested},
+		{"read-only gets pull only", pRO, []Scope{{"a/x", []Action{ActionPull}}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tok, exp, err := a.Issue(ctx, tt.p, requested)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.HasPrefix(tok, SessionTokenPrefix) || len(tok) != len(SessionTokenPrefix)+43 {
+				t.Errorf("token %q", tok)
+			}
+			if want := clk.Now().Add(SessionTTL); !exp.Equal(want) {
+				t.Errorf("expires %v, want %v", exp, want)
+			}
+			p, err := a.Authenticate(request("Bearer " + tok))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !p.session || p.TokenID != tt.p.TokenID || p.Role != tt.p.Role || p.Admin() {
+				t.Errorf("session principal %+v", p)
+			}
+			if diff := cmp.Diff(p.scopes, tt.want); diff != "" {
+				t.Errorf("granted scopes (-got +want):\n%s", diff)
+			}
+			// A session principal cannot widen its scopes by issuing.
+			tok2, _, err := a.Issue(ctx, p, []Scope{{"c/z", all}, {"a/x", all}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			p2, err := a.Authenticate(request("Bearer " + tok2))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if p2.Allows(ActionPull, "c/z") {
+				t.Error("a session token issued from a session token gained a scope")
+			}
+		})
+	}
+}
+
+func TestSessionTokenExpires(t *testing.T) {
+	t.Parallel()
+	a, st, clk := newTestAuth(t)
+	ctx := context.Background()
+	p, err := a.Authenticate(request(basicAuth("u", adminSecret)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, _, err := a.Issue(ctx, p, []Scope{{"a/x", []Action{ActionPull}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk.Advance(SessionTTL - time.Second)
+	if _, err := a.Authenticate(request("Bearer " + tok)); err != nil {
+		t.Fatalf("just before expiry: %v", err)
+	}
+	clk.Advance(2 * time.Second)
+	if _, err := a.Authenticate(request("Bearer " + tok)); !errors.Is(err, ErrBadCredentials) {
+		t.Fatalf("after expiry: %v, want ErrBadCredentials", err)
+	}
+	if n, err := st.DeleteExpiredSessionTokens(ctx, clk.Now()); err != nil || n != 1 {
+		t.Errorf("DeleteExpiredSessionTokens = %d, %v; want 1", n, err)
+	}
+}
+
+func TestSessionTokenRevoked(t *testing.T) {
+	t.Parallel()
+	a, st, _ := newTestAuth(t)
+	ctx := context.Background()
+	p, err := a.Authenticate(request("Bearer " + adminSecret))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, _, err := a.Issue(ctx, p, []Scope{{"a/x", []Action{ActionPull}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.RevokeToken(ctx, "admin"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Authenticate(request("Bearer " + tok)); !errors.Is(err, ErrBadCredentials) {
+		t.Errorf("session token of a revoked API token: %v, want ErrBadCredentials", err)
+	}
+}
+
+func TestTouchThrottled(t *testing.T) {
+	t.Parallel()
+	a, st, clk := newTestAuth(t)
+	lastUsed := func() time.Time {
+		t.Helper()
+		tk, err := st.TokenByHash(context.Background(), sha256.Sum256([]byte(adminSecret)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tk.LastUsed
+	}
+	t0 := clk.Now()
+	auth := func() {
+		t.Helper()
+		if _, err := a.Authenticate(request("Bearer " + adminSecret)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	auth()
+	if got := lastUsed(); !got.Equal(t0) {
+		t.Fatalf("LastUsed after first use = %v, want %v", got, t0)
+	}
+	clk.Advance(30 * time.Second)
+	auth()
+	if got := lastUsed(); !got.Equal(t0) {
+		t.Errorf("LastUsed within a minute = %v, want unchanged %v", got, t0)
+	}
+	clk.Advance(time.Minute)
+	auth()
+	if got := lastUsed(); !got.Equal(clk.Now()) {
+		t.Errorf("LastUsed after a minute = %v, want %v", got, clk.Now())
+	}
+}
+
+type failingReader struct{}
+
+func (failingReader) Read([]byte) (int, error) { return 0, errors.New("no entropy") }
+
+func TestIssueRandomFailure(t *testing.T) {
+	t.Parallel()
+	_, st, _ := newTestAuth(t)
+	a := New(Options{Store: st, Rand: failingReader{}})
+	if _, _, err := a.Issue(context.Background(), Principal{TokenID: "admin", Role: store.RoleAdmin}, nil); err == nil {
+		t.Error("Issue succeeded without randomness")
+	}
+}
+
+// brokenStore fails token lookups as a database would.
+type brokenStore struct{ Store }
+
+var errDatabase = errors.New("database is on fire: dsn=postgres://user:hunter2@db")
+
+func (brokenStore) TokenByHash(context.Context, [sha256.Size]byte) (store.Token, error) {
+	return store.Token{}, errDatabase
+}
+
+func TestStoreFailureIsNotBadCredentials(t *testing.T) {
+	t.Parallel()
+	_, st, _ := newTestAuth(t)
+	a := New(Options{Store: brokenStore{st}})
+	_, err := a.Authenticate(request("Bearer " + adminSecret))
+	if !errors.Is(err, errDatabase) || errors.Is(err, ErrBadCredentials) {
+		t.Errorf("Authenticate = %v, want the store's error", err)
+	}
+	rec := httptest.NewRecorder()
+	a.TokenHandler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/v2/token?scope=repository:a/x:pull", nil))
+	if rec.Code != http.StatusUnauthorized {
+		t.Errorf("no credentials: %d, want 401", rec.Code)
+	}
+	req := httptest.NewRequest(http.MethodGet, "/v2/token?scope=repository:a/x:pull", nil)
+	req.SetBasicAuth("u", adminSecret)
+	rec = httptest.NewRecorder()
+	a.TokenHandler().ServeHTTP(rec, req)
+	if rec.Code != http.StatusInternalServerError || strings.Contains(rec.Body.String(), "hunter2") {
+		t.Errorf("store failure: %d %s, want 500 without details", rec.Code, rec.Body.String())
+	}
+}
+
+func TestTokenHandler(t *testing.T) {
+	t.Parallel()
+	a, _, clk := newTestAuth(t)
+	serve := func(r *http.Request) (*httptest.ResponseRecorder, map[string]any) {
+		rec := httptest.NewRecorder()
+		a.TokenHandler().ServeHTTP(rec, r)
+		var body map[string]any
+		_ = json.Unmarshal(rec.Body.Bytes(), &body)
+		return rec, body
+	}
+	q := url.Values{"service": {"palisade"}, "scope": {"repository:a/x:pull,push", "registry:catalog:*"}}
+	r := httptest.NewRequest(http.MethodGet, "/v2/token?"+q.Encode(), nil)
+	r.SetBasicAuth("robot", roSecret)
+	rec, body := serve(r)
+	if rec.Code != http.StatusOK {
+		t.Fatalf("GET: %d %s", rec.Code, rec.Body)
+	}
+	if body["expires_in"] != float64(300) || body["issued_at"] != clk.Now().Format(time.RFC3339) || body["token"] != body["access_token"] {
+		t.Errorf("GET: %s", rec.Body)
+	}
+	p, err := a.Authenticate(request("Bearer " + body["token"].(string)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(p.scopes, []Scope{{"a/x", []Action{ActionPull}}}); diff != "" {
+		t.Errorf("granted (-got +want):\n%s", diff)
+	}
+	// The session token is not exchanged for another.
+	r = httptest.NewRequest(http.MethodGet, "/v2/token?"+q.Encode(), nil)
+	r.Header.Set("Authorization", "Bearer "+body["token"].(string))
+	if rec, _ := serve(r); rec.Code != http.StatusUnauthorized {
+		t.Errorf("session token at the token endpoint: %d, want 401", rec.Code)
+	}
+	// POST with the password grant.
+	form := url.Values{"grant_type": {"password"}, "password": {adminSecret}, "scope": {"repository:a/x:push repository:b/y:delete"}}
+	r = httptest.NewRequest(http.MethodPost, "/v2/token", strings.NewReader(form.Encode()))
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	rec, body = serve(r)
+	if rec.Code != http.StatusOK {
+		t.Fatalf("POST: %d %s", rec.Code, rec.Body)
+	}
+	p, err = a.Authenticate(request("Bearer " + body["access_token"].(string)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !p.Allows(ActionPush, "a/x") || !p.Allows(ActionDelete, "b/y") || p.Allows(ActionPull, "a/x") {
+		t.Errorf("POST scopes %v", p.scopes)
+	}
+	// A form that cannot be read.
+	r = httptest.NewRequest(http.MethodPost, "/v2/token", io.NopCloser(strings.NewReader("%zz")))
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	if rec, _ := serve(r); rec.Code != http.StatusBadRequest {
+		t.Errorf("bad form: %d, want 400", rec.Code)
+	}
+}
