@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"time"
 
 	"gocloud.dev/secrets"
 
@@ -121,6 +122,9 @@ func (a *App) newServer(ctx context.Context, cfg config.Server, out, logOut io.W
 		return nil, fmt.Errorf("start server: %w", err)
 	}
 	rt.closer = append(rt.closer, blobs.Close)
+	if err := purgeUploads(ctx, cfg, blobs, log); err != nil {
+		return nil, fmt.Errorf("start server: %w", err)
+	}
 
 	if err := bootstrapAdmin(ctx, st, cfg.AdminToken.Reveal(), rand.Reader, out, log); err != nil {
 		return nil, err
@@ -169,6 +173,33 @@ func (a *App) newServer(ctx context.Context, cfg config.Server, out, logOut io.W
 	rt.srv = srv
 	rt.store = st
 	return rt, nil
+}
+
+// staleUploadAge is how old the parts of an unknown upload must be before
+// a server sharing its bucket with others deletes them.
+const staleUploadAge = 24 * time.Hour
+
+// purgeUploads deletes the parts of uploads cut by a crash or a restart.
+// With SQLite the server is alone with its bucket and removes them all;
+// with PostgreSQL other replicas may share the bucket, so only parts older
+// than a day go.
+func purgeUploads(ctx context.Context, cfg config.Server, blobs *blob.Store, log *slog.Logger) error {
+	var (
+		n   int
+		err error
+	)
+	if cfg.SQLitePath() != "" {
+		n, err = blobs.PurgeUploads(ctx)
+	} else {
+		n, err = blobs.PurgeStaleUploads(ctx, time.Now().Add(-staleUploadAge))
+	}
+	if err != nil {
+		return err
+	}
+	if n > 0 {
+		log.InfoContext(ctx, "removed parts of uploads cut by a restart", slog.Int("parts", n))
+	}
+	return nil
 }
 
 // ensureDataDir creates the data directory with mode 0700, and warns when

@@ -73,3 +73,29 @@ func (s *Store) Objects(ctx context.Context, fn func(Object) error) error {
 		}
 	}
 }
+
+// PurgeStaleUploads deletes the parts of uploads this Store does not know
+// that were written before the cutoff: uploads abandoned by a crash, or by
+// another replica long ago. Unlike PurgeUploads it leaves recent parts
+// alone, so it is safe while other replicas sharing the bucket have
+// uploads in progress. It returns how many parts it deleted.
+func (s *Store) PurgeStaleUploads(ctx context.Context, before time.Time) (int, error) {
+	it := s.bucket.List(&gcblob.ListOptions{Prefix: "uploads/"})
+	n := 0
+	for {
+		obj, err := it.Next(ctx)
+		if err == io.EOF {
+			return n, nil
+		}
+		if err != nil {
+			return n, fmt.Errorf("purge stale uploads: list: %w", err)
+		}
+		if !obj.ModTime.Before(before) || s.partLive(obj.Key) {
+			continue
+		}
+		if err := s.bucket.Delete(ctx, obj.Key); err != nil && gcerrors.Code(err) != gcerrors.NotFound {
+			return n, fmt.Errorf("purge stale uploads: delete: %w", err)
+		}
+		n++
+	}
+}

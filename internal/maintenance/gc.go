@@ -16,6 +16,10 @@ import (
 // it: time for a client to push the manifest of blobs it just uploaded.
 const DefaultMinAge = time.Hour
 
+// StaleUploadAge is how old the parts of an upload no server knows must be
+// before GC deletes them (uploads of large models can take hours).
+const StaleUploadAge = 24 * time.Hour
+
 // GCReport says what GC did.
 type GCReport struct {
 	// ManifestsIndexed counts manifests stored before references were
@@ -24,6 +28,9 @@ type GCReport struct {
 	BlobsDeleted     int   `json:"blobs_deleted"`
 	BytesFreed       int64 `json:"bytes_freed"`
 	OrphansDeleted   int   `json:"orphans_deleted"`
+	// UploadPartsDeleted counts parts of uploads abandoned for more than
+	// StaleUploadAge.
+	UploadPartsDeleted int `json:"upload_parts_deleted"`
 	// DryRun reports that nothing was deleted: the counts are what GC
 	// would delete.
 	DryRun bool `json:"dry_run"`
@@ -153,6 +160,13 @@ func GC(ctx context.Context, st Store, blobs Blobs, opts GCOptions) (GCReport, e
 	})
 	if err != nil {
 		return rep, fmt.Errorf("gc: %w", err)
+	}
+	if !opts.DryRun {
+		n, err := blobs.PurgeStaleUploads(ctx, now().Add(-StaleUploadAge))
+		if err != nil {
+			return rep, fmt.Errorf("gc: %w", err)
+		}
+		rep.UploadPartsDeleted = n
 	}
 	log.InfoContext(ctx, "gc finished", "blobs_deleted", rep.BlobsDeleted, "bytes_freed", rep.BytesFreed, "orphans_deleted", rep.OrphansDeleted, "dry_run", opts.DryRun)
 	return rep, nil

@@ -33,6 +33,7 @@ type Blobs interface {
 	Open(ctx context.Context, project, digest string, wrappedKey []byte, aadContext string) (io.ReadCloser, error)
 	Objects(ctx context.Context, fn func(blob.Object) error) error
 	Delete(ctx context.Context, project, digest string) error
+	PurgeStaleUploads(ctx context.Context, before time.Time) (int, error)
 }
 
 // page is the page size of scans.
