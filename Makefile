@@ -23,7 +23,7 @@ build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o bin/palisade ./cmd/palisade
 
 # The same binary with the AWS, GCP, Azure and HashiCorp Vault KMS providers
-# for 'palisade sign --kms'.
+# for 'palisade sign --kms' and the server's --kek.
 build-kms:
 	$(GO) build -trimpath -tags kms -ldflags '$(LDFLAGS)' -o bin/palisade ./cmd/palisade
 
@@ -38,11 +38,11 @@ $(TOOLS)/conformance:
 
 tools: $(TOOLS)/staticcheck $(TOOLS)/conformance
 
-# The kms build tag adds the cloud KMS providers to internal/sign; vet it too
-# so that the tagged build keeps compiling.
+# The kms build tag adds the cloud KMS providers to internal/sign and
+# internal/crypto; vet them too so that the tagged build keeps compiling.
 vet:
 	$(GO) vet ./...
-	$(GO) vet -tags kms ./internal/sign/...
+	$(GO) vet -tags kms ./internal/sign/... ./internal/crypto/...
 
 staticcheck: $(TOOLS)/staticcheck
 	$(TOOLS)/staticcheck ./...

@@ -40,6 +40,7 @@ require (
 	go.step.sm/crypto v0.92.0
 	go.yaml.in/yaml/v3 v3.0.6
 	gocloud.dev v0.48.0
+	gocloud.dev/secrets/hashivault v0.45.0
 	golang.org/x/crypto v0.59.0
 	golang.org/x/sync v0.25.0
 	golang.org/x/term v0.48.0

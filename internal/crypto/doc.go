@@ -12,11 +12,12 @@
 // destroying a KEK makes every blob it protects unreadable (crypto-shredding).
 // The byte formats are specified in docs/format/blob-encryption.md.
 //
-// KEKs are opened from URLs by [OpenKeeper]. Only the base64key:// scheme
-// (gocloud.dev/secrets/localsecrets) is compiled in; [LocalKEK] creates and
-// reuses the local key file behind it. Cloud KMS schemes (awskms, gcpkms,
-// azurekeyvault, hashivault) will be added behind a build tag; without it
-// they fail with [ErrUnavailable].
+// KEKs are opened from URLs by [OpenKeeper]. The base64key:// scheme
+// (gocloud.dev/secrets/localsecrets) is always compiled in; [LocalKEK]
+// creates and reuses the local key file behind it. The cloud KMS schemes
+// (awskms, gcpkms, azurekeyvault, hashivault) are compiled in with the kms
+// build tag ('make build-kms'); without it they fail with
+// [ErrUnavailable].
 //
 // # Invariants
 //
