@@ -1,6 +1,13 @@
 package registry
 
-import "github.com/prometheus/client_golang/prometheus"
+import (
+	"context"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/palisade-sec/palisade/internal/store"
+)
 
 // registryMetrics are the registry's own figures, beside the HTTP ones
 // the server keeps per route.
@@ -47,4 +54,53 @@ func (m *registryMetrics) registerInProgress(reg prometheus.Registerer, f func()
 		Namespace: "palisade", Subsystem: "registry", Name: "blob_uploads_in_progress",
 		Help: "Blob uploads begun and not yet committed or aborted on this server.",
 	}, f))
+}
+
+// storageCollector reports what each project stores, read from the
+// metadata store at each scrape.
+type storageCollector struct {
+	st       store.Store
+	blobs    *prometheus.Desc
+	bytes    *prometheus.Desc
+	manifest *prometheus.Desc
+}
+
+func newStorageCollector(st store.Store) *storageCollector {
+	return &storageCollector{
+		st: st,
+		blobs: prometheus.NewDesc("palisade_storage_blobs", "Blobs stored, by project.",
+			[]string{"project"}, nil),
+		bytes: prometheus.NewDesc("palisade_storage_blob_bytes", "Plaintext bytes of the blobs stored, by project.",
+			[]string{"project"}, nil),
+		manifest: prometheus.NewDesc("palisade_storage_manifests", "Manifests stored, by project.",
+			[]string{"project"}, nil),
+	}
+}
+
+func (c *storageCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- c.blobs
+	ch <- c.bytes
+	ch <- c.manifest
+}
+
+// scrapeTimeout bounds the store queries of one scrape.
+const scrapeTimeout = 5 * time.Second
+
+func (c *storageCollector) Collect(ch chan<- prometheus.Metric) {
+	ctx, cancel := context.WithTimeout(context.Background(), scrapeTimeout)
+	defer cancel()
+	ps, err := c.st.ListProjects(ctx)
+	if err != nil {
+		ch <- prometheus.NewInvalidMetric(c.blobs, err)
+		return
+	}
+	for _, p := range ps {
+		u, err := c.st.ProjectUsage(ctx, p.Name)
+		if err != nil {
+			continue // deleted meanwhile, or the store is failing (readyz says so)
+		}
+		ch <- prometheus.MustNewConstMetric(c.blobs, prometheus.GaugeValue, float64(u.Blobs), p.Name)
+		ch <- prometheus.MustNewConstMetric(c.bytes, prometheus.GaugeValue, float64(u.BlobBytes), p.Name)
+		ch <- prometheus.MustNewConstMetric(c.manifest, prometheus.GaugeValue, float64(u.Manifests), p.Name)
+	}
 }

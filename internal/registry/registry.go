@@ -3,6 +3,7 @@ package registry
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -61,6 +62,11 @@ func New(opts Options) (*Registry, error) {
 		m: newRegistryMetrics(opts.Metrics), current: opts.CurrentKey,
 	}
 	r.m.registerInProgress(opts.Metrics, func() float64 { return float64(opts.Blobs.UploadsInProgress()) })
+	if opts.Metrics != nil {
+		if err := opts.Metrics.Register(newStorageCollector(opts.Store)); err != nil {
+			return nil, fmt.Errorf("new registry: %w", err)
+		}
+	}
 	if r.service == "" {
 		r.service = "palisade"
 	}
