@@ -32,3 +32,26 @@ func TestBlobs(t *testing.T) {
 		t.Error("Decode accepted broken JSON")
 	}
 }
+
+// FuzzDecode checks that Decode never panics and that what it accepts
+// yields references that are each listed once.
+func FuzzDecode(f *testing.F) {
+	f.Add([]byte(`{"schemaVersion":2,"config":{"digest":"sha256:a"},"layers":[{"digest":"sha256:a"},{"digest":"sha256:b","urls":["x"]}]}`))
+	f.Add([]byte(`{"manifests":[{"digest":"sha256:x"}],"subject":{"digest":"sha256:y"}}`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		d, err := Decode(b)
+		if err != nil {
+			return
+		}
+		seen := map[string]bool{}
+		for _, x := range d.Blobs() {
+			if seen[x] {
+				t.Fatalf("Blobs lists %q twice", x)
+			}
+			seen[x] = true
+		}
+		if len(d.ManifestDigests()) != len(d.Manifests) {
+			t.Fatal("ManifestDigests lost a manifest")
+		}
+	})
+}
