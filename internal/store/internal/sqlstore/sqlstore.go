@@ -45,8 +45,10 @@ type Config struct {
 
 // Store implements store.Store on database/sql.
 type Store struct {
-	write, read *sql.DB
-	d           *Dialect
+	write, readDB *sql.DB
+	// read runs single-statement reads on readDB, prepared.
+	read *stmtCache
+	d    *Dialect
 	now         func() time.Time
 	q           map[string]string // rewritten queries, by their ? form
 }
@@ -59,21 +61,24 @@ func New(c Config) *Store {
 	if now == nil {
 		now = time.Now
 	}
-	s := &Store{write: c.Write, read: c.Read, d: c.Dialect, now: now, q: map[string]string{}}
-	if s.read == nil {
-		s.read = s.write
+	s := &Store{write: c.Write, readDB: c.Read, d: c.Dialect, now: now, q: map[string]string{}}
+	if s.readDB == nil {
+		s.readDB = s.write
 	}
+	fixed := map[string]bool{}
 	for _, q := range allQueries {
 		s.q[q] = rebind(q, c.Dialect.Numbered)
+		fixed[s.q[q]] = true
 	}
+	s.read = newStmtCache(s.readDB, fixed)
 	return s
 }
 
-// Close closes both pools.
+// Close closes the prepared statements and both pools.
 func (s *Store) Close() error {
-	err := s.write.Close()
-	if s.read != s.write {
-		err = errors.Join(err, s.read.Close())
+	err := errors.Join(s.read.Close(), s.write.Close())
+	if s.readDB != s.write {
+		err = errors.Join(err, s.readDB.Close())
 	}
 	return err
 }
