@@ -52,13 +52,21 @@ fmt-check:
 
 # go vet, staticcheck and the whole test suite with the race detector
 # (fuzz seed corpora run as ordinary tests).
-# The store tests also run against a throwaway PostgreSQL on loopback
-# (scripts/postgres.sh); without PostgreSQL installed they skip unless
-# PALISADE_TEST_REQUIRE lists postgres (CI does, and installs it). The OCI
-# conformance suite runs against a live server on SQLite and PostgreSQL.
+# The store and registry tests also run against a throwaway PostgreSQL and
+# the blob tests against a throwaway S3-compatible server (versitygw,
+# installed pinned into .tools/ through the Go module proxy), both on
+# loopback (scripts/postgres.sh, scripts/s3.sh); when either cannot be had
+# its tests skip unless PALISADE_TEST_REQUIRE lists it (CI does). The OCI
+# conformance suite runs against a live server on SQLite, PostgreSQL, and
+# PostgreSQL with S3.
 test: fmt-check vet staticcheck $(TOOLS)/conformance
-	@set -e; pgenv=$$(./scripts/postgres.sh start) && rc=0 || rc=$$?; \
-	if [ $$rc = 0 ]; then eval "$$pgenv"; trap './scripts/postgres.sh stop "$$PALISADE_TEST_POSTGRES_DIR"' EXIT; \
+	@set -e; pgdir=; s3dir=; \
+	trap 'if [ -n "$$pgdir" ]; then ./scripts/postgres.sh stop "$$pgdir"; fi; if [ -n "$$s3dir" ]; then ./scripts/s3.sh stop "$$s3dir"; fi' EXIT; \
+	pgenv=$$(./scripts/postgres.sh start) && rc=0 || rc=$$?; \
+	if [ $$rc = 0 ]; then eval "$$pgenv"; pgdir=$$PALISADE_TEST_POSTGRES_DIR; \
+	elif [ $$rc != 2 ]; then exit $$rc; fi; \
+	s3env=$$(./scripts/s3.sh start) && rc=0 || rc=$$?; \
+	if [ $$rc = 0 ]; then eval "$$s3env"; s3dir=$$PALISADE_TEST_S3_DIR; \
 	elif [ $$rc != 2 ]; then exit $$rc; fi; \
 	echo "$(GO) test -race -shuffle=on ./..."; \
 	$(GO) test -race -shuffle=on ./...

@@ -83,6 +83,29 @@ func postgresDSN(t *testing.T) string {
 	return u.String()
 }
 
+// s3URL returns a gocloud s3:// URL of a fresh key prefix in the test
+// S3-compatible server (scripts/s3.sh start), or skips when there is none
+// and PALISADE_TEST_REQUIRE does not list s3.
+func s3URL(t *testing.T) string {
+	t.Helper()
+	base := os.Getenv("PALISADE_TEST_S3_URL")
+	if base == "" {
+		if strings.Contains(os.Getenv("PALISADE_TEST_REQUIRE"), "s3") {
+			t.Fatal("PALISADE_TEST_S3_URL is unset and PALISADE_TEST_REQUIRE lists s3; run: eval \"$(scripts/s3.sh start)\"")
+		}
+		t.Skip("PALISADE_TEST_S3_URL is unset; run: eval \"$(scripts/s3.sh start)\"")
+	}
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("prefix", "e2e-"+strings.ToLower(rand.Text()[:12])+"/")
+	q.Set("response_checksum_validation", "when_required")
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
 // conformanceBinary returns the OCI conformance suite binary that
 // 'make test' installs into .tools, or skips when it is missing and
 // PALISADE_TEST_REQUIRE does not list conformance.
@@ -108,19 +131,23 @@ func conformanceBinary(t *testing.T) string {
 var conformanceTotals = regexp.MustCompile(`(?m)^\s*(Pass|FAIL|Error|Skip|Disabled|Total)\.+:\s+(\d+)$`)
 
 // TestOCIConformance runs the OCI distribution-spec conformance suite
-// against a live server on each metadata store, with every optional API
+// against a live server on each metadata store (and on PostgreSQL with
+// S3-compatible blob storage), with every optional API
 // it can test enabled (sparse manifests excepted: Palisade refuses a
 // manifest whose references were not pushed). It must pass with no
 // failure and no skip.
 func TestOCIConformance(t *testing.T) {
 	t.Parallel()
 	bin := conformanceBinary(t)
-	for _, db := range []string{"sqlite", "postgres"} {
+	for _, db := range []string{"sqlite", "postgres", "postgres+s3"} {
 		t.Run(db, func(t *testing.T) {
 			t.Parallel()
 			cfg := testServerConfig(t)
-			if db == "postgres" {
+			if strings.HasPrefix(db, "postgres") {
 				cfg.Database = postgresDSN(t)
+			}
+			if strings.HasSuffix(db, "+s3") {
+				cfg.Blobs = s3URL(t)
 			}
 			addr, st := liveServer(t, cfg)
 			if _, err := st.CreateProject(t.Context(), store.Project{Name: "conformance", KeyID: "local:kek.key"}); err != nil {

@@ -18,6 +18,7 @@ import (
 	"github.com/palisade-sec/palisade/internal/api"
 	"github.com/palisade-sec/palisade/internal/auth"
 	"github.com/palisade-sec/palisade/internal/blob"
+	_ "github.com/palisade-sec/palisade/internal/blob/s3" // s3:// for --blobs
 	"github.com/palisade-sec/palisade/internal/config"
 	"github.com/palisade-sec/palisade/internal/crypto"
 	"github.com/palisade-sec/palisade/internal/maintenance"
@@ -45,6 +46,9 @@ func (a *App) Server(ctx context.Context, cfg config.Server, out, logOut io.Writ
 	if err != nil {
 		return err
 	}
+	// Libraries that log through the standard log package (the AWS SDK's
+	// transfer manager) then write JSON lines like the rest.
+	slog.SetDefault(rt.log)
 	defer rt.close(context.WithoutCancel(ctx))
 	return rt.srv.Run(ctx)
 }

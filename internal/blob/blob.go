@@ -146,15 +146,16 @@ func New(bucket *gcblob.Bucket, opts Options) (*Store, error) {
 	return s, nil
 }
 
-// OpenURL opens the bucket at url (file:///abs/dir or mem://; see
-// gocloud.dev/blob/fileblob for query parameters) and returns a Store that
-// owns it: Close closes the bucket.
+// OpenURL opens the bucket at url (file:///abs/dir, mem://, or s3://
+// when package blob/s3 is linked; see gocloud.dev/blob's drivers for query
+// parameters) and returns a Store that owns it: Close closes the bucket.
+// Errors never repeat the URL's query, where a credential put there by
+// mistake would be.
 func OpenURL(ctx context.Context, url string, opts Options) (*Store, error) {
 	b, err := gcblob.OpenBucket(ctx, url)
 	if err != nil {
-		// gocloud's errors may echo the URL; it names no secret for the
-		// schemes compiled in.
-		return nil, fmt.Errorf("open blob bucket: %w", err)
+		// gocloud's errors quote the whole URL.
+		return nil, errors.New("open blob bucket " + hideQuery(url) + ": " + strings.ReplaceAll(err.Error(), url, hideQuery(url)))
 	}
 	s, err := New(b, opts)
 	if err != nil {
@@ -163,6 +164,20 @@ func OpenURL(ctx context.Context, url string, opts Options) (*Store, error) {
 	}
 	s.owned = true
 	return s, nil
+}
+
+// hideQuery returns url without the values of its query.
+func hideQuery(url string) string {
+	base, query, ok := strings.Cut(url, "?")
+	if !ok {
+		return url
+	}
+	var keys []string
+	for _, kv := range strings.Split(query, "&") {
+		k, _, _ := strings.Cut(kv, "=")
+		keys = append(keys, k+"=...")
+	}
+	return base + "?" + strings.Join(keys, "&")
 }
 
 // Bucket returns the underlying bucket, for maintenance tools (fsck, gc)

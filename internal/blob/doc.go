@@ -1,6 +1,6 @@
 // Package blob stores content-addressed, encrypted blobs in a gocloud.dev
 // bucket (local files by default, in memory for tests; S3-compatible
-// storage later) and implements the OCI push model on top of it: uploads
+// storage through package blob/s3) and implements the OCI push model on top of it: uploads
 // that grow chunk by chunk and become visible under their digest only once
 // the digest and size have been verified.
 //

@@ -298,10 +298,10 @@ func (u *Upload) commit(ctx context.Context, digest string, size int64) (Blob, e
 		b.AADContext = u.id + "/final"
 		b.WrappedKey, err = u.reencrypt(ctx, key, d, b.AADContext)
 	}
-	if gcerrors.Code(err) == gcerrors.FailedPrecondition {
-		return u.existing(ctx, d, u.size) // committed concurrently
-	}
 	if err != nil {
+		if !errors.Is(err, ErrDigestMismatch) && u.lostRace(ctx, key, err) {
+			return u.existing(ctx, d, u.size) // committed concurrently
+		}
 		return Blob{}, err
 	}
 	_ = u.finish(context.WithoutCancel(ctx)) // logged by finish
@@ -501,7 +501,7 @@ func (u *Upload) commitDirect(ctx context.Context, r io.Reader, digest string, s
 		return Blob{}, err
 	}
 	if err := w.Close(); err != nil {
-		if gcerrors.Code(err) == gcerrors.FailedPrecondition {
+		if u.lostRace(ctx, key, err) {
 			return u.existing(ctx, d, lr.n) // committed concurrently
 		}
 		return Blob{}, fmt.Errorf("store blob: %w", err)
@@ -514,6 +514,20 @@ func (u *Upload) commitDirect(ctx context.Context, r io.Reader, digest string, s
 // writerOptions returns the options of every object write; final objects
 // are written only if absent, so that a committed ciphertext (whose
 // wrapped key the metadata store holds) is never replaced.
+// lostRace reports whether a failed conditional write of a blob's final
+// object lost to a concurrent commit of the same blob: the bucket refused
+// it (FailedPrecondition), or it failed otherwise and the object exists
+// now. Some S3-compatible servers (versitygw) check If-None-Match before
+// reading the request body and close the connection, which the client
+// sees as a reset rather than as HTTP 412.
+func (u *Upload) lostRace(ctx context.Context, key string, err error) bool {
+	if gcerrors.Code(err) == gcerrors.FailedPrecondition {
+		return true
+	}
+	ok, eerr := u.s.bucket.Exists(context.WithoutCancel(ctx), key)
+	return eerr == nil && ok
+}
+
 func writerOptions(final bool) *gcblob.WriterOptions {
 	return &gcblob.WriterOptions{
 		ContentType:                 "application/octet-stream",
