@@ -49,8 +49,8 @@ type Store struct {
 	// read runs single-statement reads on readDB, prepared.
 	read *stmtCache
 	d    *Dialect
-	now         func() time.Time
-	q           map[string]string // rewritten queries, by their ? form
+	now  func() time.Time
+	q    map[string]string // rewritten queries, by their ? form
 }
 
 var _ store.Store = (*Store)(nil)
