@@ -2,9 +2,7 @@ package api
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
-	"io"
 	"net/http"
 	"time"
 
@@ -38,10 +36,7 @@ func (a *API) rotateKeys(w http.ResponseWriter, r *http.Request, _ auth.Principa
 		return
 	}
 	var req RotateRequest
-	dec := json.NewDecoder(io.LimitReader(r.Body, 64<<10))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil && !errors.Is(err, io.EOF) {
-		writeError(w, http.StatusBadRequest, "invalid", "the body must be {} or {\"project\": \"NAME\"}: "+err.Error())
+	if !decodeBody(w, r, &req, true, `{} or {"project": "NAME"}`) {
 		return
 	}
 	var projects []string
@@ -105,9 +100,10 @@ func (a *API) shredProject(w http.ResponseWriter, r *http.Request, _ auth.Princi
 	}
 	project := r.PathValue("project")
 	var req ShredRequest
-	dec := json.NewDecoder(io.LimitReader(r.Body, 64<<10))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil || req.Confirm != project {
+	if !decodeBody(w, r, &req, true, `{"confirm": "<project name>"}`) {
+		return
+	}
+	if req.Confirm != project {
 		writeError(w, http.StatusBadRequest, "invalid", "shredding cannot be undone: confirm with {\"confirm\": \"<project name>\"}")
 		return
 	}
@@ -171,10 +167,7 @@ func (a *API) gc(w http.ResponseWriter, r *http.Request, _ auth.Principal) {
 		return
 	}
 	var req GCRequest
-	dec := json.NewDecoder(io.LimitReader(r.Body, 64<<10))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil && !errors.Is(err, io.EOF) {
-		writeError(w, http.StatusBadRequest, "invalid", "the body must be {\"min_age\": \"1h\", \"dry_run\": false}: "+err.Error())
+	if !decodeBody(w, r, &req, true, `{"min_age": "1h", "dry_run": false}`) {
 		return
 	}
 	opts := maintenance.GCOptions{DryRun: req.DryRun}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -176,6 +177,23 @@ func (a *API) storeError(w http.ResponseWriter, r *http.Request, what string, er
 	default:
 		a.internal(w, r, "read "+what, err)
 	}
+}
+
+// maxBody bounds a request body of the API.
+const maxBody = 256 << 10
+
+// decodeBody decodes the request's JSON body into dst, refusing unknown
+// fields; an empty body is accepted when optional. On failure it answers
+// 400 with want (the shape expected) and returns false.
+func decodeBody(w http.ResponseWriter, r *http.Request, dst any, optional bool, want string) bool {
+	dec := json.NewDecoder(io.LimitReader(r.Body, maxBody))
+	dec.DisallowUnknownFields()
+	err := dec.Decode(dst)
+	if err == nil || optional && errors.Is(err, io.EOF) {
+		return true
+	}
+	writeError(w, http.StatusBadRequest, "invalid", "the body must be "+want+": "+err.Error())
+	return false
 }
 
 // Pagination defaults.

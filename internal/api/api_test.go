@@ -39,6 +39,12 @@ type env struct {
 // start runs the API on a real server over a real SQLite store.
 func start(t *testing.T) *env {
 	t.Helper()
+	return startWith(t, nil)
+}
+
+// startWith is start with options changed by set.
+func startWith(t *testing.T, set func(*Options)) *env {
+	t.Helper()
 	ctx := t.Context()
 	st, err := sqlite.Open(ctx, sqlite.Options{Path: filepath.Join(t.TempDir(), "palisade.db")})
 	if err != nil {
@@ -54,7 +60,11 @@ func start(t *testing.T) *env {
 		}
 	}
 	authn := auth.New(auth.Options{Store: st})
-	a, err := New(Options{Store: st, Auth: authn, ProjectKeyID: "local:kek.key"})
+	opts := Options{Store: st, Auth: authn, ProjectKeyID: "local:kek.key"}
+	if set != nil {
+		set(&opts)
+	}
+	a, err := New(opts)
 	if err != nil {
 		t.Fatal(err)
 	}

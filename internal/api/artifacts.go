@@ -3,7 +3,6 @@ package api
 import (
 	"encoding/json"
 	"errors"
-	"io"
 	"net/http"
 	"strings"
 	"time"
@@ -239,10 +238,7 @@ func (a *API) patchArtifact(w http.ResponseWriter, r *http.Request, _ auth.Princ
 		return
 	}
 	var patch MetadataPatch
-	dec := json.NewDecoder(io.LimitReader(r.Body, 256<<10))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&patch); err != nil {
-		writeError(w, http.StatusBadRequest, "invalid", "the body must be a JSON object of metadata fields: "+err.Error())
+	if !decodeBody(w, r, &patch, false, "a JSON object of metadata fields") {
 		return
 	}
 	ctx := r.Context()

@@ -1,9 +1,7 @@
 package api
 
 import (
-	"encoding/json"
 	"errors"
-	"io"
 	"net/http"
 	"time"
 
@@ -40,10 +38,7 @@ type CreateProjectRequest struct {
 
 func (a *API) createProject(w http.ResponseWriter, r *http.Request, _ auth.Principal) {
 	var req CreateProjectRequest
-	dec := json.NewDecoder(io.LimitReader(r.Body, 64<<10))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&req); err != nil {
-		writeError(w, http.StatusBadRequest, "invalid", "the body must be JSON like {\"name\": \"PROJECT\"}: "+err.Error())
+	if !decodeBody(w, r, &req, false, `JSON like {"name": "PROJECT"}`) {
 		return
 	}
 	if !registry.ValidProjectName(req.Name) {

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -90,15 +89,7 @@ func writeIndentedJSON(w io.Writer, v any) error {
 // resolveRef parses a reference, finds its server and token, and resolves
 // it to a manifest digest.
 func resolveRef(cmd *cobra.Command, f remoteFlags, s string, lookupEnv func(string) (string, bool)) (client.Reference, remote, string, error) {
-	ref, err := client.ParseReference(s)
-	if err != nil {
-		return ref, remote{}, "", err
-	}
-	r, err := f.resolve(ref.Registry, lookupEnv)
-	if err != nil {
-		return ref, r, "", err
-	}
-	repo, err := client.Repository(ref, r.target, r.token)
+	ref, r, repo, err := f.openRef(s, "", lookupEnv)
 	if err != nil {
 		return ref, r, "", err
 	}
@@ -210,18 +201,7 @@ referenced are reclaimed by palisade admin gc. Needs a token that may delete.`,
   palisade rm 127.0.0.1:8700/vision/detector@sha256:...`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ref, err := client.ParseReference(args[0])
-			if err != nil {
-				return usageError(err)
-			}
-			if ref.Reference.Reference == "" {
-				return usageError(errors.New("name a tag or a digest to remove: HOST:PORT/PROJECT/NAME:TAG"))
-			}
-			r, err := f.resolve(ref.Registry, lookupEnv)
-			if err != nil {
-				return usageError(err)
-			}
-			repo, err := client.Repository(ref, r.target, r.token)
+			ref, r, repo, err := f.openRef(args[0], "remove", lookupEnv)
 			if err != nil {
 				return usageError(err)
 			}

@@ -11,7 +11,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/palisade-sec/palisade/internal/artifact"
-	"github.com/palisade-sec/palisade/internal/client"
 )
 
 // maxReferencesFile bounds a dataset references file.
@@ -59,17 +58,13 @@ data later.`,
 			if err != nil {
 				return usageError(err)
 			}
-			ref, err := client.ParseReference(refArg)
+			ref, _, repo, err := f.openRef(refArg, "push", lookupEnv)
 			if err != nil {
 				return usageError(err)
 			}
 			tag := ref.Reference.Reference
-			if tag == "" || strings.Contains(tag, ":") {
-				return usageError(fmt.Errorf("push to a tag: %s:TAG", ref.Registry+"/"+ref.Repository))
-			}
-			r, err := f.resolve(ref.Registry, lookupEnv)
-			if err != nil {
-				return usageError(err)
+			if strings.Contains(tag, ":") {
+				return usageError(fmt.Errorf("push to a tag, not a digest: %s:TAG", ref.Registry+"/"+ref.Repository))
 			}
 			var packed artifact.Packed
 			if dir != "" {
@@ -82,10 +77,6 @@ data later.`,
 			}
 			if err != nil {
 				return usageError(fmt.Errorf("pack: %w", err))
-			}
-			repo, err := client.Repository(ref, r.target, r.token)
-			if err != nil {
-				return usageError(err)
 			}
 			desc, err := artifact.Push(cmd.Context(), packed, repo, tag, artifact.PushOptions{})
 			if err != nil {
@@ -199,18 +190,7 @@ DIR must not exist or be empty, unless --force merges into it.`,
 		Example: `  palisade pull 127.0.0.1:8700/nlp/llama-ft:v3 ./llama-ft`,
 		Args:    cobra.ExactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ref, err := client.ParseReference(args[0])
-			if err != nil {
-				return usageError(err)
-			}
-			if ref.Reference.Reference == "" {
-				return usageError(errors.New("name a tag or a digest to pull: HOST:PORT/PROJECT/NAME:TAG"))
-			}
-			r, err := f.resolve(ref.Registry, lookupEnv)
-			if err != nil {
-				return usageError(err)
-			}
-			repo, err := client.Repository(ref, r.target, r.token)
+			ref, _, repo, err := f.openRef(args[0], "pull", lookupEnv)
 			if err != nil {
 				return usageError(err)
 			}
@@ -256,15 +236,7 @@ Exit codes: 0 all match, 1 a mismatch or unreadable data, 2 usage or I/O
 errors reaching the registry.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ref, err := client.ParseReference(args[0])
-			if err != nil {
-				return usageError(err)
-			}
-			r, err := f.resolve(ref.Registry, lookupEnv)
-			if err != nil {
-				return usageError(err)
-			}
-			repo, err := client.Repository(ref, r.target, r.token)
+			ref, _, repo, err := f.openRef(args[0], "check", lookupEnv)
 			if err != nil {
 				return usageError(err)
 			}

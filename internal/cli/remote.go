@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
+	orasremote "oras.land/oras-go/v2/registry/remote"
 
 	"github.com/palisade-sec/palisade/internal/client"
 )
@@ -62,6 +63,28 @@ func (f *remoteFlags) resolve(host string, lookupEnv func(string) (string, bool)
 }
 
 func (r remote) api() *client.Client { return client.New(r.target, r.token) }
+
+// openRef parses a reference HOST:PORT/PROJECT/NAME[:TAG|@DIGEST], finds
+// its server and token, and opens its repository. With verb set, the
+// reference must name a tag or digest ("name a tag or a digest to VERB").
+func (f *remoteFlags) openRef(s, verb string, lookupEnv func(string) (string, bool)) (client.Reference, remote, *orasremote.Repository, error) {
+	ref, err := client.ParseReference(s)
+	if err != nil {
+		return ref, remote{}, nil, err
+	}
+	if verb != "" && ref.Reference.Reference == "" {
+		return ref, remote{}, nil, fmt.Errorf("name a tag or a digest to %s: HOST:PORT/PROJECT/NAME:TAG", verb)
+	}
+	r, err := f.resolve(ref.Registry, lookupEnv)
+	if err != nil {
+		return ref, r, nil, err
+	}
+	repo, err := client.Repository(ref, r.target, r.token)
+	if err != nil {
+		return ref, r, nil, err
+	}
+	return ref, r, repo, nil
+}
 
 // usageError wraps err with exit code 2.
 func usageError(err error) error { return &exitError{code: ExitError, err: err} }

@@ -16,15 +16,15 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/palisade-sec/palisade/internal/artifact"
+	"github.com/palisade-sec/palisade/internal/ocimanifest"
 	"github.com/palisade-sec/palisade/internal/server"
 	"github.com/palisade-sec/palisade/internal/store"
 )
 
 // Manifest media types the registry accepts.
 const (
-	mtDockerManifest = "application/vnd.docker.distribution.manifest.v2+json"
-	mtDockerList     = "application/vnd.docker.distribution.manifest.list.v2+json"
-	mtDockerForeign  = "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip"
+	mtDockerManifest = ocimanifest.MediaTypeDockerManifest
+	mtDockerList     = ocimanifest.MediaTypeDockerList
 )
 
 // isIndex reports whether mt is an index (a list of manifests).
@@ -50,25 +50,12 @@ func digestOf(like string, b []byte) string {
 	return "sha256:" + hex.EncodeToString(s[:])
 }
 
-// manifestDoc holds the fields of an image manifest or index the registry
-// checks; the body is stored as sent.
-type manifestDoc struct {
-	SchemaVersion int                  `json:"schemaVersion"`
-	MediaType     string               `json:"mediaType"`
-	ArtifactType  string               `json:"artifactType"`
-	Config        *ocispec.Descriptor  `json:"config"`
-	Layers        []ocispec.Descriptor `json:"layers"`
-	Manifests     []ocispec.Descriptor `json:"manifests"`
-	Subject       *ocispec.Descriptor  `json:"subject"`
-	Annotations   map[string]string    `json:"annotations"`
-}
-
 // parseManifest decodes and checks a manifest body pushed with content
 // type ct. It returns the media type under which it is stored.
-func parseManifest(body []byte, ct string) (manifestDoc, string, error) {
-	var m manifestDoc
-	if err := json.Unmarshal(body, &m); err != nil {
-		return m, "", fmt.Errorf("the manifest is not valid JSON: %w", err)
+func parseManifest(body []byte, ct string) (ocimanifest.Doc, string, error) {
+	m, err := ocimanifest.Decode(body)
+	if err != nil {
+		return m, "", err
 	}
 	if ct, _, _ = strings.Cut(ct, ";"); ct != "" {
 		ct = strings.TrimSpace(ct)
@@ -136,15 +123,9 @@ func parseManifest(body []byte, ct string) (manifestDoc, string, error) {
 	return m, mt, nil
 }
 
-// nondistributable reports whether a layer need not be pushed: a
-// non-distributable or foreign layer, or one fetched from its URLs.
-func nondistributable(d ocispec.Descriptor) bool {
-	return strings.Contains(d.MediaType, ".nondistributable.") || d.MediaType == mtDockerForeign || len(d.URLs) > 0
-}
-
 // metadataOf reads the artifact's metadata from the manifest's types,
 // annotations and layers (see artifact.ReadMetadata).
-func metadataOf(doc manifestDoc) (store.ArtifactMeta, error) {
+func metadataOf(doc ocimanifest.Doc) (store.ArtifactMeta, error) {
 	configType := ""
 	if doc.Config != nil {
 		configType = doc.Config.MediaType
@@ -160,27 +141,9 @@ func metadataOf(doc manifestDoc) (store.ArtifactMeta, error) {
 	}, nil
 }
 
-// referencedBlobs returns the blobs a manifest stores in the registry:
-// its config and distributable layers, each once.
-func referencedBlobs(doc manifestDoc) []string {
-	var out []string
-	seen := map[string]bool{}
-	descs := doc.Layers
-	if doc.Config != nil {
-		descs = append([]ocispec.Descriptor{*doc.Config}, doc.Layers...)
-	}
-	for _, d := range descs {
-		if s := string(d.Digest); !nondistributable(d) && !seen[s] {
-			seen[s] = true
-			out = append(out, s)
-		}
-	}
-	return out
-}
-
 // artifactTypeOf is the artifact type the referrers API reports: the
 // manifest's artifactType, else an image manifest's config media type.
-func artifactTypeOf(m manifestDoc) string {
+func artifactTypeOf(m ocimanifest.Doc) string {
 	if m.ArtifactType != "" {
 		return m.ArtifactType
 	}
@@ -191,25 +154,17 @@ func artifactTypeOf(m manifestDoc) string {
 }
 
 func (reg *Registry) getManifest(w http.ResponseWriter, r *http.Request, req *request) {
-	var (
-		m   store.Manifest
-		err error
-	)
-	switch {
-	case validDigest(req.arg):
-		m, err = reg.st.Manifest(r.Context(), req.name.project, req.name.repo, req.arg)
-	case validTag(req.arg):
-		m, err = reg.st.ManifestByTag(r.Context(), req.name.project, req.name.repo, req.arg)
-	default:
-		writeError(w, http.StatusBadRequest, codeManifestInvalid, "invalid reference: use a tag ([A-Za-z0-9_][A-Za-z0-9._-]{0,127}) or a digest")
-		return
-	}
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		writeError(w, http.StatusNotFound, codeManifestUnknown, "manifest "+req.arg+" is not in "+req.name.full)
-		return
-	case err != nil:
-		reg.internal(w, r, "look up the manifest", err)
+	var m store.Manifest
+	if !reg.byReference(w, r, req, "look up the manifest",
+		func(d string) (err error) {
+			m, err = reg.st.Manifest(r.Context(), req.name.project, req.name.repo, d)
+			return err
+		},
+		func(t string) (err error) {
+			m, err = reg.st.ManifestByTag(r.Context(), req.name.project, req.name.repo, t)
+			return err
+		},
+	) {
 		return
 	}
 	h := w.Header()
@@ -290,7 +245,7 @@ func (reg *Registry) putManifest(w http.ResponseWriter, r *http.Request, req *re
 		Project: req.name.project, Repository: req.name.repo, Digest: dgst,
 		MediaType: mt, ArtifactType: artifactTypeOf(doc), Body: body,
 		// Recorded as references so that gc never deletes them.
-		Blobs: referencedBlobs(doc),
+		Blobs: doc.Blobs(),
 		Meta:  meta,
 	}
 	if doc.Subject != nil {
@@ -333,7 +288,7 @@ func (reg *Registry) putManifest(w http.ResponseWriter, r *http.Request, req *re
 // referencesExist checks that the blobs an image manifest names are in the
 // project (with the sizes it gives), and that the manifests an index names
 // are in the repository. It answers 400 and returns false if not.
-func (reg *Registry) referencesExist(w http.ResponseWriter, r *http.Request, req *request, doc manifestDoc, mt string) bool {
+func (reg *Registry) referencesExist(w http.ResponseWriter, r *http.Request, req *request, doc ocimanifest.Doc, mt string) bool {
 	ctx := r.Context()
 	if isIndex(mt) {
 		for _, d := range doc.Manifests {
@@ -351,7 +306,7 @@ func (reg *Registry) referencesExist(w http.ResponseWriter, r *http.Request, req
 	}
 	descs := append([]ocispec.Descriptor{*doc.Config}, doc.Layers...)
 	for _, d := range descs {
-		if nondistributable(d) {
+		if ocimanifest.Nondistributable(d) {
 			continue
 		}
 		b, err := reg.st.Blob(ctx, req.name.project, string(d.Digest))
@@ -372,23 +327,36 @@ func (reg *Registry) referencesExist(w http.ResponseWriter, r *http.Request, req
 	return true
 }
 
-func (reg *Registry) deleteManifest(w http.ResponseWriter, r *http.Request, req *request) {
+// byReference runs byDigest or byTag for the request's reference and
+// answers when it is neither, or when the call fails (404 for a manifest or
+// tag that is not there). It reports whether the handler may go on.
+func (reg *Registry) byReference(w http.ResponseWriter, r *http.Request, req *request, what string, byDigest, byTag func(string) error) bool {
 	var err error
 	switch {
 	case validDigest(req.arg):
-		err = reg.st.DeleteManifest(r.Context(), req.name.project, req.name.repo, req.arg)
+		err = byDigest(req.arg)
 	case validTag(req.arg):
-		err = reg.st.DeleteTag(r.Context(), req.name.project, req.name.repo, req.arg)
+		err = byTag(req.arg)
 	default:
-		writeError(w, http.StatusBadRequest, codeManifestInvalid, "invalid reference: use a tag or a digest")
-		return
+		writeError(w, http.StatusBadRequest, codeManifestInvalid, "invalid reference: use a tag ([A-Za-z0-9_][A-Za-z0-9._-]{0,127}) or a digest")
+		return false
 	}
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		writeError(w, http.StatusNotFound, codeManifestUnknown, "manifest "+req.arg+" is not in "+req.name.full)
-		return
+		return false
 	case err != nil:
-		reg.internal(w, r, "delete the manifest", err)
+		reg.internal(w, r, what, err)
+		return false
+	}
+	return true
+}
+
+func (reg *Registry) deleteManifest(w http.ResponseWriter, r *http.Request, req *request) {
+	if !reg.byReference(w, r, req, "delete the manifest",
+		func(d string) error { return reg.st.DeleteManifest(r.Context(), req.name.project, req.name.repo, d) },
+		func(t string) error { return reg.st.DeleteTag(r.Context(), req.name.project, req.name.repo, t) },
+	) {
 		return
 	}
 	w.WriteHeader(http.StatusAccepted)
@@ -451,8 +419,7 @@ func (reg *Registry) referrers(w http.ResponseWriter, r *http.Request, req *requ
 	idx := ocispec.Index{MediaType: ocispec.MediaTypeImageIndex, Manifests: []ocispec.Descriptor{}}
 	idx.SchemaVersion = 2
 	for _, m := range ms {
-		var doc manifestDoc
-		_ = json.Unmarshal(m.Body, &doc) // checked when pushed
+		doc, _ := ocimanifest.Decode(m.Body) // checked when pushed
 		idx.Manifests = append(idx.Manifests, ocispec.Descriptor{
 			MediaType: m.MediaType, Digest: digestValue(m.Digest), Size: int64(len(m.Body)),
 			ArtifactType: m.ArtifactType, Annotations: doc.Annotations,

@@ -12,6 +12,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/palisade-sec/palisade/internal/ocimanifest"
 )
 
 // fixture is an image's blobs pushed to a/x and descriptors of them.
@@ -264,7 +266,7 @@ func TestPutManifestAccepts(t *testing.T) {
 		}
 	})
 	t.Run("non-distributable layer not pushed", func(t *testing.T) {
-		foreign := descriptor(mtDockerForeign, []byte("windows base layer"))
+		foreign := descriptor(ocimanifest.MediaTypeDockerForeign, []byte("windows base layer"))
 		nondist := descriptor("application/vnd.oci.image.layer.nondistributable.v1.tar+gzip", []byte("nondistributable"))
 		withURL := descriptor(ocispec.MediaTypeImageLayerGzip, []byte("fetched from its URL"))
 		withURL.URLs = []string{"https://example.com/layer"}
@@ -487,8 +489,12 @@ func FuzzParseManifest(f *testing.F) {
 			t.Fatalf("re-marshalled manifest %s: %q, %v; want %q", again, mt2, err, mt)
 		}
 		_ = artifactTypeOf(doc)
-		if doc.Config != nil {
-			_ = nondistributable(*doc.Config)
+		seen := map[string]bool{}
+		for _, b := range doc.Blobs() {
+			if seen[b] {
+				t.Fatalf("blob %s referenced twice", b)
+			}
+			seen[b] = true
 		}
 	})
 }

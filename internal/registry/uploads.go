@@ -119,12 +119,17 @@ func (reg *Registry) uploadStatus(w http.ResponseWriter, _ *http.Request, req *r
 	if u == nil {
 		return
 	}
+	uploadState(w, req, u)
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// uploadState sets the headers that tell a client where its upload stands.
+func uploadState(w http.ResponseWriter, req *request, u *blob.Upload) {
 	h := w.Header()
 	h.Set("Location", uploadLocation(req, u.ID()))
 	h.Set("Docker-Upload-UUID", u.ID())
 	h.Set("Range", rangeHeader(u.Size()))
 	h.Set("Content-Length", "0")
-	w.WriteHeader(http.StatusNoContent)
 }
 
 // parseContentRange reads a chunk's "start-end" Content-Range (a "bytes "
@@ -149,10 +154,8 @@ func parseContentRange(s string) (start, end int64, ok bool, err error) {
 // rangeMismatch answers 416 with where the upload stands, so the client
 // can resume.
 func rangeMismatch(w http.ResponseWriter, req *request, u *blob.Upload, msg string) {
-	h := w.Header()
-	h.Set("Location", uploadLocation(req, u.ID()))
-	h.Set("Range", rangeHeader(u.Size()))
-	h.Set("Docker-Upload-UUID", u.ID())
+	uploadState(w, req, u)
+	w.Header().Del("Content-Length") // the error body has its own
 	writeError(w, http.StatusRequestedRangeNotSatisfiable, codeBlobUploadInvalid, msg)
 }
 
@@ -197,11 +200,7 @@ func (reg *Registry) patchUpload(w http.ResponseWriter, r *http.Request, req *re
 	if err != nil && !reg.uploadError(w, r, req, u, err) {
 		return
 	}
-	h := w.Header()
-	h.Set("Location", uploadLocation(req, u.ID()))
-	h.Set("Docker-Upload-UUID", u.ID())
-	h.Set("Range", rangeHeader(u.Size()))
-	h.Set("Content-Length", "0")
+	uploadState(w, req, u)
 	w.WriteHeader(http.StatusAccepted)
 }
 

@@ -1137,21 +1137,28 @@ func (s *Store) ListBlobs(ctx context.Context, project string, page store.Page) 
 	if err != nil {
 		return nil, fmt.Errorf("list blobs of project %q: %w", project, err)
 	}
+	out, err := scanBlobs(rows, project)
+	if err != nil {
+		return nil, fmt.Errorf("list blobs of project %q: %w", project, err)
+	}
+	return out, nil
+}
+
+// scanBlobs reads and closes rows of digest, size, media type, wrapped
+// key, associated-data context and creation time.
+func scanBlobs(rows *sql.Rows, project string) ([]store.Blob, error) {
 	defer rows.Close()
 	var out []store.Blob
 	for rows.Next() {
 		b := store.Blob{Project: project}
 		var created int64
 		if err := rows.Scan(&b.Digest, &b.Size, &b.MediaType, &b.WrappedKey, &b.AADContext, &created); err != nil {
-			return nil, fmt.Errorf("list blobs of project %q: %w", project, err)
+			return nil, err
 		}
 		b.Created = fromMicros(created)
 		out = append(out, b)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("list blobs of project %q: %w", project, err)
-	}
-	return out, nil
+	return out, rows.Err()
 }
 
 // UpdateBlobKey implements store.Store.
@@ -1285,18 +1292,8 @@ func (s *Store) UnreferencedBlobs(ctx context.Context, project string, before ti
 	if err != nil {
 		return nil, fmt.Errorf("list unreferenced blobs of %q: %w", project, err)
 	}
-	defer rows.Close()
-	var out []store.Blob
-	for rows.Next() {
-		b := store.Blob{Project: project}
-		var created int64
-		if err := rows.Scan(&b.Digest, &b.Size, &b.MediaType, &b.WrappedKey, &b.AADContext, &created); err != nil {
-			return nil, fmt.Errorf("list unreferenced blobs of %q: %w", project, err)
-		}
-		b.Created = fromMicros(created)
-		out = append(out, b)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := scanBlobs(rows, project)
+	if err != nil {
 		return nil, fmt.Errorf("list unreferenced blobs of %q: %w", project, err)
 	}
 	return out, nil
