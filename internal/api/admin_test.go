@@ -51,7 +51,7 @@ func TestAdminRoutes(t *testing.T) {
 	}
 	tests := []struct {
 		name, method, path, token, body string
-		want                             int
+		want                            int
 	}{
 		{"rotate needs admin", "POST", "/api/v1/admin/rotate-keys", readerToken, `{}`, http.StatusForbidden},
 		{"rotate all", "POST", "/api/v1/admin/rotate-keys", adminToken, ``, http.StatusOK},
