@@ -3,7 +3,6 @@ package app
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"net/url"
 	"os"
 	"os/exec"
@@ -13,10 +12,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/palisade-sec/palisade/internal/config"
 	"github.com/palisade-sec/palisade/internal/store"
+	"github.com/palisade-sec/palisade/internal/testutil/testenv"
 )
 
 // e2eToken is the admin token of end-to-end tests (fake, test-only).
@@ -49,58 +47,18 @@ func liveServer(t *testing.T, cfg config.Server) (addr string, st store.Store) {
 }
 
 // postgresDSN returns a DSN of a fresh schema on the test PostgreSQL, or
-// skips (see internal/store/postgres's tests).
-func postgresDSN(t *testing.T) string {
-	t.Helper()
-	base := os.Getenv("PALISADE_TEST_POSTGRES_DSN")
-	if base == "" {
-		if strings.Contains(os.Getenv("PALISADE_TEST_REQUIRE"), "postgres") {
-			t.Fatal("PALISADE_TEST_POSTGRES_DSN is unset and PALISADE_TEST_REQUIRE lists postgres; run: eval \"$(scripts/postgres.sh start)\"")
-		}
-		t.Skip("PALISADE_TEST_POSTGRES_DSN is unset; run: eval \"$(scripts/postgres.sh start)\"")
-	}
-	schema := "e2e_" + strings.ToLower(rand.Text()[:16])
-	exec := func(sql string) {
-		ctx := context.Background()
-		c, err := pgx.Connect(ctx, base)
-		if err != nil {
-			t.Fatalf("connect: %v", err)
-		}
-		defer c.Close(ctx)
-		if _, err := c.Exec(ctx, sql); err != nil {
-			t.Fatalf("%s: %v", sql, err)
-		}
-	}
-	exec("CREATE SCHEMA " + schema)
-	t.Cleanup(func() { exec("DROP SCHEMA " + schema + " CASCADE") })
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
-}
+// skips.
+func postgresDSN(t *testing.T) string { return testenv.PostgresSchema(t) }
 
-// s3URL returns a gocloud s3:// URL of a fresh key prefix in the test
-// S3-compatible server (scripts/s3.sh start), or skips when there is none
-// and PALISADE_TEST_REQUIRE does not list s3.
+// s3URL returns an s3:// URL of a fresh key prefix in the test
+// S3-compatible server, or skips.
 func s3URL(t *testing.T) string {
 	t.Helper()
-	base := os.Getenv("PALISADE_TEST_S3_URL")
-	if base == "" {
-		if strings.Contains(os.Getenv("PALISADE_TEST_REQUIRE"), "s3") {
-			t.Fatal("PALISADE_TEST_S3_URL is unset and PALISADE_TEST_REQUIRE lists s3; run: eval \"$(scripts/s3.sh start)\"")
-		}
-		t.Skip("PALISADE_TEST_S3_URL is unset; run: eval \"$(scripts/s3.sh start)\"")
-	}
-	u, err := url.Parse(base)
+	u, err := url.Parse(testenv.S3Prefix(t))
 	if err != nil {
 		t.Fatal(err)
 	}
 	q := u.Query()
-	q.Set("prefix", "e2e-"+strings.ToLower(rand.Text()[:12])+"/")
 	q.Set("response_checksum_validation", "when_required")
 	u.RawQuery = q.Encode()
 	return u.String()
@@ -116,10 +74,7 @@ func conformanceBinary(t *testing.T) string {
 		bin = filepath.Join("..", "..", ".tools", "conformance")
 	}
 	if _, err := os.Stat(bin); err != nil {
-		if strings.Contains(os.Getenv("PALISADE_TEST_REQUIRE"), "conformance") {
-			t.Fatalf("the OCI conformance suite is not at %s: run 'make tools'", bin)
-		}
-		t.Skipf("the OCI conformance suite is not at %s: run 'make tools'", bin)
+		testenv.Missing(t, "conformance", "the OCI conformance suite is not at "+bin+": run 'make tools'")
 	}
 	abs, err := filepath.Abs(bin)
 	if err != nil {

@@ -80,6 +80,12 @@ func (s *Store) Objects(ctx context.Context, fn func(Object) error) error {
 // alone, so it is safe while other replicas sharing the bucket have
 // uploads in progress. It returns how many parts it deleted.
 func (s *Store) PurgeStaleUploads(ctx context.Context, before time.Time) (int, error) {
+	return s.purgeParts(ctx, func(t time.Time) bool { return t.Before(before) })
+}
+
+// purgeParts deletes the parts of uploads this Store does not know whose
+// modification time old accepts.
+func (s *Store) purgeParts(ctx context.Context, old func(time.Time) bool) (int, error) {
 	it := s.bucket.List(&gcblob.ListOptions{Prefix: "uploads/"})
 	n := 0
 	for {
@@ -88,13 +94,13 @@ func (s *Store) PurgeStaleUploads(ctx context.Context, before time.Time) (int, e
 			return n, nil
 		}
 		if err != nil {
-			return n, fmt.Errorf("purge stale uploads: list: %w", err)
+			return n, fmt.Errorf("purge uploads: list: %w", err)
 		}
-		if !obj.ModTime.Before(before) || s.partLive(obj.Key) {
+		if !old(obj.ModTime) || s.partLive(obj.Key) {
 			continue
 		}
 		if err := s.bucket.Delete(ctx, obj.Key); err != nil && gcerrors.Code(err) != gcerrors.NotFound {
-			return n, fmt.Errorf("purge stale uploads: delete: %w", err)
+			return n, fmt.Errorf("purge uploads: delete: %w", err)
 		}
 		n++
 	}

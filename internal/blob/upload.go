@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	gcblob "gocloud.dev/blob"
 	"gocloud.dev/gcerrors"
@@ -564,24 +565,7 @@ func (l *limitReader) Read(p []byte) (int, error) {
 // PurgeUploads deletes the parts of uploads this Store does not know (left
 // by a crash or a restart) and returns how many objects it deleted.
 func (s *Store) PurgeUploads(ctx context.Context) (int, error) {
-	it := s.bucket.List(&gcblob.ListOptions{Prefix: "uploads/"})
-	n := 0
-	for {
-		obj, err := it.Next(ctx)
-		if err == io.EOF {
-			return n, nil
-		}
-		if err != nil {
-			return n, fmt.Errorf("purge uploads: list: %w", err)
-		}
-		if s.partLive(obj.Key) {
-			continue
-		}
-		if err := s.bucket.Delete(ctx, obj.Key); err != nil && gcerrors.Code(err) != gcerrors.NotFound {
-			return n, fmt.Errorf("purge uploads: delete: %w", err)
-		}
-		n++
-	}
+	return s.purgeParts(ctx, func(time.Time) bool { return true })
 }
 
 // partLive reports whether key ("uploads/<project>/<id>/<n>") belongs to

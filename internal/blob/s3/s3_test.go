@@ -3,12 +3,9 @@ package s3_test
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
-	"net/url"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -20,36 +17,17 @@ import (
 	"github.com/palisade-sec/palisade/internal/blob"
 	"github.com/palisade-sec/palisade/internal/blob/blobtest"
 	_ "github.com/palisade-sec/palisade/internal/blob/s3"
+	"github.com/palisade-sec/palisade/internal/testutil/testenv"
 )
 
-// s3URL returns PALISADE_TEST_S3_URL, or skips when it is unset and
-// PALISADE_TEST_REQUIRE does not list s3 (scripts/s3.sh start prints it,
-// with the test credentials).
-func s3URL(t testing.TB) string {
-	t.Helper()
-	u := os.Getenv("PALISADE_TEST_S3_URL")
-	if u == "" {
-		if strings.Contains(os.Getenv("PALISADE_TEST_REQUIRE"), "s3") {
-			t.Fatal("PALISADE_TEST_S3_URL is unset and PALISADE_TEST_REQUIRE lists s3; run: eval \"$(scripts/s3.sh start)\"")
-		}
-		t.Skip("PALISADE_TEST_S3_URL is unset; run: eval \"$(scripts/s3.sh start)\"")
-	}
-	return u
-}
+// s3URL returns the test bucket's URL, or skips (testenv).
+func s3URL(t testing.TB) string { return testenv.S3URL(t) }
 
-// s3PrefixURL returns the test bucket's URL confined to a fresh key prefix,
-// so that tests sharing the bucket never see each other's objects; the
-// objects under it are deleted when the test ends.
+// s3PrefixURL returns the test bucket's URL confined to a fresh key prefix;
+// the objects under it are deleted when the test ends.
 func s3PrefixURL(t testing.TB) string {
 	t.Helper()
-	u, err := url.Parse(s3URL(t))
-	if err != nil {
-		t.Fatalf("PALISADE_TEST_S3_URL is not a URL: %v", err)
-	}
-	q := u.Query()
-	q.Set("prefix", q.Get("prefix")+"t-"+strings.ToLower(rand.Text()[:16])+"/")
-	u.RawQuery = q.Encode()
-	s := u.String()
+	s := testenv.S3Prefix(t)
 	t.Cleanup(func() { removeAll(t, s) })
 	return s
 }

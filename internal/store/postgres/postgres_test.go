@@ -2,10 +2,8 @@ package postgres_test
 
 import (
 	"context"
-	"crypto/rand"
 	"errors"
 	"net/url"
-	"os"
 	"strings"
 	"testing"
 
@@ -13,41 +11,14 @@ import (
 	"github.com/palisade-sec/palisade/internal/store"
 	"github.com/palisade-sec/palisade/internal/store/postgres"
 	"github.com/palisade-sec/palisade/internal/store/storetest"
+	"github.com/palisade-sec/palisade/internal/testutil/testenv"
 )
 
-// dsn returns PALISADE_TEST_POSTGRES_DSN, or skips when it is unset and
-// PALISADE_TEST_REQUIRE does not list postgres (scripts/postgres.sh start
-// prints it; make test sets both).
-func dsn(t *testing.T) string {
-	t.Helper()
-	d := os.Getenv("PALISADE_TEST_POSTGRES_DSN")
-	if d == "" {
-		if strings.Contains(os.Getenv("PALISADE_TEST_REQUIRE"), "postgres") {
-			t.Fatal("PALISADE_TEST_POSTGRES_DSN is unset and PALISADE_TEST_REQUIRE lists postgres; run: eval \"$(scripts/postgres.sh start)\"")
-		}
-		t.Skip("PALISADE_TEST_POSTGRES_DSN is unset; run: eval \"$(scripts/postgres.sh start)\"")
-	}
-	return d
-}
+// dsn returns the test PostgreSQL's DSN, or skips (testenv).
+func dsn(t *testing.T) string { return testenv.PostgresDSN(t) }
 
-// schemaDSN creates a fresh schema and returns a DSN whose search_path is
-// that schema, so that every store in the suite starts empty; the schema is
-// dropped when the test ends.
-func schemaDSN(t *testing.T) string {
-	t.Helper()
-	base := dsn(t)
-	schema := "t_" + strings.ToLower(rand.Text()[:16])
-	admin(t, base, "CREATE SCHEMA "+schema)
-	t.Cleanup(func() { admin(t, base, "DROP SCHEMA "+schema+" CASCADE") })
-	u, err := url.Parse(base)
-	if err != nil {
-		t.Fatalf("PALISADE_TEST_POSTGRES_DSN is not a URL: %v", err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
-}
+// schemaDSN returns a DSN of a fresh schema (testenv).
+func schemaDSN(t *testing.T) string { return testenv.PostgresSchema(t) }
 
 func admin(t *testing.T, dsn, sql string) {
 	t.Helper()
