@@ -512,9 +512,6 @@ func (u *Upload) commitDirect(ctx context.Context, r io.Reader, digest string, s
 	return b, nil
 }
 
-// writerOptions returns the options of every object write; final objects
-// are written only if absent, so that a committed ciphertext (whose
-// wrapped key the metadata store holds) is never replaced.
 // lostRace reports whether a failed conditional write of a blob's final
 // object lost to a concurrent commit of the same blob: the bucket refused
 // it (FailedPrecondition), or it failed otherwise and the object exists
@@ -529,6 +526,9 @@ func (u *Upload) lostRace(ctx context.Context, key string, err error) bool {
 	return eerr == nil && ok
 }
 
+// writerOptions returns the options of every object write; final objects
+// are written only if absent, so that a committed ciphertext (whose
+// wrapped key the metadata store holds) is never replaced.
 func writerOptions(final bool) *gcblob.WriterOptions {
 	return &gcblob.WriterOptions{
 		ContentType:                 "application/octet-stream",

@@ -152,7 +152,9 @@ func (c Server) BlobsURL() (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("blobs directory: %w", err)
 	}
-	u := url.URL{Scheme: "file", Path: filepath.ToSlash(abs), RawQuery: "create_dir=1&dir_file_mode=0700&no_tmp_dir=1"}
+	// metadata=skip: fileblob would otherwise MD5 every byte written for a
+	// sidecar file that Palisade never reads (a quarter of a push's CPU).
+	u := url.URL{Scheme: "file", Path: filepath.ToSlash(abs), RawQuery: "create_dir=1&dir_file_mode=0700&no_tmp_dir=1&metadata=skip"}
 	return u.String(), nil
 }
 
