@@ -150,7 +150,12 @@ insecure Dockerfiles and Kubernetes manifests across the repository ('palisade
 db' keeps the offline advisory database). 'palisade sbom' writes a CycloneDX
 AI bill of materials. 'palisade sign' and 'palisade verify' sign models and
 verify model signatures in the OpenSSF Model Signing format ('palisade keys
-generate' makes a key pair); 'palisade digest' prints a model's root digest.`,
+generate' makes a key pair); 'palisade digest' prints a model's root digest.
+
+'palisade server' runs the registry: an OCI registry for models, datasets
+and images that encrypts every blob at rest. 'palisade login', 'project',
+'push', 'pull', 'ls', 'inspect', 'rm', 'dataset check' and 'admin' (key
+rotation, crypto-shredding, fsck, gc) talk to it.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		// --version prints the first line of 'palisade version'.

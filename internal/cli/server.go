@@ -36,8 +36,14 @@ characters) to choose the token instead, for automation.
 Settings come from, in order of precedence: flags, PALISADE_* environment
 variables, the YAML file given with --config, built-in defaults. Every
 setting is described in docs/configuration.md. Logs are JSON lines on
-standard error; /healthz, /readyz and /metrics serve health, readiness and
-Prometheus metrics.
+standard error.
+
+It serves the OCI distribution API under /v2/ (oras, docker and cosign log
+in with an API token as the password and any user name; the token endpoint
+is /v2/token), the native API under /api/v1 (docs/api/openapi.yaml), and
+/healthz, /readyz and /metrics (Prometheus). Every blob is encrypted before
+it is stored, under a key per project wrapped by the key-encryption key.
+docs/registry.md describes it all.
 
 Exit codes: 0 stopped by a signal after a clean shutdown, 2 invalid
 configuration, startup failure (address in use, unreadable key or
