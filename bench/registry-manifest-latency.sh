@@ -50,6 +50,8 @@ use_wrk="${WRK:-$(command -v wrk > /dev/null && echo 1 || echo 0)}"
 accept="application/vnd.oci.image.manifest.v1+json, application/vnd.oci.image.index.v1+json, application/vnd.docker.distribution.manifest.v2+json, application/vnd.docker.distribution.manifest.list.v2+json"
 
 die() { echo "registry-manifest-latency: $*" >&2; exit 1; }
+# shellcheck source=bench/registry-lib.sh
+. "$(dirname "$0")/registry-lib.sh"
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/palisade-latency-bench.XXXXXX")"
 pids=()
@@ -63,16 +65,6 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# tool NAME PACKAGE VERSION: the path of NAME, installed once with go install.
-tool() {
-  local dir="$cache/$1-$3"
-  if [ ! -x "$dir/$1" ]; then
-    echo "installing $2@$3 into $dir" >&2
-    mkdir -p "$dir"
-    (cd "$work" && GOBIN="$dir" GOFLAGS="" go install "$2@$3") >&2
-  fi
-  echo "$dir/$1"
-}
 oras="$(tool oras oras.land/oras/cmd/oras "$ORAS_VERSION")"
 case " $servers " in
   *" distribution "*) registry="$(tool registry github.com/distribution/distribution/v3/cmd/registry "$DISTRIBUTION_VERSION")" ;;
@@ -81,23 +73,12 @@ go build -o "$work/palisade" ./cmd/palisade
 go build -o "$work/loadgen" ./bench/cmd/loadgen
 palisade="$work/palisade"
 
-free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 
 # The token travels in the environment (loadgen -token-env, wrk's Lua
 # os.getenv) and in a 0600 credentials file for oras; it is never printed.
 PALISADE_BENCH_TOKEN="bench-$(od -An -tx1 -N24 /dev/urandom | tr -d ' \n')"
 export PALISADE_BENCH_TOKEN
 
-wait_port() {
-  for _ in $(seq 200); do
-    if (exec 3<> "/dev/tcp/127.0.0.1/$1") 2> /dev/null; then return; fi
-    kill -0 "$2" 2> /dev/null || return 1
-    sleep 0.05
-  done
-  return 1
-}
 
 mkdir "$work/model"
 for i in 1 2 3 4; do
@@ -140,10 +121,7 @@ start() {
   if [ "$auth" = 1 ]; then
     PALISADE_SERVER="127.0.0.1:$port" PALISADE_TOKEN="$PALISADE_BENCH_TOKEN" "$palisade" project create bench > /dev/null
   fi
-  umask 077
-  printf '{"auths": {"127.0.0.1:%s": {"auth": "%s"}}}\n' "$port" \
-    "$(printf 'bench:%s' "$PALISADE_BENCH_TOKEN" | base64 -w0)" > "$work/oras-auth.json"
-  umask 022
+  oras_auth "$work/oras-auth.json" "$port" "$PALISADE_BENCH_TOKEN"
   (cd "$work/model" && "$oras" push --plain-http --registry-config "$work/oras-auth.json" \
     "127.0.0.1:$port/bench/model:v1" -- * > "$work/oras.out" 2>&1) || { cat "$work/oras.out" >&2; die "oras push to $1 failed"; }
 }

@@ -42,26 +42,9 @@ runs="${RUNS:-1}"
 pull="${PULL:-1}"
 
 die() { echo "registry-rss: $*" >&2; exit 1; }
+# shellcheck source=bench/registry-lib.sh
+. "$(dirname "$0")/registry-lib.sh"
 
-# bytes SIZE: SIZE with an optional unit, in bytes.
-bytes() {
-  local n unit
-  [[ "$1" =~ ^([0-9]+)\ *([KMGT]?i?B?)$ ]] || die "bad size $1 (want e.g. 10GiB, 512MiB, 2000000000)"
-  n="${BASH_REMATCH[1]}"
-  unit="${BASH_REMATCH[2]}"
-  case "$unit" in
-    "" | B) echo "$n" ;;
-    K | KiB) echo $((n << 10)) ;;
-    M | MiB) echo $((n << 20)) ;;
-    G | GiB) echo $((n << 30)) ;;
-    T | TiB) echo $((n << 40)) ;;
-    KB) echo $((n * 1000)) ;;
-    MB) echo $((n * 1000000)) ;;
-    GB) echo $((n * 1000000000)) ;;
-    TB) echo $((n * 1000000000000)) ;;
-    *) die "bad size unit $unit" ;;
-  esac
-}
 
 size="$(bytes "${SIZE:-10GiB}")"
 for n in $layouts; do
@@ -84,39 +67,18 @@ if [ "$avail" -lt "$need" ]; then
   die "needs $((need >> 20)) MiB free under $(dirname "$work") (the model, the server's encrypted copy and 1 GiB spare); only $((avail >> 20)) MiB free. Set TMPDIR to a larger file system or a smaller SIZE."
 fi
 
-# tool NAME PACKAGE VERSION: the path of NAME, installed once with go install.
-tool() {
-  local dir="$cache/$1-$3"
-  if [ ! -x "$dir/$1" ]; then
-    echo "installing $2@$3 into $dir" >&2
-    mkdir -p "$dir"
-    (cd "$work" && GOBIN="$dir" GOFLAGS="" go install "$2@$3") >&2
-  fi
-  echo "$dir/$1"
-}
 oras="$(tool oras oras.land/oras/cmd/oras "$ORAS_VERSION")"
 go build -o "$work/palisade" ./cmd/palisade
 palisade="$work/palisade"
 
-port="$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+port="$(free_port)"
 ref="127.0.0.1:$port/bench/model:v1"
 # The admin token reaches palisade and oras through the environment and a
 # 0600 credentials file only; it is never printed.
 token="bench-$(od -An -tx1 -N24 /dev/urandom | tr -d ' \n')"
-umask 077
-printf '{"auths": {"127.0.0.1:%s": {"auth": "%s"}}}\n' "$port" \
-  "$(printf 'bench:%s' "$token" | base64 -w0)" > "$work/oras-auth.json"
-umask 022
+oras_auth "$work/oras-auth.json" "$port" "$token"
 of=(--plain-http --registry-config "$work/oras-auth.json")
 
-wait_port() {
-  for _ in $(seq 200); do
-    if (exec 3<> "/dev/tcp/127.0.0.1/$1") 2> /dev/null; then return; fi
-    kill -0 "$2" 2> /dev/null || return 1
-    sleep 0.05
-  done
-  return 1
-}
 
 # hwm: the server's peak resident set size so far, in KiB.
 hwm() { awk '/^VmHWM:/ { print $2 }' "/proc/$pid/status"; }

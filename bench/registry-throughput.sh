@@ -48,26 +48,9 @@ layouts="${LAYOUTS:-4 1}"
 runs="${RUNS:-3}"
 
 die() { echo "registry-throughput: $*" >&2; exit 1; }
+# shellcheck source=bench/registry-lib.sh
+. "$(dirname "$0")/registry-lib.sh"
 
-# bytes SIZE: SIZE with an optional unit, in bytes.
-bytes() {
-  local n unit
-  [[ "$1" =~ ^([0-9]+)\ *([KMGT]?i?B?)$ ]] || die "bad size $1 (want e.g. 2GiB, 512MiB, 2000000000)"
-  n="${BASH_REMATCH[1]}"
-  unit="${BASH_REMATCH[2]}"
-  case "$unit" in
-    "" | B) echo "$n" ;;
-    K | KiB) echo $((n << 10)) ;;
-    M | MiB) echo $((n << 20)) ;;
-    G | GiB) echo $((n << 30)) ;;
-    T | TiB) echo $((n << 40)) ;;
-    KB) echo $((n * 1000)) ;;
-    MB) echo $((n * 1000000)) ;;
-    GB) echo $((n * 1000000000)) ;;
-    TB) echo $((n * 1000000000000)) ;;
-    *) die "bad size unit $unit" ;;
-  esac
-}
 
 size="$(bytes "${SIZE:-2GiB}")"
 for n in $layouts; do
@@ -104,16 +87,6 @@ if [ "$(free "$work")" -lt "$need" ]; then
   die "needs $((need >> 20)) MiB free under $(dirname "$work") (the model, the server's copy, the pulled copy unless PULL_DIR is elsewhere, 1 GiB spare); $(($(free "$work") >> 20)) MiB free. Set TMPDIR or a smaller SIZE."
 fi
 
-# tool NAME PACKAGE VERSION: the path of NAME, installed once with go install.
-tool() {
-  local dir="$cache/$1-$3"
-  if [ ! -x "$dir/$1" ]; then
-    echo "installing $2@$3 into $dir" >&2
-    mkdir -p "$dir"
-    (cd "$work" && GOBIN="$dir" GOFLAGS="" go install "$2@$3") >&2
-  fi
-  echo "$dir/$1"
-}
 oras="$(tool oras oras.land/oras/cmd/oras "$ORAS_VERSION")"
 registry="$(tool registry github.com/distribution/distribution/v3/cmd/registry "$DISTRIBUTION_VERSION")"
 if [ -n "${PALISADE_BIN:-}" ]; then
@@ -124,19 +97,13 @@ else
   palisade="$work/palisade"
 fi
 
-free_port() {
-  python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
 pal_port="$(free_port)"
 dist_port="$(free_port)"
 
 # The admin token reaches palisade and oras through the environment and a
 # 0600 credentials file only; it is never printed.
 token="bench-$(od -An -tx1 -N24 /dev/urandom | tr -d ' \n')"
-umask 077
-printf '{"auths": {"127.0.0.1:%s": {"auth": "%s"}}}\n' "$pal_port" \
-  "$(printf 'bench:%s' "$token" | base64 -w0)" > "$work/oras-auth.json"
-umask 022
+oras_auth "$work/oras-auth.json" "$pal_port" "$token"
 cat > "$work/distribution.yml" << EOF
 version: 0.1
 log:
@@ -150,15 +117,6 @@ http:
   addr: 127.0.0.1:$dist_port
 EOF
 
-# wait_port PORT PID: waits until something listens on PORT, or PID exits.
-wait_port() {
-  for _ in $(seq 200); do
-    if (exec 3<> "/dev/tcp/127.0.0.1/$1") 2> /dev/null; then return; fi
-    kill -0 "$2" 2> /dev/null || return 1
-    sleep 0.05
-  done
-  return 1
-}
 
 # start SERVER: starts it on an empty data directory; sets pid and ref.
 start() {
