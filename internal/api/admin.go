@@ -16,6 +16,7 @@ import (
 type KeyAdmin interface {
 	Rotate(ctx context.Context, project string) (projectkeys.RotateReport, error)
 	Shred(ctx context.Context, project string) (projectkeys.ShredReport, error)
+	RewrapMaster(ctx context.Context, ps projectkeys.Projects) (projectkeys.MasterReport, error)
 }
 
 // ObjectRemover removes a project's objects from blob storage
@@ -28,6 +29,9 @@ type ObjectRemover interface {
 type RotateRequest struct {
 	// Project limits the rotation to one project; empty rotates all.
 	Project string `json:"project,omitempty"`
+	// Master rewraps the project keys under the current master key
+	// (after kek_previous was configured) instead of rotating them.
+	Master bool `json:"master,omitempty"`
 }
 
 func (a *API) rotateKeys(w http.ResponseWriter, r *http.Request, _ auth.Principal) {
@@ -36,7 +40,20 @@ func (a *API) rotateKeys(w http.ResponseWriter, r *http.Request, _ auth.Principa
 		return
 	}
 	var req RotateRequest
-	if !decodeBody(w, r, &req, true, `{} or {"project": "NAME"}`) {
+	if !decodeBody(w, r, &req, true, `{}, {"project": "NAME"} or {"master": true}`) {
+		return
+	}
+	if req.Master {
+		if req.Project != "" {
+			writeError(w, http.StatusBadRequest, "invalid", "the master key wraps every project's key: give master or project, not both")
+			return
+		}
+		rep, err := a.keys.RewrapMaster(r.Context(), a.st)
+		if err != nil {
+			a.internal(w, r, "rewrap the project keys", err)
+			return
+		}
+		writeJSON(w, http.StatusOK, map[string]any{"master": rep})
 		return
 	}
 	var projects []string

@@ -29,6 +29,11 @@ func (f *fakeKeys) Shred(_ context.Context, p string) (projectkeys.ShredReport, 
 	return projectkeys.ShredReport{Project: p, KeyVersions: []int{3}, Usage: store.Usage{Blobs: 2, BlobBytes: 10}}, nil
 }
 
+func (f *fakeKeys) RewrapMaster(context.Context, projectkeys.Projects) (projectkeys.MasterReport, error) {
+	f.rotated = append(f.rotated, "master")
+	return projectkeys.MasterReport{Projects: 2, Rewrapped: 3}, nil
+}
+
 type fakeMaint struct{ gc []maintenance.GCOptions }
 
 func (f *fakeMaint) Fsck(context.Context) (maintenance.FsckReport, error) {
@@ -58,6 +63,8 @@ func TestAdminRoutes(t *testing.T) {
 		{"rotate one", "POST", "/api/v1/admin/rotate-keys", adminToken, `{"project":"b"}`, http.StatusOK},
 		{"rotate unknown", "POST", "/api/v1/admin/rotate-keys", adminToken, `{"project":"missing"}`, http.StatusNotFound},
 		{"rotate bad body", "POST", "/api/v1/admin/rotate-keys", adminToken, `{"projects":["a"]}`, http.StatusBadRequest},
+		{"master and project", "POST", "/api/v1/admin/rotate-keys", adminToken, `{"master":true,"project":"a"}`, http.StatusBadRequest},
+		{"master", "POST", "/api/v1/admin/rotate-keys", adminToken, `{"master":true}`, http.StatusOK},
 		{"shred unconfirmed", "POST", "/api/v1/admin/projects/a/shred", adminToken, `{}`, http.StatusBadRequest},
 		{"shred confirmed for another", "POST", "/api/v1/admin/projects/a/shred", adminToken, `{"confirm":"b"}`, http.StatusBadRequest},
 		{"shred", "POST", "/api/v1/admin/projects/a/shred", adminToken, `{"confirm":"a"}`, http.StatusOK},
@@ -73,8 +80,8 @@ func TestAdminRoutes(t *testing.T) {
 			t.Errorf("%s: %d %+v, want %d", tt.name, resp.StatusCode, body, tt.want)
 		}
 	}
-	if len(keys.rotated) != 3 || keys.rotated[2] != "b" {
-		t.Errorf("rotated %v, want a and b, then b", keys.rotated)
+	if len(keys.rotated) != 4 || keys.rotated[2] != "b" || keys.rotated[3] != "master" {
+		t.Errorf("rotated %v, want a and b, then b, then the master rewrap", keys.rotated)
 	}
 	if len(keys.shredded) != 1 || keys.shredded[0] != "a" {
 		t.Errorf("shredded %v, want only the confirmed a", keys.shredded)

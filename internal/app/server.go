@@ -117,7 +117,16 @@ func (a *App) newServer(ctx context.Context, cfg config.Server, out, logOut io.W
 	if masterID == "" {
 		masterID = "kek"
 	}
-	keys, err := projectkeys.New(projectkeys.Options{Store: st, Master: keeper, MasterKeyID: masterID, Legacy: env, Logger: log})
+	previous, err := openPreviousKEK(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if previous != nil {
+		rt.closer = append(rt.closer, func(context.Context) error { return previous.Close() })
+		log.InfoContext(ctx, "a previous key-encryption key is configured: run 'palisade admin rotate-keys --master', then remove it")
+	}
+	keys, err := projectkeys.New(projectkeys.Options{Store: st, Master: keeper, MasterKeyID: masterID, Legacy: env,
+		Previous: previous, PreviousKeyID: "previous", Logger: log})
 	if err != nil {
 		return nil, fmt.Errorf("start server: %w", err)
 	}
@@ -243,6 +252,30 @@ func openKEK(ctx context.Context, cfg config.Server) (*secrets.Keeper, string, e
 		return nil, "", fmt.Errorf("start server: %w", err)
 	}
 	return k, keyID, nil
+}
+
+// openPreviousKEK opens the master key being replaced (kek_previous), or
+// returns nil when none is configured. A local key file must exist: it is
+// never created.
+func openPreviousKEK(ctx context.Context, cfg config.Server) (*secrets.Keeper, error) {
+	if cfg.KEKPrevious == "" {
+		return nil, nil
+	}
+	url := cfg.KEKPrevious
+	if file := cfg.KEKPreviousFile(); file != "" {
+		if _, err := os.Stat(file); err != nil {
+			return nil, fmt.Errorf("start server: kek_previous: %w", err)
+		}
+		var err error
+		if url, err = crypto.LocalKEK(file); err != nil {
+			return nil, fmt.Errorf("start server: kek_previous: %w", err)
+		}
+	}
+	k, err := crypto.OpenKeeper(ctx, url)
+	if err != nil {
+		return nil, fmt.Errorf("start server: kek_previous: %w", err)
+	}
+	return k, nil
 }
 
 // openStore opens the SQLite or PostgreSQL metadata store.

@@ -25,6 +25,7 @@ data can never be decrypted again.`,
 	var (
 		rf      remoteFlags
 		project string
+		master  bool
 	)
 	rotate := &cobra.Command{
 		Use:   "rotate-keys",
@@ -32,7 +33,12 @@ data can never be decrypted again.`,
 		Long: `Create a new key version for each project (or the one given with --project),
 rewrap every blob's data key under it, wait about ten seconds for commits in
 flight, rewrap again, then destroy the old versions. Blob data is not
-re-encrypted; pushes and pulls go on meanwhile.`,
+re-encrypted; pushes and pulls go on meanwhile.
+
+To replace the master key-encryption key itself: restart the server with the
+new key as --kek and the old one as --kek-previous, run 'palisade admin
+rotate-keys --master' (every project key is rewrapped under the new master
+key), then restart without --kek-previous and destroy the old key.`,
 		Example: `  palisade admin rotate-keys --server 127.0.0.1:8700
   palisade admin rotate-keys --project vision`,
 		Args: cobra.NoArgs,
@@ -40,6 +46,18 @@ re-encrypted; pushes and pulls go on meanwhile.`,
 			r, err := rf.resolve("", lookupEnv)
 			if err != nil {
 				return usageError(err)
+			}
+			if master {
+				if project != "" {
+					return usageError(errors.New("--master rewraps every project's key: leave out --project"))
+				}
+				rep, err := r.api().RewrapMaster(cmd.Context())
+				if err != nil {
+					return usageError(fmt.Errorf("rewrap under the master key: %w", err))
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "%d project key versions rewrapped under the current master key (%d already were) in %d projects; the previous key-encryption key can now be removed and destroyed\n",
+					rep.Rewrapped, rep.Current, rep.Projects)
+				return nil
 			}
 			reps, err := r.api().RotateKeys(cmd.Context(), project)
 			if err != nil {
@@ -54,6 +72,7 @@ re-encrypted; pushes and pulls go on meanwhile.`,
 	}
 	rf.register(rotate, true)
 	rotate.Flags().StringVar(&project, "project", "", "rotate only this project's key")
+	rotate.Flags().BoolVar(&master, "master", false, "instead, rewrap every project key under the server's current master key (after --kek-previous)")
 
 	var (
 		sf      remoteFlags

@@ -36,23 +36,38 @@ func startServer(t *testing.T) string {
 	cfg := config.DefaultServer()
 	cfg.DataDir = filepath.Join(t.TempDir(), "data")
 	cfg.Listen = addr
+	runLiveServer(t, cfg)
+	return addr
+}
+
+// runLiveServer runs the real server with cfg until the returned function
+// (or the end of the test) stops it, once it is ready.
+func runLiveServer(t *testing.T, cfg config.Server) (stop func()) {
+	t.Helper()
 	cfg.AdminToken = e2eAdminToken
+	addr := cfg.Listen
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	var logs bytes.Buffer
 	go func() { done <- app.New().Server(ctx, cfg, io.Discard, &logs) }()
-	t.Cleanup(func() {
+	stopped := false
+	stop = func() {
+		if stopped {
+			return
+		}
+		stopped = true
 		cancel()
 		if err := <-done; err != nil {
 			t.Errorf("server: %v", err)
 		}
-	})
+	}
+	t.Cleanup(stop)
 	for i := 0; ; i++ {
 		resp, err := http.Get("http://" + addr + "/readyz")
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
-				return addr
+				return stop
 			}
 		}
 		if i == 200 {
@@ -201,4 +216,68 @@ func TestRegistryCommandsEndToEnd(t *testing.T) {
 func sha256Hex(s string) string {
 	h := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(h[:])
+}
+
+// TestMasterKeyReplacedEndToEnd replaces the server's master key as an
+// operator would: restart with the new key and the old one as
+// kek_previous, rewrap, restart with the new key alone. The data stays
+// readable, and the old key alone no longer opens it.
+func TestMasterKeyReplacedEndToEnd(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	home := t.TempDir()
+	t.Setenv("HOME", home)
+	t.Setenv("XDG_CONFIG_HOME", filepath.Join(home, ".config"))
+	t.Setenv(EnvServer, addr)
+	t.Setenv("PALISADE_TOKEN", e2eAdminToken)
+	ctx := t.Context()
+	cli := func(wantCode int, args ...string) string {
+		t.Helper()
+		out, errOut, code := runCLI(t, ctx, args...)
+		if code != wantCode {
+			t.Fatalf("palisade %s = %d, want %d\n%s%s", strings.Join(args, " "), code, wantCode, out, errOut)
+		}
+		return out + errOut
+	}
+	cfg := config.DefaultServer()
+	cfg.DataDir = filepath.Join(t.TempDir(), "data")
+	cfg.Listen = addr
+	oldKey := filepath.Join(cfg.DataDir, config.KEKFileName)
+	newKey := filepath.Join(t.TempDir(), "new.key")
+
+	stop := runLiveServer(t, cfg)
+	cli(ExitOK, "project", "create", "p")
+	model := t.TempDir()
+	if err := os.WriteFile(filepath.Join(model, "model.safetensors"), []byte("weights under the old master key"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ref := addr + "/p/m:v1"
+	cli(ExitOK, "push", model, ref)
+	stop()
+
+	cfg.KEK, cfg.KEKPrevious = newKey, oldKey
+	stop = runLiveServer(t, cfg)
+	cli(ExitOK, "pull", ref, filepath.Join(t.TempDir(), "a"))
+	if out := cli(ExitOK, "admin", "rotate-keys", "--master"); !strings.Contains(out, "1 project key versions rewrapped") {
+		t.Errorf("rotate-keys --master: %s", out)
+	}
+	stop()
+
+	cfg.KEKPrevious = ""
+	stop = runLiveServer(t, cfg)
+	pulled := filepath.Join(t.TempDir(), "b")
+	cli(ExitOK, "pull", ref, pulled)
+	got, err := os.ReadFile(filepath.Join(pulled, "model.safetensors"))
+	if err != nil || string(got) != "weights under the old master key" {
+		t.Errorf("after the master key was replaced: %q, %v", got, err)
+	}
+	stop()
+
+	cfg.KEK = oldKey
+	runLiveServer(t, cfg)
+	cli(ExitError, "pull", ref, filepath.Join(t.TempDir(), "c"))
 }

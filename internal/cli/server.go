@@ -14,8 +14,8 @@ const runsUntilSignal = "palisade/runs-until-signal"
 
 // serverFlags are the flags of 'palisade server'.
 type serverFlags struct {
-	config, listen, data, database, blobs, kek, tlsCert, tlsKey, logLevel string
-	shutdownTimeout                                                       time.Duration
+	config, listen, data, database, blobs, kek, kekPrevious, tlsCert, tlsKey, logLevel string
+	shutdownTimeout                                                                    time.Duration
 }
 
 func newServerCommand(svc Services, lookupEnv func(string) (string, bool)) *cobra.Command {
@@ -72,6 +72,7 @@ certificate, unreachable database) or a shutdown that had to cut requests.`,
 	fl.StringVar(&f.database, "database", "", "metadata database `URL`: sqlite:PATH or postgres://... (default SQLite in the data directory)")
 	fl.StringVar(&f.blobs, "blobs", "", "blob storage `URL`: file:///abs/dir, s3://bucket... (default the blobs directory in the data directory)")
 	fl.StringVar(&f.kek, "kek", "", "key-encryption key: a key `FILE` or a KMS URL (default kek.key in the data directory)")
+	fl.StringVar(&f.kekPrevious, "kek-previous", "", "the key-encryption key being replaced (`FILE` or KMS URL), until 'palisade admin rotate-keys --master' has run")
 	fl.StringVar(&f.tlsCert, "tls-cert", "", "serve TLS with this PEM certificate `FILE` (needs --tls-key)")
 	fl.StringVar(&f.tlsKey, "tls-key", "", "serve TLS with this PEM private key `FILE` (needs --tls-cert)")
 	fl.StringVar(&f.logLevel, "log-level", "", "log `LEVEL`: debug, info, warn or error (default info)")
@@ -95,7 +96,7 @@ func serverConfig(cmd *cobra.Command, f serverFlags, lookupEnv func(string) (str
 	for name, p := range map[string]struct{ dst, val *string }{
 		"listen": {&cfg.Listen, &f.listen}, "data": {&cfg.DataDir, &f.data},
 		"database": {&cfg.Database, &f.database}, "blobs": {&cfg.Blobs, &f.blobs},
-		"kek": {&cfg.KEK, &f.kek}, "tls-cert": {&cfg.TLSCert, &f.tlsCert},
+		"kek": {&cfg.KEK, &f.kek}, "kek-previous": {&cfg.KEKPrevious, &f.kekPrevious}, "tls-cert": {&cfg.TLSCert, &f.tlsCert},
 		"tls-key": {&cfg.TLSKey, &f.tlsKey}, "log-level": {&cfg.LogLevel, &f.logLevel},
 	} {
 		if changed(name) {

@@ -161,6 +161,16 @@ func (c *Client) RotateKeys(ctx context.Context, project string) ([]projectkeys.
 	return out.Rotated, err
 }
 
+// RewrapMaster moves every project key under the server's current master
+// key.
+func (c *Client) RewrapMaster(ctx context.Context) (projectkeys.MasterReport, error) {
+	var out struct {
+		Master projectkeys.MasterReport `json:"master"`
+	}
+	err := c.do(ctx, "POST", "/api/v1/admin/rotate-keys", nil, api.RotateRequest{Master: true}, &out)
+	return out.Master, err
+}
+
 // Shred crypto-shreds a project.
 func (c *Client) Shred(ctx context.Context, project string) (api.ShredResponse, error) {
 	var out api.ShredResponse

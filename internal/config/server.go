@@ -44,6 +44,7 @@ const (
 	EnvDatabase        = "PALISADE_DATABASE"
 	EnvBlobs           = "PALISADE_BLOBS"
 	EnvKEK             = "PALISADE_KEK"
+	EnvKEKPrevious     = "PALISADE_KEK_PREVIOUS"
 	EnvTLSCert         = "PALISADE_TLS_CERT"
 	EnvTLSKey          = "PALISADE_TLS_KEY"
 	EnvLogLevel        = "PALISADE_LOG_LEVEL"
@@ -92,6 +93,11 @@ type Server struct {
 	// azurekeyvault://, hashivault://). Key material itself
 	// (base64key://) is refused: secrets are given by reference.
 	KEK string
+	// KEKPrevious is the master key being replaced: a path to a local key
+	// file (which must exist) or a keeper URL. While it is set, project
+	// keys it wrapped still open, and 'palisade admin rotate-keys
+	// --master' rewraps them under KEK.
+	KEKPrevious string
 	// TLSCert and TLSKey are PEM files; both or neither.
 	TLSCert string
 	TLSKey  string
@@ -173,6 +179,21 @@ func (c Server) KEKFile() string {
 	return c.KEK
 }
 
+// KEKPreviousFile returns the local key file of KEKPrevious, or "" when it
+// is unset or a keeper URL.
+func (c Server) KEKPreviousFile() string {
+	if c.KEKPrevious == "" {
+		return ""
+	}
+	if hasScheme(c.KEKPrevious) {
+		if u, err := url.Parse(c.KEKPrevious); err == nil && u.Scheme == "file" {
+			return u.Path
+		}
+		return ""
+	}
+	return c.KEKPrevious
+}
+
 // hasScheme reports whether s starts like a URL ("scheme:"), not like a
 // path (a Windows drive letter is a path).
 func hasScheme(s string) bool {
@@ -206,6 +227,9 @@ func (c Server) String() string {
 		line("kek", f)
 	} else {
 		line("kek", redactURL(c.KEK))
+	}
+	if c.KEKPrevious != "" {
+		line("kek_previous", redactURL(c.KEKPrevious))
 	}
 	line("tls.cert", c.TLSCert)
 	line("tls.key", c.TLSKey)
@@ -255,7 +279,7 @@ func redactURL(s string) string {
 
 // Keys of the server file, in the order error messages list them.
 var (
-	serverKeys    = []string{"listen", "data", "database", "blobs", "kek", "tls", "log_level", "shutdown_timeout"}
+	serverKeys    = []string{"listen", "data", "database", "blobs", "kek", "kek_previous", "tls", "log_level", "shutdown_timeout"}
 	serverTLSKeys = []string{"cert", "key"}
 )
 
@@ -331,6 +355,8 @@ func (pr *parser) server(n *yaml.Node, c *Server) {
 			set(&c.Blobs, v, key)
 		case "kek":
 			set(&c.KEK, v, key)
+		case "kek_previous":
+			set(&c.KEKPrevious, v, key)
 		case "log_level":
 			set(&c.LogLevel, v, key)
 		case "shutdown_timeout":
@@ -370,7 +396,7 @@ func ApplyServerEnv(c *Server, lookup func(string) (string, bool)) error {
 	}
 	for name, dst := range map[string]*string{
 		EnvListen: &next.Listen, EnvData: &next.DataDir, EnvDatabase: &next.Database,
-		EnvBlobs: &next.Blobs, EnvKEK: &next.KEK, EnvTLSCert: &next.TLSCert,
+		EnvBlobs: &next.Blobs, EnvKEK: &next.KEK, EnvKEKPrevious: &next.KEKPrevious, EnvTLSCert: &next.TLSCert,
 		EnvTLSKey: &next.TLSKey, EnvLogLevel: &next.LogLevel,
 	} {
 		if v, ok := get(name); ok {
@@ -432,16 +458,21 @@ func (c Server) Validate() error {
 			add("blobs %q: a file:// URL needs an absolute directory (file:///var/lib/palisade/blobs)", b)
 		}
 	}
-	if k := c.KEK; k != "" && hasScheme(k) {
-		u, err := url.Parse(k)
-		switch {
-		case err != nil:
-			add("kek: the key URL does not parse")
-		case strings.EqualFold(u.Scheme, "base64key"):
-			add("kek: base64key:// URLs hold the key itself; give a key file path or a KMS URL instead")
-		case u.Scheme == "file" && u.Path == "":
-			add("kek %q: a file: URL needs a path", k)
+	for _, kk := range []struct{ name, v string }{{"kek", c.KEK}, {"kek_previous", c.KEKPrevious}} {
+		if k := kk.v; k != "" && hasScheme(k) {
+			u, err := url.Parse(k)
+			switch {
+			case err != nil:
+				add("%s: the key URL does not parse", kk.name)
+			case strings.EqualFold(u.Scheme, "base64key"):
+				add("%s: base64key:// URLs hold the key itself; give a key file path or a KMS URL instead", kk.name)
+			case u.Scheme == "file" && u.Path == "":
+				add("%s %q: a file: URL needs a path", kk.name, k)
+			}
 		}
+	}
+	if c.KEKPrevious != "" && (c.KEKPrevious == c.KEK || c.KEK == "" && c.KEKPrevious == c.KEKFile()) {
+		add("kek_previous is the same key as kek: set it to the key being replaced")
 	}
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		add("tls: give both the certificate and the key (tls.cert and tls.key), or neither")

@@ -83,7 +83,7 @@ func TestParseServerProblems(t *testing.T) {
 		want []string // one per problem, in order
 	}{
 		{"unknown keys with lines", "listen: ':1'\nlisten_addr: x\ntls:\n  certificate: a\n", []string{
-			`line 2: unknown key "listen_addr" at the top level (valid keys: listen, data, database, blobs, kek, tls, log_level, shutdown_timeout)`,
+			`line 2: unknown key "listen_addr" at the top level (valid keys: listen, data, database, blobs, kek, kek_previous, tls, log_level, shutdown_timeout)`,
 			`line 4: unknown key "certificate" under tls (valid keys: cert, key)`,
 		}},
 		{"bad values", "data: [a]\nshutdown_timeout: soon\ntls: 5\n", []string{
@@ -188,6 +188,11 @@ func TestServerValidate(t *testing.T) {
 			"PALISADE_ADMIN_TOKEN must be printable ASCII without spaces",
 		}},
 		{"bad port", func(c *Server) { c.Listen = "127.0.0.1:99999" }, []string{"the port must be a number from 0 to 65535"}},
+		{"previous master key file", func(c *Server) { c.KEK, c.KEKPrevious = "/k/new.key", "/k/old.key" }, nil},
+		{"previous master key in a KMS", func(c *Server) { c.KEK, c.KEKPrevious = "/k/new.key", "awskms://alias/old" }, nil},
+		{"previous master key is the default key", func(c *Server) { c.KEKPrevious = c.KEKFile() }, []string{"kek_previous is the same key as kek"}},
+		{"previous master key is kek", func(c *Server) { c.KEK, c.KEKPrevious = "/k/a.key", "/k/a.key" }, []string{"kek_previous is the same key as kek"}},
+		{"previous master key given as material", func(c *Server) { c.KEKPrevious = "base64key://c2VjcmV0" }, []string{"kek_previous: base64key:// URLs hold the key itself"}},
 		{"relative file URL", func(c *Server) { c.Blobs = "file://blobs" }, []string{"needs an absolute directory"}},
 		{"empty sqlite path", func(c *Server) { c.Database = "sqlite:" }, []string{"sqlite: needs a file path"}},
 	}
@@ -275,5 +280,30 @@ func TestServerRedaction(t *testing.T) {
 	}
 	if Secret("").String() != "" {
 		t.Error("an empty secret should print empty")
+	}
+}
+
+func TestKEKPreviousSources(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "server.yaml")
+	if err := os.WriteFile(path, []byte("kek: /k/new.key\nkek_previous: /k/old.key\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c := DefaultServer()
+	if err := LoadServerFile(path, &c); err != nil {
+		t.Fatal(err)
+	}
+	if c.KEKPrevious != "/k/old.key" || c.KEKPreviousFile() != "/k/old.key" {
+		t.Errorf("from the file: %q (file %q)", c.KEKPrevious, c.KEKPreviousFile())
+	}
+	env := map[string]string{EnvKEKPrevious: "awskms://alias/old"}
+	if err := ApplyServerEnv(&c, func(k string) (string, bool) { v, ok := env[k]; return v, ok }); err != nil {
+		t.Fatal(err)
+	}
+	if c.KEKPrevious != "awskms://alias/old" || c.KEKPreviousFile() != "" {
+		t.Errorf("from the environment: %q (file %q)", c.KEKPrevious, c.KEKPreviousFile())
+	}
+	if s := c.String(); !strings.Contains(s, "kek_previous: awskms://alias/old") {
+		t.Errorf("String() = %s", s)
 	}
 }

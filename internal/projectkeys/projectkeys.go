@@ -49,6 +49,11 @@ type Options struct {
 	// each project key).
 	Master      *secrets.Keeper
 	MasterKeyID string
+	// Previous, when not nil, is the master key being replaced: project
+	// keys it wrapped still open, and RewrapMaster moves them under
+	// Master. PreviousKeyID names it.
+	Previous      *secrets.Keeper
+	PreviousKeyID string
 	// Legacy, when not nil, decrypts data keys wrapped by the master KEK
 	// directly (written before per-project keys); its KeyID identifies
 	// them.
@@ -64,6 +69,8 @@ type Manager struct {
 	st       Store
 	master   *secrets.Keeper
 	masterID string
+	previous *secrets.Keeper
+	prevID   string
 	legacy   *crypto.Envelope
 	grace    time.Duration
 	page     int // blobs per rotation scan page
@@ -82,6 +89,7 @@ func New(opts Options) (*Manager, error) {
 	}
 	m := &Manager{
 		st: opts.Store, master: opts.Master, masterID: opts.MasterKeyID, legacy: opts.Legacy,
+		previous: opts.Previous, prevID: opts.PreviousKeyID,
 		grace: opts.Grace, page: blobPage, log: opts.Logger,
 		cache: map[string]*crypto.Envelope{}, created: map[string]*sync.Mutex{},
 	}
@@ -124,9 +132,9 @@ func (m *Manager) envelope(ctx context.Context, project string, k store.ProjectK
 	if env != nil {
 		return env, nil
 	}
-	raw, err := m.master.Decrypt(ctx, k.Wrapped)
+	raw, err := m.unwrapKey(ctx, k)
 	if err != nil {
-		return nil, fmt.Errorf("unwrap key v%d of project %s with the master key: %w", k.Version, project, err)
+		return nil, fmt.Errorf("key v%d of project %s: %w", k.Version, project, err)
 	}
 	defer clear(raw)
 	if len(raw) != 32 {
@@ -143,6 +151,30 @@ func (m *Manager) envelope(ctx context.Context, project string, k store.ProjectK
 	m.cache[ck] = env
 	m.mu.Unlock()
 	return env, nil
+}
+
+// unwrapKey opens a project key with the master key, or with the previous
+// master key while one is configured: first the one whose ID the key
+// records, then the other (a wrong key fails authentication, so trying it
+// is safe).
+func (m *Manager) unwrapKey(ctx context.Context, k store.ProjectKey) ([]byte, error) {
+	keepers := []*secrets.Keeper{m.master}
+	if m.previous != nil {
+		if k.MasterKeyID == m.prevID && m.prevID != m.masterID {
+			keepers = []*secrets.Keeper{m.previous, m.master}
+		} else {
+			keepers = append(keepers, m.previous)
+		}
+	}
+	var errs []error
+	for _, kp := range keepers {
+		raw, err := kp.Decrypt(ctx, k.Wrapped)
+		if err == nil {
+			return raw, nil
+		}
+		errs = append(errs, err)
+	}
+	return nil, fmt.Errorf("unwrap with the master key (wrapped by %q): %w", k.MasterKeyID, errors.Join(errs...))
 }
 
 // current returns the project's newest key version, creating version 1

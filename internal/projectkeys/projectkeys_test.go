@@ -333,3 +333,81 @@ func TestWrongMasterKey(t *testing.T) {
 		t.Error("decrypted with another master key")
 	}
 }
+
+// TestRewrapMaster replaces the master key: with the old one configured
+// as previous every blob still opens, RewrapMaster moves the project keys
+// under the new one, and then the old key is no longer needed.
+func TestRewrapMaster(t *testing.T) {
+	t.Parallel()
+	e := newEnv(t)
+	e.project(t, "p")
+	e.project(t, "q")
+	ctP, _ := e.seal(t, "p", "d", []byte("weights"))
+	ctQ, _ := e.seal(t, "q", "d", []byte("dataset"))
+	if _, err := e.m.Rotate(t.Context(), "p"); err != nil { // p has v2 only; q has v1
+		t.Fatal(err)
+	}
+	key, err := localsecrets.NewRandomKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	newMaster := localsecrets.NewKeeper(key)
+	defer newMaster.Close()
+	open := func(m *Manager, project string, ct []byte) (string, error) {
+		b, err := e.st.Blob(t.Context(), project, "d")
+		if err != nil {
+			return "", err
+		}
+		s, _ := m.Sealer(t.Context(), project)
+		r, err := s.Decrypt(t.Context(), bytes.NewReader(ct), b.WrappedKey, []byte("d"))
+		if err != nil {
+			return "", err
+		}
+		got, err := io.ReadAll(r)
+		return string(got), err
+	}
+	// Without the previous key the new master opens nothing.
+	alone, err := New(Options{Store: e.st, Master: newMaster, MasterKeyID: "new"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := open(alone, "p", ctP); err == nil {
+		t.Fatal("a project key opened with a master key that never wrapped it")
+	}
+	m, err := New(Options{Store: e.st, Master: newMaster, MasterKeyID: "new", Previous: e.master, PreviousKeyID: "local:kek.key"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := open(m, "p", ctP); err != nil || got != "weights" {
+		t.Fatalf("open with the previous master configured = %q, %v", got, err)
+	}
+	rep, err := m.RewrapMaster(t.Context(), e.st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rep.Projects != 2 || rep.Rewrapped != 2 || rep.Current != 0 {
+		t.Errorf("RewrapMaster = %+v, want 2 projects, 2 versions rewrapped", rep)
+	}
+	again, err := m.RewrapMaster(t.Context(), e.st)
+	if err != nil || again.Rewrapped != 0 || again.Current != 2 {
+		t.Errorf("second RewrapMaster = %+v, %v; want nothing left to do", again, err)
+	}
+	// Now the new master alone opens everything.
+	fresh, err := New(Options{Store: e.st, Master: newMaster, MasterKeyID: "new"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for project, want := range map[string]string{"p": "weights", "q": "dataset"} {
+		ct := ctP
+		if project == "q" {
+			ct = ctQ
+		}
+		if got, err := open(fresh, project, ct); err != nil || got != want {
+			t.Errorf("%s after RewrapMaster with the new master only = %q, %v", project, got, err)
+		}
+	}
+	keys, _ := e.st.ProjectKeys(t.Context(), "q")
+	if len(keys) != 1 || keys[0].MasterKeyID != "new" {
+		t.Errorf("q's key records master %+v, want new", keys)
+	}
+}

@@ -163,3 +163,64 @@ func (m *Manager) Shred(ctx context.Context, project string) (ShredReport, error
 	m.log.WarnContext(ctx, "project shredded", "project", project, "key_versions", rep.KeyVersions, "blobs", u.Blobs)
 	return rep, nil
 }
+
+// MasterReport says what RewrapMaster did.
+type MasterReport struct {
+	Projects int `json:"projects"`
+	// Rewrapped counts the project key versions moved under the master
+	// key; Current those already under it.
+	Rewrapped int `json:"rewrapped"`
+	Current   int `json:"current"`
+}
+
+// Projects is what RewrapMaster needs to list projects.
+type Projects interface {
+	ListProjects(ctx context.Context) ([]store.Project, error)
+}
+
+// RewrapMaster moves every project key wrapped by the previous master key
+// under the current one: each version is unwrapped (by whichever master
+// key opens it) and wrapped again by the current master key. No data key
+// and no data changes. Once it has run, the previous master key can be
+// removed from the configuration and destroyed.
+func (m *Manager) RewrapMaster(ctx context.Context, ps Projects) (MasterReport, error) {
+	var rep MasterReport
+	projects, err := ps.ListProjects(ctx)
+	if err != nil {
+		return rep, fmt.Errorf("rewrap project keys: %w", err)
+	}
+	for _, p := range projects {
+		rep.Projects++
+		keys, err := m.st.ProjectKeys(ctx, p.Name)
+		if errors.Is(err, store.ErrNotFound) {
+			continue // deleted meanwhile
+		}
+		if err != nil {
+			return rep, fmt.Errorf("rewrap keys of %s: %w", p.Name, err)
+		}
+		for _, k := range keys {
+			if k.MasterKeyID == m.masterID {
+				if _, err := m.master.Decrypt(ctx, k.Wrapped); err == nil {
+					rep.Current++
+					continue
+				}
+			}
+			raw, err := m.unwrapKey(ctx, k)
+			if err != nil {
+				return rep, fmt.Errorf("rewrap key v%d of %s: %w (is the previous master key configured?)", k.Version, p.Name, err)
+			}
+			wrapped, err := m.master.Encrypt(ctx, raw)
+			clear(raw)
+			if err != nil {
+				return rep, fmt.Errorf("rewrap key v%d of %s: %w", k.Version, p.Name, err)
+			}
+			k.Wrapped, k.MasterKeyID = wrapped, m.masterID
+			if err := m.st.UpdateProjectKey(ctx, p.Name, k); err != nil {
+				return rep, fmt.Errorf("rewrap key v%d of %s: %w", k.Version, p.Name, err)
+			}
+			rep.Rewrapped++
+		}
+	}
+	m.log.InfoContext(ctx, "project keys rewrapped under the master key", "rewrapped", rep.Rewrapped, "current", rep.Current)
+	return rep, nil
+}
