@@ -63,11 +63,7 @@ func (reg *Registry) startUpload(w http.ResponseWriter, r *http.Request, req *re
 		reg.internal(w, r, "start the upload", err)
 		return
 	}
-	h := w.Header()
-	h.Set("Location", uploadLocation(req, u.ID()))
-	h.Set("Docker-Upload-UUID", u.ID())
-	h.Set("Range", rangeHeader(0))
-	h.Set("Content-Length", "0")
+	uploadState(w, req, u)
 	w.WriteHeader(http.StatusAccepted)
 }
 
