@@ -14,6 +14,8 @@ GOVULNCHECK_VERSION := v1.9.0
 # The OCI distribution-spec conformance suite, run against a live server by
 # internal/app's TestOCIConformance.
 CONFORMANCE_VERSION := v0.0.0-20260831232431-97274622c111
+# The oras CLI, for the interoperability test of palisade push and pull.
+ORAS_VERSION := v1.3.6
 
 .PHONY: all build build-kms test lint vet staticcheck fmt-check bench fuzz tools clean
 
@@ -36,7 +38,10 @@ $(TOOLS)/govulncheck:
 $(TOOLS)/conformance:
 	GOBIN=$(TOOLS) $(GO) install github.com/opencontainers/distribution-spec/conformance@$(CONFORMANCE_VERSION)
 
-tools: $(TOOLS)/staticcheck $(TOOLS)/conformance
+$(TOOLS)/oras:
+	GOBIN=$(TOOLS) $(GO) install oras.land/oras/cmd/oras@$(ORAS_VERSION)
+
+tools: $(TOOLS)/staticcheck $(TOOLS)/conformance $(TOOLS)/oras
 
 # The kms build tag adds the cloud KMS providers to internal/sign and
 # internal/crypto; vet them too so that the tagged build keeps compiling.
@@ -59,7 +64,7 @@ fmt-check:
 # its tests skip unless PALISADE_TEST_REQUIRE lists it (CI does). The OCI
 # conformance suite runs against a live server on SQLite, PostgreSQL, and
 # PostgreSQL with S3.
-test: fmt-check vet staticcheck $(TOOLS)/conformance
+test: fmt-check vet staticcheck $(TOOLS)/conformance $(TOOLS)/oras
 	@set -e; pgdir=; s3dir=; \
 	trap 'if [ -n "$$pgdir" ]; then ./scripts/postgres.sh stop "$$pgdir"; fi; if [ -n "$$s3dir" ]; then ./scripts/s3.sh stop "$$s3dir"; fi' EXIT; \
 	pgenv=$$(./scripts/postgres.sh start) && rc=0 || rc=$$?; \

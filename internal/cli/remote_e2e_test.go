@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -18,6 +19,7 @@ import (
 	"github.com/palisade-sec/palisade/internal/api"
 	"github.com/palisade-sec/palisade/internal/app"
 	"github.com/palisade-sec/palisade/internal/config"
+	"github.com/palisade-sec/palisade/internal/testutil/testenv"
 )
 
 // e2eAdminToken is the fake admin token of the end-to-end test.
@@ -280,4 +282,84 @@ func TestMasterKeyReplacedEndToEnd(t *testing.T) {
 	cfg.KEK = oldKey
 	runLiveServer(t, cfg)
 	cli(ExitError, "pull", ref, filepath.Join(t.TempDir(), "c"))
+}
+
+// orasBinary returns the oras CLI 'make test' installs into .tools, or
+// skips (fails when PALISADE_TEST_REQUIRE lists oras).
+func orasBinary(t *testing.T) string {
+	t.Helper()
+	bin, err := filepath.Abs(filepath.Join("..", "..", ".tools", "oras"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(bin); err != nil {
+		testenv.Missing(t, "oras", "the oras CLI is not at "+bin+": run 'make tools'")
+	}
+	return bin
+}
+
+// TestOrasInterop: oras pulls what palisade pushed, byte for byte, and
+// palisade pulls what oras pushed.
+func TestOrasInterop(t *testing.T) {
+	oras := orasBinary(t)
+	addr := startServer(t)
+	home := t.TempDir()
+	t.Setenv("HOME", home)
+	t.Setenv("XDG_CONFIG_HOME", filepath.Join(home, ".config"))
+	t.Setenv("DOCKER_CONFIG", filepath.Join(home, ".docker"))
+	t.Setenv(EnvServer, addr)
+	t.Setenv("PALISADE_TOKEN", e2eAdminToken)
+	ctx := t.Context()
+	runOras := func(dir string, args ...string) {
+		t.Helper()
+		cmd := exec.CommandContext(ctx, oras, args...)
+		cmd.Dir = dir
+		cmd.Stdin = strings.NewReader(e2eAdminToken)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("oras %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+	if _, errOut, code := runCLI(t, ctx, "project", "create", "interop"); code != 0 {
+		t.Fatal(errOut)
+	}
+	runOras(home, "login", addr, "-u", "palisade", "--password-stdin", "--plain-http")
+
+	files := map[string]string{
+		"model.safetensors": strings.Repeat("tensor bytes ", 100000),
+		"config.json":       `{"hidden_size": 8}`,
+		"docs/card.md":      "# card\n",
+	}
+	src := t.TempDir()
+	for name, content := range files {
+		p := filepath.Join(src, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	same := func(dir string) {
+		t.Helper()
+		for name, want := range files {
+			got, err := os.ReadFile(filepath.Join(dir, filepath.FromSlash(name)))
+			if err != nil || string(got) != want {
+				t.Errorf("%s in %s differs (%v)", name, dir, err)
+			}
+		}
+	}
+
+	if _, errOut, code := runCLI(t, ctx, "push", src, addr+"/interop/by-palisade:v1"); code != 0 {
+		t.Fatal(errOut)
+	}
+	byOras := t.TempDir()
+	runOras(byOras, "pull", "--plain-http", addr+"/interop/by-palisade:v1")
+	same(byOras)
+
+	runOras(src, "push", "--plain-http", addr+"/interop/by-oras:v1", "model.safetensors", "config.json", "docs/card.md")
+	byPalisade := filepath.Join(t.TempDir(), "restored")
+	if _, errOut, code := runCLI(t, ctx, "pull", addr+"/interop/by-oras:v1", byPalisade); code != 0 {
+		t.Fatal(errOut)
+	}
+	same(byPalisade)
 }
