@@ -95,7 +95,7 @@ func resolveRef(cmd *cobra.Command, f remoteFlags, s string, lookupEnv func(stri
 	}
 	desc, err := repo.Resolve(cmd.Context(), ref.Reference.Reference)
 	if err != nil {
-		return ref, r, "", fmt.Errorf("resolve %s: %w", s, err)
+		return ref, r, "", registryError("resolve", s, err)
 	}
 	return ref, r, string(desc.Digest), nil
 }
@@ -213,7 +213,7 @@ referenced are reclaimed by palisade admin gc. Needs a token that may delete.`,
 			}
 			resp, err := repo.Client.Do(req)
 			if err != nil {
-				return usageError(fmt.Errorf("remove %s: %w", args[0], err))
+				return usageError(registryError("remove", args[0], err))
 			}
 			defer resp.Body.Close()
 			if resp.StatusCode != http.StatusAccepted {

@@ -80,7 +80,7 @@ data later.`,
 			}
 			desc, err := artifact.Push(cmd.Context(), packed, repo, tag, artifact.PushOptions{})
 			if err != nil {
-				return usageError(fmt.Errorf("push %s: %w", refArg, err))
+				return usageError(registryError("push", refArg, err))
 			}
 			var bytes int64
 			for _, pf := range packed.Files {
@@ -196,7 +196,7 @@ DIR must not exist or be empty, unless --force merges into it.`,
 			}
 			pulled, err := artifact.Pull(cmd.Context(), repo, ref.Reference.Reference, args[1], artifact.PullOptions{Force: force})
 			if err != nil {
-				return usageError(fmt.Errorf("pull %s: %w", args[0], err))
+				return usageError(registryError("pull", args[0], err))
 			}
 			var total int64
 			for _, pf := range pulled.Files {
@@ -247,7 +247,7 @@ errors reaching the registry.`,
 			defer os.RemoveAll(tmp)
 			pulled, err := artifact.Pull(cmd.Context(), repo, ref.Reference.Reference, tmp, artifact.PullOptions{Force: true})
 			if err != nil {
-				return usageError(fmt.Errorf("read %s: %w", args[0], err))
+				return usageError(registryError("read", args[0], err))
 			}
 			if pulled.Dataset == nil || len(pulled.Dataset.References) == 0 {
 				return usageError(fmt.Errorf("%s references no external data", args[0]))

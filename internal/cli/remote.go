@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 	orasremote "oras.land/oras-go/v2/registry/remote"
+	"oras.land/oras-go/v2/registry/remote/errcode"
 
 	"github.com/palisade-sec/palisade/internal/client"
 )
@@ -84,6 +86,22 @@ func (f *remoteFlags) openRef(s, verb string, lookupEnv func(string) (string, bo
 		return ref, r, nil, err
 	}
 	return ref, r, repo, nil
+}
+
+// registryError wraps an error of a registry operation on ref, adding what
+// to do when the server refused the token: oras-go reports only the status
+// of the token endpoint.
+func registryError(verb, ref string, err error) error {
+	var resp *errcode.ErrorResponse
+	if errors.As(err, &resp) {
+		switch resp.StatusCode {
+		case http.StatusUnauthorized:
+			return fmt.Errorf("%s %s: %w\nthe server did not accept the token: run 'palisade login' or set %s", verb, ref, err, client.EnvToken)
+		case http.StatusForbidden:
+			return fmt.Errorf("%s %s: %w\nthe token's role does not allow this", verb, ref, err)
+		}
+	}
+	return fmt.Errorf("%s %s: %w", verb, ref, err)
 }
 
 // usageError wraps err with exit code 2.

@@ -160,6 +160,11 @@ func TestRegistryCommandsEndToEnd(t *testing.T) {
 		t.Errorf("inspect = %+v", detail)
 	}
 
+	t.Setenv("PALISADE_TOKEN", "pal_wrong-token-000000000000000000000000000000")
+	if out := cli(ExitError, "pull", ref, filepath.Join(t.TempDir(), "denied")); !strings.Contains(out, "did not accept the token: run 'palisade login'") {
+		t.Errorf("pull with a wrong token: %s", out)
+	}
+	t.Setenv("PALISADE_TOKEN", "")
 	restored := filepath.Join(t.TempDir(), "restored")
 	cli(ExitOK, "pull", ref, restored)
 	for name, content := range files {
