@@ -58,3 +58,11 @@ oras_auth() {
   (umask 077 && printf '{"auths": {"127.0.0.1:%s": {"auth": "%s"}}}\n' "$2" \
     "$(printf 'bench:%s' "$3" | base64 -w0)" > "$1")
 }
+
+# check_layouts LAYOUTS: dies unless every word is a file count.
+check_layouts() {
+  local n
+  for n in $1; do
+    [[ "$n" =~ ^[1-9][0-9]*$ ]] || die "LAYOUTS holds file counts; got $n"
+  done
+}

@@ -45,11 +45,8 @@ die() { echo "registry-rss: $*" >&2; exit 1; }
 # shellcheck source=bench/registry-lib.sh
 . "$(dirname "$0")/registry-lib.sh"
 
-
 size="$(bytes "${SIZE:-10GiB}")"
-for n in $layouts; do
-  [[ "$n" =~ ^[1-9][0-9]*$ ]] || die "LAYOUTS holds file counts; got $n"
-done
+check_layouts "$layouts"
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/palisade-rss-bench.XXXXXX")"
 pids=()

@@ -51,11 +51,8 @@ die() { echo "registry-throughput: $*" >&2; exit 1; }
 # shellcheck source=bench/registry-lib.sh
 . "$(dirname "$0")/registry-lib.sh"
 
-
 size="$(bytes "${SIZE:-2GiB}")"
-for n in $layouts; do
-  [[ "$n" =~ ^[1-9][0-9]*$ ]] || die "LAYOUTS holds file counts; got $n"
-done
+check_layouts "$layouts"
 
 # free DIR: bytes available in DIR's file system.
 free() { echo $(($(df -Pk "$1" | awk 'NR == 2 { print $4 }') * 1024)); }
