@@ -41,12 +41,20 @@ $(TOOLS)/conformance:
 $(TOOLS)/oras:
 	GOBIN=$(TOOLS) $(GO) install oras.land/oras/cmd/oras@$(ORAS_VERSION)
 
-tools: $(TOOLS)/staticcheck $(TOOLS)/conformance $(TOOLS)/oras
+# A real OpenID provider for the single sign-on tests: the zitadel/oidc
+# example provider (v3.52.0, pinned in its own module's go.mod) with a
+# device-grant client, on loopback only (internal/testutil/oidctest/server).
+OIDC_SERVER_SRC := internal/testutil/oidctest/server
+$(TOOLS)/oidc/server: $(OIDC_SERVER_SRC)/go.mod $(OIDC_SERVER_SRC)/go.sum $(OIDC_SERVER_SRC)/main.go
+	GOBIN=$(TOOLS)/oidc $(GO) -C $(OIDC_SERVER_SRC) install .
+
+tools: $(TOOLS)/staticcheck $(TOOLS)/conformance $(TOOLS)/oras $(TOOLS)/oidc/server
 
 # The kms build tag adds the cloud KMS providers to internal/sign and
 # internal/crypto; vet them too so that the tagged build keeps compiling.
 vet:
 	$(GO) vet ./...
+	$(GO) -C $(OIDC_SERVER_SRC) vet .
 	$(GO) vet -tags kms ./internal/sign/... ./internal/crypto/...
 
 staticcheck: $(TOOLS)/staticcheck
@@ -64,7 +72,7 @@ fmt-check:
 # its tests skip unless PALISADE_TEST_REQUIRE lists it (CI does). The OCI
 # conformance suite runs against a live server on SQLite, PostgreSQL, and
 # PostgreSQL with S3.
-test: fmt-check vet staticcheck $(TOOLS)/conformance $(TOOLS)/oras
+test: fmt-check vet staticcheck $(TOOLS)/conformance $(TOOLS)/oras $(TOOLS)/oidc/server
 	@set -e; pgdir=; s3dir=; \
 	trap 'if [ -n "$$pgdir" ]; then ./scripts/postgres.sh stop "$$pgdir"; fi; if [ -n "$$s3dir" ]; then ./scripts/s3.sh stop "$$s3dir"; fi' EXIT; \
 	pgenv=$$(./scripts/postgres.sh start) && rc=0 || rc=$$?; \

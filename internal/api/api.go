@@ -2,42 +2,63 @@ package api
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
 	"net/http"
 	"strconv"
+	"time"
 
+	"github.com/palisade-sec/palisade/internal/access"
 	"github.com/palisade-sec/palisade/internal/auth"
 	"github.com/palisade-sec/palisade/internal/server"
 	"github.com/palisade-sec/palisade/internal/store"
 )
 
 // Route is one route of the API: its method and path pattern (OpenAPI
-// syntax, which http.ServeMux also reads), and whether it needs an admin.
+// syntax, which http.ServeMux also reads), and the access.Action it
+// performs, which the guard decides before the handler runs (on the
+// {project} of the path when there is one).
 type Route struct {
 	Method string
 	Path   string
-	Admin  bool
-	h      func(*API, http.ResponseWriter, *http.Request, auth.Principal)
+	Action access.Action
+	// Classified routes read an artifact's bytes or detail: the guard
+	// checks the permission, the handler the clearance once it knows the
+	// artifact's classification.
+	Classified bool
+	h          func(*API, http.ResponseWriter, *http.Request, auth.Principal)
 }
 
 // Routes returns every route the API serves.
 func Routes() []Route {
 	return []Route{
-		{Method: "GET", Path: "/api/v1/whoami", h: (*API).whoami},
-		{Method: "GET", Path: "/api/v1/projects", h: (*API).listProjects},
-		{Method: "POST", Path: "/api/v1/projects", Admin: true, h: (*API).createProject},
-		{Method: "GET", Path: "/api/v1/projects/{project}", h: (*API).getProject},
-		{Method: "GET", Path: "/api/v1/projects/{project}/repositories", h: (*API).listRepositories},
-		{Method: "GET", Path: "/api/v1/projects/{project}/artifacts", h: (*API).listArtifacts},
-		{Method: "GET", Path: "/api/v1/projects/{project}/artifacts/{digest}", h: (*API).getArtifact},
-		{Method: "PATCH", Path: "/api/v1/projects/{project}/artifacts/{digest}", Admin: true, h: (*API).patchArtifact},
-		{Method: "POST", Path: "/api/v1/admin/rotate-keys", Admin: true, h: (*API).rotateKeys},
-		{Method: "POST", Path: "/api/v1/admin/projects/{project}/shred", Admin: true, h: (*API).shredProject},
-		{Method: "POST", Path: "/api/v1/admin/fsck", Admin: true, h: (*API).fsck},
-		{Method: "POST", Path: "/api/v1/admin/gc", Admin: true, h: (*API).gc},
+		{Method: "GET", Path: "/api/v1/whoami", Action: access.ActWhoami, h: (*API).whoami},
+		{Method: "GET", Path: "/api/v1/tokens", Action: access.ActOwnTokens, h: (*API).listTokens},
+		{Method: "POST", Path: "/api/v1/tokens", Action: access.ActOwnTokens, h: (*API).createToken},
+		{Method: "DELETE", Path: "/api/v1/tokens/{id}", Action: access.ActOwnTokens, h: (*API).revokeToken},
+		{Method: "GET", Path: "/api/v1/users", Action: access.ActManageUsers, h: (*API).listUsers},
+		{Method: "POST", Path: "/api/v1/users", Action: access.ActManageUsers, h: (*API).createUser},
+		{Method: "GET", Path: "/api/v1/users/{name}", Action: access.ActManageUsers, h: (*API).getUser},
+		{Method: "PATCH", Path: "/api/v1/users/{name}", Action: access.ActManageUsers, h: (*API).patchUser},
+		{Method: "GET", Path: "/api/v1/projects", Action: access.ActListProject, h: (*API).listProjects},
+		{Method: "POST", Path: "/api/v1/projects", Action: access.ActCreateProject, h: (*API).createProject},
+		{Method: "GET", Path: "/api/v1/projects/{project}", Action: access.ActReadProject, h: (*API).getProject},
+		{Method: "GET", Path: "/api/v1/projects/{project}/members", Action: access.ActReadMembers, h: (*API).listMembers},
+		{Method: "PUT", Path: "/api/v1/projects/{project}/members/{name}", Action: access.ActManageMembers, h: (*API).setMember},
+		{Method: "DELETE", Path: "/api/v1/projects/{project}/members/{name}", Action: access.ActManageMembers, h: (*API).removeMember},
+		{Method: "GET", Path: "/api/v1/projects/{project}/usage", Action: access.ActReadUsage, h: (*API).getUsage},
+		{Method: "PUT", Path: "/api/v1/projects/{project}/quota", Action: access.ActSetQuota, h: (*API).setQuota},
+		{Method: "GET", Path: "/api/v1/projects/{project}/repositories", Action: access.ActListArtifacts, h: (*API).listRepositories},
+		{Method: "GET", Path: "/api/v1/projects/{project}/artifacts", Action: access.ActListArtifacts, h: (*API).listArtifacts},
+		{Method: "GET", Path: "/api/v1/projects/{project}/artifacts/{digest}", Action: access.ActReadArtifact, Classified: true, h: (*API).getArtifact},
+		{Method: "PATCH", Path: "/api/v1/projects/{project}/artifacts/{digest}", Action: access.ActEditMeta, h: (*API).patchArtifact},
+		{Method: "POST", Path: "/api/v1/admin/rotate-keys", Action: access.ActKeys, h: (*API).rotateKeys},
+		{Method: "POST", Path: "/api/v1/admin/projects/{project}/shred", Action: access.ActKeys, h: (*API).shredProject},
+		{Method: "POST", Path: "/api/v1/admin/fsck", Action: access.ActMaintenance, h: (*API).fsck},
+		{Method: "POST", Path: "/api/v1/admin/gc", Action: access.ActMaintenance, h: (*API).gc},
 	}
 }
 
@@ -51,7 +72,25 @@ type Store interface {
 	Manifest(ctx context.Context, project, repo, digest string) (store.Manifest, error)
 	TagsOf(ctx context.Context, project, repo, digest string) ([]string, error)
 	Referrers(ctx context.Context, project, repo, subject, artifactType string) ([]store.Manifest, error)
-	SetArtifactMeta(ctx context.Context, project, repo, digest string, meta store.ArtifactMeta) error
+	SetArtifactMeta(ctx context.Context, project, repo, digest string, meta store.ArtifactMeta, change *store.ClassificationChange) error
+	ClassificationChanges(ctx context.Context, project, repo, digest string) ([]store.ClassificationChange, error)
+	ProjectUsage(ctx context.Context, name string) (store.Usage, error)
+	SetQuota(ctx context.Context, project string, q store.Quota) error
+
+	CreatePrincipal(ctx context.Context, p store.Principal) (store.Principal, error)
+	Principal(ctx context.Context, id string) (store.Principal, error)
+	PrincipalByName(ctx context.Context, name string) (store.Principal, error)
+	ListPrincipals(ctx context.Context) ([]store.Principal, error)
+	UpdatePrincipal(ctx context.Context, p store.Principal) error
+	SetMember(ctx context.Context, m store.Member) error
+	RemoveMember(ctx context.Context, project, principalID string) error
+	Members(ctx context.Context, project string) ([]store.Member, error)
+	MembershipsOf(ctx context.Context, principalID string) ([]store.Member, error)
+
+	CreateToken(ctx context.Context, t store.Token) (store.Token, error)
+	Token(ctx context.Context, id string) (store.Token, error)
+	ListTokens(ctx context.Context) ([]store.Token, error)
+	RevokeToken(ctx context.Context, id string) error
 }
 
 // Options configures an API.
@@ -66,6 +105,10 @@ type Options struct {
 	// Maintenance serves fsck and gc; nil answers 501.
 	Maintenance Maintainer
 	Logger      *slog.Logger
+	// Now and Rand default to time.Now and crypto/rand.Reader (token
+	// expiry and generation).
+	Now  func() time.Time
+	Rand io.Reader
 }
 
 // API is the /api/v1 handler set.
@@ -77,6 +120,8 @@ type API struct {
 	objects ObjectRemover
 	maint   Maintainer
 	log     *slog.Logger
+	now     func() time.Time
+	rand    io.Reader
 }
 
 // New returns an API.
@@ -87,6 +132,13 @@ func New(opts Options) (*API, error) {
 	a := &API{st: opts.Store, auth: opts.Auth, keyID: opts.ProjectKeyID, keys: opts.Keys, objects: opts.Objects, maint: opts.Maintenance, log: opts.Logger}
 	if a.log == nil {
 		a.log = slog.New(slog.DiscardHandler)
+	}
+	a.now, a.rand = opts.Now, opts.Rand
+	if a.now == nil {
+		a.now = time.Now
+	}
+	if a.rand == nil {
+		a.rand = rand.Reader
 	}
 	return a, nil
 }
@@ -102,12 +154,17 @@ func (a *API) Mount(srv *server.Server) {
 	}))
 }
 
-// guard authenticates the request and checks the route's privilege
-// before calling its handler: deny by default.
+// guard authenticates the request and decides the route's action before
+// calling its handler: deny by default.
 func (a *API) guard(rt Route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p, err := a.auth.Authenticate(r)
+		var wait *auth.WaitError
 		switch {
+		case errors.As(err, &wait):
+			w.Header().Set("Retry-After", auth.RetryAfter(wait.RetryAfter))
+			writeError(w, http.StatusTooManyRequests, "too_many_requests", wait.Error())
+			return
 		case errors.Is(err, auth.ErrNoCredentials):
 			w.Header().Set("WWW-Authenticate", `Bearer realm="palisade"`)
 			writeError(w, http.StatusUnauthorized, "unauthorized", "authentication required: send an API token as 'Authorization: Bearer TOKEN' (palisade login stores one)")
@@ -124,8 +181,14 @@ func (a *API) guard(rt Route) http.Handler {
 			writeError(w, http.StatusUnauthorized, "unauthorized", "registry session tokens are for /v2/ only: use the API token itself")
 			return
 		}
-		if rt.Admin && !p.Admin() {
-			writeError(w, http.StatusForbidden, "forbidden", "this needs an admin token")
+		res := access.Resource{Project: r.PathValue("project")}
+		if rt.Classified {
+			// The permission now, the clearance when the handler knows
+			// the artifact's classification.
+			res.Classification, res.Promoted = access.Public, true
+		}
+		if d := access.Decide(p.Principal, rt.Action, res); !d.Allowed() {
+			writeError(w, http.StatusForbidden, "forbidden", d.Reason())
 			return
 		}
 		rt.h(a, w, r, p)
@@ -215,6 +278,12 @@ func page(r *http.Request) (store.Page, error) {
 	return p, nil
 }
 
-func (a *API) whoami(w http.ResponseWriter, _ *http.Request, p auth.Principal) {
-	writeJSON(w, http.StatusOK, map[string]string{"token_id": p.TokenID, "role": string(p.Role)})
+// decide answers 403 with the decision's reason unless p may do act to
+// res; it reports whether the handler may go on.
+func decide(w http.ResponseWriter, p auth.Principal, act access.Action, res access.Resource) bool {
+	d := access.Decide(p.Principal, act, res)
+	if !d.Allowed() {
+		writeError(w, http.StatusForbidden, "forbidden", d.Reason())
+	}
+	return d.Allowed()
 }

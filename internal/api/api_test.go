@@ -51,9 +51,12 @@ func startWith(t *testing.T, set func(*Options)) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { st.Close() })
+	if _, err := st.CreatePrincipal(ctx, store.Principal{ID: "root", Name: "root", Kind: store.KindUser, Admin: true, Clearance: store.Restricted}); err != nil {
+		t.Fatal(err)
+	}
 	for _, tk := range []store.Token{
-		{ID: "admin", Role: store.RoleAdmin, Hash: sha256.Sum256([]byte(adminToken))},
-		{ID: "reader", Role: store.RoleReadOnly, Hash: sha256.Sum256([]byte(readerToken))},
+		{ID: "admin", PrincipalID: "root", Hash: sha256.Sum256([]byte(adminToken))},
+		{ID: "reader", PrincipalID: "root", Scope: "*:reader", Hash: sha256.Sum256([]byte(readerToken))},
 	} {
 		if _, err := st.CreateToken(ctx, tk); err != nil {
 			t.Fatal(err)

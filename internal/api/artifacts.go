@@ -4,11 +4,13 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
+	"github.com/palisade-sec/palisade/internal/access"
 	"github.com/palisade-sec/palisade/internal/auth"
 	"github.com/palisade-sec/palisade/internal/registry"
 	"github.com/palisade-sec/palisade/internal/store"
@@ -37,6 +39,10 @@ type Metadata struct {
 	License        string            `json:"license,omitempty"`
 	ModelCard      string            `json:"modelCard,omitempty"`
 	Labels         map[string]string `json:"labels"`
+	DataTags       []string          `json:"dataTags,omitempty"`
+	// Redacted marks an artifact classified above the caller's
+	// clearance: only its summary is shown.
+	Redacted bool `json:"redacted,omitempty"`
 }
 
 func metadataOf(m store.ArtifactMeta) Metadata {
@@ -47,7 +53,30 @@ func metadataOf(m store.ArtifactMeta) Metadata {
 	return Metadata{
 		Kind: m.Kind, Classification: string(m.Classification), Owner: m.Owner, Description: m.Description,
 		Framework: m.Framework, Format: m.Format, License: m.License, ModelCard: m.ModelCard, Labels: labels,
+		DataTags: m.DataTags,
 	}
+}
+
+// levelOf converts a stored classification; an unknown one is treated as
+// restricted.
+func levelOf(c store.Classification) access.Level {
+	l, err := access.ParseLevel(string(c))
+	if err != nil {
+		return access.Restricted
+	}
+	return l
+}
+
+// cleared reports whether p may read the detail of an artifact of
+// classification c.
+func cleared(p auth.Principal, project string, c store.Classification) bool {
+	return access.Decide(p.Principal, access.ActReadArtifact, access.Resource{Project: project, Classification: levelOf(c)}).Allowed()
+}
+
+// redact keeps an artifact's summary only.
+func redact(a Artifact) Artifact {
+	a.Metadata = Metadata{Kind: a.Kind, Classification: a.Classification, Labels: map[string]string{}, Redacted: true}
+	return a
 }
 
 func artifactOf(m store.Manifest, tags []string) Artifact {
@@ -63,7 +92,7 @@ func artifactOf(m store.Manifest, tags []string) Artifact {
 // maxLabelFilters bounds the label filters of one query.
 const maxLabelFilters = 16
 
-func (a *API) listArtifacts(w http.ResponseWriter, r *http.Request, _ auth.Principal) {
+func (a *API) listArtifacts(w http.ResponseWriter, r *http.Request, p auth.Principal) {
 	pg, err := page(r)
 	if err != nil {
 		writeError(w, http.StatusBadRequest, "invalid", err.Error())
@@ -99,9 +128,20 @@ func (a *API) listArtifacts(w http.ResponseWriter, r *http.Request, _ auth.Princ
 		a.storeError(w, r, "project "+truncate(project), err)
 		return
 	}
+	// A text or label search could match the detail of artifacts above
+	// the caller's clearance: those are left out of its results rather
+	// than redacted, so that the search reveals nothing of them.
+	searched := f.Query != "" || len(f.Labels) > 0
 	items := make([]Artifact, 0, len(list))
 	for _, art := range list {
-		items = append(items, artifactOf(art.Manifest, art.Tags))
+		item := artifactOf(art.Manifest, art.Tags)
+		if !cleared(p, project, art.Meta.Classification) {
+			if searched {
+				continue
+			}
+			item = redact(item)
+		}
+		items = append(items, item)
 	}
 	next := ""
 	if len(list) == pg.N {
@@ -137,6 +177,18 @@ type ArtifactDetail struct {
 	Subject     string            `json:"subject,omitempty"`
 	Annotations map[string]string `json:"annotations,omitempty"`
 	Referrers   []Referrer        `json:"referrers"`
+	// ClassificationChanges is the artifact's classification history.
+	ClassificationChanges []ClassificationChange `json:"classificationChanges"`
+}
+
+// ClassificationChange is one recorded change of classification; Actor is
+// the principal ID.
+type ClassificationChange struct {
+	From   string    `json:"from"`
+	To     string    `json:"to"`
+	Actor  string    `json:"actor"`
+	Reason string    `json:"reason,omitempty"`
+	At     time.Time `json:"at"`
 }
 
 // artifactRef reads the artifact a request names: project and digest from
@@ -164,7 +216,7 @@ func fileOf(d ocispec.Descriptor) File {
 	return File{Path: path, Digest: string(d.Digest), Size: d.Size, MediaType: d.MediaType}
 }
 
-func (a *API) getArtifact(w http.ResponseWriter, r *http.Request, _ auth.Principal) {
+func (a *API) getArtifact(w http.ResponseWriter, r *http.Request, p auth.Principal) {
 	project, repo, digest, ok := artifactRef(w, r)
 	if !ok {
 		return
@@ -175,9 +227,17 @@ func (a *API) getArtifact(w http.ResponseWriter, r *http.Request, _ auth.Princip
 		a.storeError(w, r, "artifact "+digest+" in "+truncate(project+"/"+repo), err)
 		return
 	}
+	if !decide(w, p, access.ActReadArtifact, access.Resource{Project: project, Classification: levelOf(m.Meta.Classification)}) {
+		return
+	}
 	tags, err := a.st.TagsOf(ctx, project, repo, digest)
 	if err != nil {
 		a.internal(w, r, "list the artifact's tags", err)
+		return
+	}
+	changes, err := a.st.ClassificationChanges(ctx, project, repo, digest)
+	if err != nil {
+		a.internal(w, r, "list the artifact's classification changes", err)
 		return
 	}
 	var doc struct {
@@ -191,7 +251,11 @@ func (a *API) getArtifact(w http.ResponseWriter, r *http.Request, _ auth.Princip
 		a.internal(w, r, "decode the stored manifest", err)
 		return
 	}
-	d := ArtifactDetail{Artifact: artifactOf(m, tags), Files: []File{}, Referrers: []Referrer{}, Annotations: doc.Annotations}
+	d := ArtifactDetail{Artifact: artifactOf(m, tags), Files: []File{}, Referrers: []Referrer{}, Annotations: doc.Annotations,
+		ClassificationChanges: []ClassificationChange{}}
+	for _, c := range changes {
+		d.ClassificationChanges = append(d.ClassificationChanges, ClassificationChange{From: string(c.From), To: string(c.To), Actor: c.Actor, Reason: c.Reason, At: c.At})
+	}
 	if doc.Config != nil {
 		c := fileOf(*doc.Config)
 		d.Config = &c
@@ -227,12 +291,19 @@ type MetadataPatch struct {
 	Format         *string            `json:"format,omitempty"`
 	License        *string            `json:"license,omitempty"`
 	Labels         *map[string]string `json:"labels,omitempty"`
+	DataTags       *[]string          `json:"dataTags,omitempty"`
+	// Reason explains a classification change; lowering one needs it
+	// (and a maintainer).
+	Reason string `json:"reason,omitempty"`
 }
 
-// maxMetaField bounds a metadata text field.
-const maxMetaField = 4096
+// Bounds of a metadata patch.
+const (
+	maxMetaField = 4096 // a text field
+	maxDataTags  = 32
+)
 
-func (a *API) patchArtifact(w http.ResponseWriter, r *http.Request, _ auth.Principal) {
+func (a *API) patchArtifact(w http.ResponseWriter, r *http.Request, p auth.Principal) {
 	project, repo, digest, ok := artifactRef(w, r)
 	if !ok {
 		return
@@ -245,6 +316,14 @@ func (a *API) patchArtifact(w http.ResponseWriter, r *http.Request, _ auth.Princ
 	m, err := a.st.Manifest(ctx, project, repo, digest)
 	if err != nil {
 		a.storeError(w, r, "artifact "+digest+" in "+truncate(project+"/"+repo), err)
+		return
+	}
+	// Editing shows the artifact's detail: it needs the clearance too.
+	if !decide(w, p, access.ActReadArtifact, access.Resource{Project: project, Classification: levelOf(m.Meta.Classification)}) {
+		return
+	}
+	if len(patch.Reason) > maxMetaField {
+		writeError(w, http.StatusBadRequest, "invalid", "the reason is longer than 4096 bytes")
 		return
 	}
 	meta := m.Meta
@@ -271,15 +350,39 @@ func (a *API) patchArtifact(w http.ResponseWriter, r *http.Request, _ auth.Princ
 			return
 		}
 	}
-	if patch.Classification != nil {
+	var change *store.ClassificationChange
+	if patch.Classification != nil && store.Classification(*patch.Classification) != m.Meta.Classification {
+		to, err := access.ParseLevel(*patch.Classification)
+		if err != nil {
+			writeError(w, http.StatusBadRequest, "invalid", "classification must be public, internal, confidential or restricted")
+			return
+		}
+		if to < levelOf(m.Meta.Classification) {
+			// Lowering is a maintainer's call, with a reason on record.
+			if !decide(w, p, access.ActLowerClass, access.Resource{Project: project}) {
+				return
+			}
+			if patch.Reason == "" {
+				writeError(w, http.StatusBadRequest, "invalid", "lowering a classification needs a reason: say why the artifact is less sensitive (--reason)")
+				return
+			}
+		}
 		meta.Classification = store.Classification(*patch.Classification)
+		change = &store.ClassificationChange{Actor: p.ID, Reason: patch.Reason}
 	}
 	if patch.Labels != nil {
 		meta.Labels = *patch.Labels
 	}
-	if err := a.st.SetArtifactMeta(ctx, project, repo, digest, meta); err != nil {
+	if patch.DataTags != nil {
+		if len(*patch.DataTags) > maxDataTags {
+			writeError(w, http.StatusBadRequest, "invalid", "at most 32 data tags")
+			return
+		}
+		meta.DataTags = slices.Compact(slices.Sorted(slices.Values(*patch.DataTags)))
+	}
+	if err := a.st.SetArtifactMeta(ctx, project, repo, digest, meta, change); err != nil {
 		if errors.Is(err, store.ErrInvalid) {
-			writeError(w, http.StatusBadRequest, "invalid", "classification must be public, internal, confidential or restricted")
+			writeError(w, http.StatusBadRequest, "invalid", err.Error())
 			return
 		}
 		a.storeError(w, r, "artifact "+digest, err)

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/palisade-sec/palisade/internal/access"
 	"github.com/palisade-sec/palisade/internal/auth"
 	"github.com/palisade-sec/palisade/internal/registry"
 	"github.com/palisade-sec/palisade/internal/store"
@@ -18,7 +19,9 @@ type Project struct {
 
 func projectOf(p store.Project) Project { return Project{Name: p.Name, Created: p.Created} }
 
-func (a *API) listProjects(w http.ResponseWriter, r *http.Request, _ auth.Principal) {
+// listProjects lists the projects the caller can see: those it holds a
+// role in (every project for an administrator).
+func (a *API) listProjects(w http.ResponseWriter, r *http.Request, who auth.Principal) {
 	ps, err := a.st.ListProjects(r.Context())
 	if err != nil {
 		a.internal(w, r, "list projects", err)
@@ -26,7 +29,9 @@ func (a *API) listProjects(w http.ResponseWriter, r *http.Request, _ auth.Princi
 	}
 	items := make([]Project, 0, len(ps))
 	for _, p := range ps {
-		items = append(items, projectOf(p))
+		if who.Visible(p.Name) {
+			items = append(items, projectOf(p))
+		}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"items": items})
 }
@@ -34,12 +39,23 @@ func (a *API) listProjects(w http.ResponseWriter, r *http.Request, _ auth.Princi
 // CreateProjectRequest is the body of POST /api/v1/projects.
 type CreateProjectRequest struct {
 	Name string `json:"name"`
+	// Owner names a user made the project's owner.
+	Owner string `json:"owner,omitempty"`
 }
 
-func (a *API) createProject(w http.ResponseWriter, r *http.Request, _ auth.Principal) {
+func (a *API) createProject(w http.ResponseWriter, r *http.Request, who auth.Principal) {
 	var req CreateProjectRequest
-	if !decodeBody(w, r, &req, false, `JSON like {"name": "PROJECT"}`) {
+	if !decodeBody(w, r, &req, false, `JSON like {"name": "PROJECT", "owner": "USER"}`) {
 		return
+	}
+	var owner store.Principal
+	if req.Owner != "" {
+		o, err := a.st.PrincipalByName(r.Context(), req.Owner)
+		if err != nil {
+			a.storeError(w, r, "user "+truncate(req.Owner), err)
+			return
+		}
+		owner = o
 	}
 	if !registry.ValidProjectName(req.Name) {
 		writeError(w, http.StatusBadRequest, "invalid",
@@ -55,6 +71,13 @@ func (a *API) createProject(w http.ResponseWriter, r *http.Request, _ auth.Princ
 		a.internal(w, r, "create the project", err)
 		return
 	}
+	if owner.ID != "" {
+		if err := a.st.SetMember(r.Context(), store.Member{Project: p.Name, PrincipalID: owner.ID, Role: string(access.Owner), Source: "manual"}); err != nil {
+			a.internal(w, r, "make "+owner.Name+" the project's owner", err)
+			return
+		}
+	}
+	a.log.InfoContext(r.Context(), "project created", "project", p.Name, "by", who.ID)
 	w.Header().Set("Location", "/api/v1/projects/"+p.Name)
 	writeJSON(w, http.StatusCreated, projectOf(p))
 }

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"gocloud.dev/secrets"
 
 	"github.com/palisade-sec/palisade/internal/api"
@@ -28,6 +29,7 @@ import (
 	"github.com/palisade-sec/palisade/internal/store"
 	"github.com/palisade-sec/palisade/internal/store/postgres"
 	"github.com/palisade-sec/palisade/internal/store/sqlite"
+	"github.com/palisade-sec/palisade/internal/throttle"
 )
 
 // BootstrapTokenID is the ID of the admin token created on first start.
@@ -142,11 +144,19 @@ func (a *App) newServer(ctx context.Context, cfg config.Server, out, logOut io.W
 	if err := bootstrapAdmin(ctx, st, cfg.AdminToken.Reveal(), rand.Reader, out, log); err != nil {
 		return nil, err
 	}
+	// A blob's classification comes from the manifests that reference it:
+	// record those of manifests stored before references were.
+	if n, err := maintenance.IndexReferences(ctx, st); err != nil {
+		log.WarnContext(ctx, "index the references of older manifests (run palisade admin fsck)", slog.String("error", err.Error()))
+	} else if n > 0 {
+		log.InfoContext(ctx, "indexed the references of older manifests", slog.Int("manifests", n))
+	}
 
 	srv, err := server.New(server.Options{
 		Addr:            cfg.Listen,
 		TLSCertFile:     cfg.TLSCert,
 		TLSKeyFile:      cfg.TLSKey,
+		TLSClientCAFile: cfg.TLSClientCA,
 		Logger:          log,
 		ShutdownTimeout: cfg.ShutdownTimeout,
 		Ready: []server.Check{
@@ -163,9 +173,24 @@ func (a *App) newServer(ctx context.Context, cfg config.Server, out, logOut io.W
 	if err != nil {
 		return nil, fmt.Errorf("start server: %w", err)
 	}
-	authn := auth.New(auth.Options{Store: st, Logger: log})
+	limited := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "palisade_requests_limited_total",
+		Help: "Requests refused by a limit: token or source rate, failed-login lockout, concurrent uploads.",
+	}, []string{"limit"})
+	if err := srv.Registry().Register(limited); err != nil {
+		_ = srv.Close()
+		return nil, fmt.Errorf("start server: %w", err)
+	}
+	authn := auth.New(auth.Options{Store: st, Logger: log,
+		Lockout:   throttle.NewLockout(throttle.LockoutOptions{}),
+		PerToken:  throttle.NewLimiter(throttle.LimiterOptions{Rate: cfg.Limits.TokenRate, Burst: burst(cfg.Limits.TokenRate)}),
+		PerSource: throttle.NewLimiter(throttle.LimiterOptions{Rate: cfg.Limits.SourceRate, Burst: burst(cfg.Limits.SourceRate)}),
+		OnLimited: func(limit string) { limited.WithLabelValues(limit).Inc() },
+	})
 	reg, err := registry.New(registry.Options{
 		Store: st, Blobs: blobs, Auth: authn, Logger: log, Metrics: srv.Registry(), CurrentKey: keys.Current,
+		Uploads:   throttle.NewGate(cfg.Limits.UploadsPerToken),
+		OnLimited: func(limit string) { limited.WithLabelValues(limit).Inc() },
 	})
 	if err != nil {
 		_ = srv.Close()
@@ -186,6 +211,11 @@ func (a *App) newServer(ctx context.Context, cfg config.Server, out, logOut io.W
 	rt.srv = srv
 	rt.store = st
 	return rt, nil
+}
+
+// burst is the token bucket size of a rate: twice the rate, at least one.
+func burst(rate float64) int {
+	return max(int(2*rate), 1)
 }
 
 // staleUploadAge is how old the parts of an unknown upload must be before
@@ -313,25 +343,57 @@ func storeCheck(st store.Store) func(context.Context) error {
 
 // tokenStore is what bootstrapAdmin needs from the metadata store.
 type tokenStore interface {
+	ListPrincipals(ctx context.Context) ([]store.Principal, error)
+	PrincipalByName(ctx context.Context, name string) (store.Principal, error)
+	CreatePrincipal(ctx context.Context, p store.Principal) (store.Principal, error)
 	ListTokens(ctx context.Context) ([]store.Token, error)
 	CreateToken(ctx context.Context, t store.Token) (store.Token, error)
 }
 
-// bootstrapAdmin creates the first admin token unless an active admin
-// token exists: the given one (PALISADE_ADMIN_TOKEN) or a random one that
-// is printed once to out. Only the token's SHA-256 hash is stored.
+// AdminName names the system administrator created on first start.
+const AdminName = "admin"
+
+// bootstrapAdmin makes sure an administrator can log in: unless an
+// enabled administrator holds an active, unexpired, unscoped token, it
+// creates the administrator "admin" (when missing) and a token for it: the
+// given one (PALISADE_ADMIN_TOKEN) or a random one that is printed once to
+// out. Only the token's SHA-256 hash is stored.
 func bootstrapAdmin(ctx context.Context, st tokenStore, given string, random io.Reader, out io.Writer, log *slog.Logger) error {
+	principals, err := st.ListPrincipals(ctx)
+	if err != nil {
+		return fmt.Errorf("bootstrap admin token: %w", err)
+	}
 	tokens, err := st.ListTokens(ctx)
 	if err != nil {
 		return fmt.Errorf("bootstrap admin token: %w", err)
 	}
+	admins := map[string]bool{}
+	for _, p := range principals {
+		if p.Admin && p.Enabled() {
+			admins[p.ID] = true
+		}
+	}
+	now := time.Now()
 	for _, t := range tokens {
-		if t.Role == store.RoleAdmin && t.Active() {
+		if admins[t.PrincipalID] && t.Active() && t.Scope == "" && (t.Expires.IsZero() || now.Before(t.Expires)) {
 			if given != "" && t.Hash != sha256.Sum256([]byte(given)) {
 				log.WarnContext(ctx, "PALISADE_ADMIN_TOKEN is ignored: an admin token already exists")
 			}
 			return nil
 		}
+	}
+	admin, err := st.PrincipalByName(ctx, AdminName)
+	if errors.Is(err, store.ErrNotFound) {
+		admin, err = st.CreatePrincipal(ctx, store.Principal{ID: AdminName, Name: AdminName, Kind: store.KindUser, Admin: true, Clearance: store.Restricted})
+		if errors.Is(err, store.ErrExists) { // another server sharing the database was first
+			admin, err = st.PrincipalByName(ctx, AdminName)
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("bootstrap admin token: %w", err)
+	}
+	if !admin.Admin || !admin.Enabled() {
+		return fmt.Errorf("bootstrap admin token: no administrator holds an active token, and the user %q is not an enabled administrator: restore one with a token of an administrator, or in the database", AdminName)
 	}
 	token := given
 	if token == "" {
@@ -346,7 +408,7 @@ func bootstrapAdmin(ctx context.Context, st tokenStore, given string, random io.
 		// A revoked bootstrap token keeps its ID; the new one needs another.
 		id = fmt.Sprintf("%s-%d", BootstrapTokenID, len(tokens)+1)
 	}
-	_, err = st.CreateToken(ctx, store.Token{ID: id, Name: "bootstrap admin token", Role: store.RoleAdmin, Hash: sha256.Sum256([]byte(token))})
+	_, err = st.CreateToken(ctx, store.Token{ID: id, Name: "bootstrap admin token", PrincipalID: admin.ID, Hash: sha256.Sum256([]byte(token))})
 	switch {
 	case errors.Is(err, store.ErrExists):
 		// Another server sharing the database created it first.

@@ -69,8 +69,9 @@ func tokenIn(t *testing.T, cfg config.Server, token string) store.Token {
 	if err != nil {
 		t.Fatalf("TokenByHash(printed token): %v", err)
 	}
-	if tok.Role != store.RoleAdmin || !tok.Active() {
-		t.Errorf("token = %+v, want an active admin token", tok)
+	owner, err := st.Principal(t.Context(), tok.PrincipalID)
+	if err != nil || !owner.Admin || owner.Name != AdminName || tok.Scope != "" || !tok.Active() {
+		t.Errorf("token = %+v of %+v (%v), want an active unscoped token of the administrator", tok, owner, err)
 	}
 	all, err := st.ListTokens(t.Context())
 	if err != nil || len(all) != 1 {

@@ -9,22 +9,38 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"strings"
 	"time"
 
+	"github.com/palisade-sec/palisade/internal/access"
 	"github.com/palisade-sec/palisade/internal/store"
 )
 
-// Errors of Authenticate. Neither says whether a token exists.
+// Errors of Authenticate. None says whether a token or an account exists.
 var (
 	// ErrNoCredentials means the request carries no credentials: the
 	// client should be challenged.
 	ErrNoCredentials = errors.New("authentication required")
 	// ErrBadCredentials means the credentials were not accepted (unknown,
-	// revoked or expired token, malformed header).
+	// revoked or expired token, disabled owner, malformed header).
 	ErrBadCredentials = errors.New("credentials not accepted")
 )
+
+// WaitError is the error of a request refused for a while: too many
+// failed attempts (Locked) or too many requests. It says how long to wait.
+type WaitError struct {
+	Locked     bool
+	RetryAfter time.Duration
+}
+
+func (e *WaitError) Error() string {
+	if e.Locked {
+		return fmt.Sprintf("too many failed attempts: try again in %s", e.RetryAfter.Round(time.Second))
+	}
+	return fmt.Sprintf("too many requests: try again in %s", e.RetryAfter.Round(time.Second))
+}
 
 // SessionTokenPrefix starts every session token the token endpoint issues.
 const SessionTokenPrefix = "palr_"
@@ -38,30 +54,33 @@ const (
 	// maxTokenLen bounds a presented token, so that hashing and logging
 	// cost nothing an attacker controls.
 	maxTokenLen = 512
+	// maxUserLen bounds the Basic user name counted for lockouts.
+	maxUserLen = 128
 )
 
-// Principal is an authenticated caller.
+// Principal is an authenticated caller: who it is and what it may do
+// (access.Principal), and, for a registry session token, the repository
+// scopes granted at issue.
 type Principal struct {
-	// TokenID identifies the API token (directly or behind a session).
-	TokenID string
-	Role    store.Role
-	// scopes restricts a session token to what its issue granted; nil for
-	// an API token used directly.
+	*access.Principal
 	scopes  []Scope
 	session bool
+	// Via says how it authenticated: "token", "session" or "certificate".
+	Via string
+	// FullScope reports credentials with all of the owner's access (an
+	// unscoped API token or a certificate): only those create tokens.
+	FullScope bool
 }
 
-// Admin reports whether the principal may administer the server
-// (projects, tokens, keys).
-func (p Principal) Admin() bool { return p.Role == store.RoleAdmin && !p.session }
+// Session reports whether the principal authenticated with a registry
+// session token rather than an API token.
+func (p Principal) Session() bool { return p.session }
 
-// Allows reports whether the principal may perform action on repository
-// repo ("PROJECT/NAME"): its role must allow the action and, for a session
-// token, a granted scope must name it. This is the one place that decides.
-func (p Principal) Allows(action Action, repo string) bool {
-	if !roleAllows(p.Role, action) {
-		return false
-	}
+// ScopeCovers reports whether the credentials cover action on repository
+// repo ("PROJECT/NAME"): always for an API token or a certificate; for a
+// session token, when a scope granted at issue names it. What the
+// principal may do at all is access.Decide's answer, asked separately.
+func (p Principal) ScopeCovers(action Action, repo string) bool {
 	if !p.session {
 		return true
 	}
@@ -73,22 +92,17 @@ func (p Principal) Allows(action Action, repo string) bool {
 	return false
 }
 
-// Session reports whether the principal authenticated with a registry
-// session token rather than an API token.
-func (p Principal) Session() bool { return p.session }
-
-// MayGain reports whether a session token that lacks action on repo could
-// get it from the token endpoint: the client should be challenged again
-// (401) rather than denied (403).
-func (p Principal) MayGain(action Action) bool { return p.session && roleAllows(p.Role, action) }
-
-// roleAllows is the permission matrix of the first increment.
-func roleAllows(r store.Role, a Action) bool {
-	switch r {
-	case store.RoleAdmin:
-		return true
-	case store.RoleReadOnly:
-		return a == ActionPull
+// MayHold reports whether the principal's permissions in project allow
+// action at all (before clearance): what the token endpoint grants.
+func MayHold(p *access.Principal, action Action, project string) bool {
+	have := p.PermsIn(project)
+	switch action {
+	case ActionPull:
+		return have&(access.PermPull|access.PermPullPromoted) != 0
+	case ActionPush:
+		return have&access.PermPush != 0
+	case ActionDelete:
+		return have&access.PermDelete != 0
 	}
 	return false
 }
@@ -100,12 +114,36 @@ type Store interface {
 	CreateSessionToken(ctx context.Context, st store.SessionToken) error
 	SessionToken(ctx context.Context, hash [sha256.Size]byte, now time.Time) (store.SessionToken, store.Token, error)
 	DeleteExpiredSessionTokens(ctx context.Context, now time.Time) (int64, error)
+	Principal(ctx context.Context, id string) (store.Principal, error)
+	PrincipalByCert(ctx context.Context, subject string) (store.Principal, error)
+	MembershipsOf(ctx context.Context, principalID string) ([]store.Member, error)
+}
+
+// Lockout slows down failed authentication (throttle.Lockout).
+type Lockout interface {
+	Wait(key string) time.Duration
+	Fail(key string) time.Duration
+	Succeed(key string)
+}
+
+// RateLimiter limits requests per key (throttle.Limiter).
+type RateLimiter interface {
+	Allow(key string) (bool, time.Duration)
 }
 
 // Options configures an Authenticator.
 type Options struct {
 	Store  Store
 	Logger *slog.Logger
+	// Lockout, when set, counts failures per source address and per
+	// account name and refuses attempts while either is locked.
+	Lockout Lockout
+	// PerToken and PerSource, when set, limit the request rate of each
+	// principal's token and of each source address.
+	PerToken, PerSource RateLimiter
+	// OnLimited, when set, is told of each request a limit refused:
+	// "token", "source" or "lockout".
+	OnLimited func(limit string)
 	// Now and Rand default to time.Now and crypto/rand.Reader.
 	Now  func() time.Time
 	Rand io.Reader
@@ -113,15 +151,23 @@ type Options struct {
 
 // Authenticator checks credentials and issues session tokens.
 type Authenticator struct {
-	st   Store
-	log  *slog.Logger
-	now  func() time.Time
-	rand io.Reader
+	st        Store
+	log       *slog.Logger
+	lockout   Lockout
+	perToken  RateLimiter
+	perSource RateLimiter
+	onLimited func(string)
+	now       func() time.Time
+	rand      io.Reader
 }
 
 // New returns an Authenticator.
 func New(opts Options) *Authenticator {
-	a := &Authenticator{st: opts.Store, log: opts.Logger, now: opts.Now, rand: opts.Rand}
+	a := &Authenticator{st: opts.Store, log: opts.Logger, lockout: opts.Lockout,
+		perToken: opts.PerToken, perSource: opts.PerSource, onLimited: opts.OnLimited, now: opts.Now, rand: opts.Rand}
+	if a.onLimited == nil {
+		a.onLimited = func(string) {}
+	}
 	if a.log == nil {
 		a.log = slog.New(slog.DiscardHandler)
 	}
@@ -134,16 +180,63 @@ func New(opts Options) *Authenticator {
 	return a
 }
 
-// Authenticate returns the principal the request's Authorization header
-// proves: ErrNoCredentials without one, ErrBadCredentials when it is not
-// accepted, or a store error wrapped otherwise.
+// Source returns the key of the request's source address for limits.
+func Source(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	return "ip:" + host
+}
+
+// Authenticate returns the principal the request's credentials prove:
+// ErrNoCredentials without any, ErrBadCredentials when they are not
+// accepted, a *WaitError while the source or account is locked out or
+// over its rate, or a store error wrapped otherwise.
 func (a *Authenticator) Authenticate(r *http.Request) (Principal, error) {
+	src := Source(r)
+	if a.perSource != nil {
+		if ok, wait := a.perSource.Allow(src); !ok {
+			a.onLimited("source")
+			return Principal{}, &WaitError{RetryAfter: wait}
+		}
+	}
 	h := r.Header.Get("Authorization")
 	if h == "" {
+		if p, ok, err := a.certificate(r); ok || err != nil {
+			return p, err
+		}
 		return Principal{}, ErrNoCredentials
 	}
+	account := ""
+	if user, _, ok := r.BasicAuth(); ok && user != "" {
+		account = "user:" + truncateKey(user)
+	}
+	if err := a.locked(src, account); err != nil {
+		a.onLimited("lockout")
+		return Principal{}, err
+	}
+	p, err := a.credentials(r.Context(), h, r)
+	switch {
+	case errors.Is(err, ErrBadCredentials):
+		a.failed(src, account)
+		return Principal{}, err
+	case err != nil:
+		return Principal{}, err
+	}
+	a.succeeded(account)
+	if a.perToken != nil && p.TokenID != "" {
+		if ok, wait := a.perToken.Allow("token:" + p.TokenID); !ok {
+			a.onLimited("token")
+			return Principal{}, &WaitError{RetryAfter: wait}
+		}
+	}
+	return p, nil
+}
+
+func (a *Authenticator) credentials(ctx context.Context, h string, r *http.Request) (Principal, error) {
 	if _, pass, ok := r.BasicAuth(); ok {
-		return a.apiToken(r.Context(), pass)
+		return a.apiToken(ctx, pass)
 	}
 	scheme, token, ok := strings.Cut(h, " ")
 	if !ok || !strings.EqualFold(scheme, "Bearer") {
@@ -151,13 +244,52 @@ func (a *Authenticator) Authenticate(r *http.Request) (Principal, error) {
 	}
 	token = strings.TrimSpace(token)
 	if strings.HasPrefix(token, SessionTokenPrefix) {
-		return a.sessionToken(r.Context(), token)
+		return a.sessionToken(ctx, token)
 	}
-	return a.apiToken(r.Context(), token)
+	return a.apiToken(ctx, token)
 }
 
-// APIToken authenticates an API token given by value (the password of the
-// token endpoint's Basic credentials).
+func truncateKey(s string) string {
+	if len(s) > maxUserLen {
+		return s[:maxUserLen]
+	}
+	return s
+}
+
+// locked returns a *WaitError while the source or the account is locked.
+func (a *Authenticator) locked(src, account string) error {
+	if a.lockout == nil {
+		return nil
+	}
+	wait := a.lockout.Wait(src)
+	if account != "" {
+		wait = max(wait, a.lockout.Wait(account))
+	}
+	if wait > 0 {
+		return &WaitError{Locked: true, RetryAfter: wait}
+	}
+	return nil
+}
+
+func (a *Authenticator) failed(src, account string) {
+	if a.lockout == nil {
+		return
+	}
+	a.lockout.Fail(src)
+	if account != "" {
+		a.lockout.Fail(account)
+	}
+}
+
+// succeeded forgets the account's failures; the source's stay, so that a
+// source guessing many accounts is slowed down whatever it also owns.
+func (a *Authenticator) succeeded(account string) {
+	if a.lockout != nil && account != "" {
+		a.lockout.Succeed(account)
+	}
+}
+
+// apiToken authenticates an API token given by value.
 func (a *Authenticator) apiToken(ctx context.Context, token string) (Principal, error) {
 	if token == "" || len(token) > maxTokenLen {
 		return Principal{}, ErrBadCredentials
@@ -169,8 +301,12 @@ func (a *Authenticator) apiToken(ctx context.Context, token string) (Principal, 
 	case err != nil:
 		return Principal{}, fmt.Errorf("authenticate: %w", err)
 	}
+	p, full, err := a.principalOf(ctx, t)
+	if err != nil {
+		return Principal{}, err
+	}
 	a.touch(ctx, t)
-	return Principal{TokenID: t.ID, Role: t.Role}, nil
+	return Principal{Principal: p, Via: "token", FullScope: full}, nil
 }
 
 func (a *Authenticator) sessionToken(ctx context.Context, token string) (Principal, error) {
@@ -188,7 +324,89 @@ func (a *Authenticator) sessionToken(ctx context.Context, token string) (Princip
 	if err != nil {
 		return Principal{}, fmt.Errorf("authenticate: session token of %q: %w", t.ID, err)
 	}
-	return Principal{TokenID: t.ID, Role: t.Role, scopes: scopes, session: true}, nil
+	p, _, err := a.principalOf(ctx, t)
+	if err != nil {
+		return Principal{}, err
+	}
+	return Principal{Principal: p, scopes: scopes, session: true, Via: "session"}, nil
+}
+
+// principalOf loads the token's owner and computes what the token may
+// do; full reports a token with all of its owner's access.
+func (a *Authenticator) principalOf(ctx context.Context, t store.Token) (p *access.Principal, full bool, err error) {
+	if !t.Expires.IsZero() && !a.now().Before(t.Expires) {
+		return nil, false, ErrBadCredentials
+	}
+	if t.PrincipalID == "" {
+		return nil, false, ErrBadCredentials
+	}
+	owner, err := a.owner(ctx, t.PrincipalID)
+	if err != nil {
+		return nil, false, err
+	}
+	scope, err := ParseTokenScope(t.Scope)
+	if err != nil {
+		return nil, false, fmt.Errorf("authenticate: token %q: %w", t.ID, err)
+	}
+	eff := Effective(owner, scope)
+	eff.TokenID = t.ID
+	return &eff, scope.Full(), nil
+}
+
+// owner loads an enabled principal with its roles.
+func (a *Authenticator) owner(ctx context.Context, id string) (access.Principal, error) {
+	sp, err := a.st.Principal(ctx, id)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return access.Principal{}, ErrBadCredentials
+	case err != nil:
+		return access.Principal{}, fmt.Errorf("authenticate: %w", err)
+	}
+	if !sp.Enabled() {
+		return access.Principal{}, ErrBadCredentials
+	}
+	return a.load(ctx, sp)
+}
+
+// load turns a stored principal and its memberships into an
+// access.Principal. An unknown clearance or role grants nothing.
+func (a *Authenticator) load(ctx context.Context, sp store.Principal) (access.Principal, error) {
+	members, err := a.st.MembershipsOf(ctx, sp.ID)
+	if err != nil {
+		return access.Principal{}, fmt.Errorf("authenticate: %w", err)
+	}
+	clearance, _ := access.ParseLevel(string(sp.Clearance))
+	p := access.Principal{ID: sp.ID, Name: sp.Name, Kind: access.Kind(sp.Kind), Admin: sp.Admin, Clearance: clearance,
+		Projects: make(map[string]access.Perm, len(members))}
+	for _, m := range members {
+		p.Projects[m.Project] |= access.Role(m.Role).Perms()
+	}
+	return p, nil
+}
+
+// certificate authenticates a verified client certificate (mutual TLS)
+// as the service account whose certificate subject it carries. ok is
+// false when the request has no verified certificate.
+func (a *Authenticator) certificate(r *http.Request) (Principal, bool, error) {
+	if r.TLS == nil || len(r.TLS.VerifiedChains) == 0 || len(r.TLS.VerifiedChains[0]) == 0 {
+		return Principal{}, false, nil
+	}
+	subject := r.TLS.VerifiedChains[0][0].Subject.String()
+	sp, err := a.st.PrincipalByCert(r.Context(), subject)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return Principal{}, true, ErrBadCredentials
+	case err != nil:
+		return Principal{}, true, fmt.Errorf("authenticate: %w", err)
+	}
+	if !sp.Enabled() || sp.Kind != store.KindService {
+		return Principal{}, true, ErrBadCredentials
+	}
+	p, err := a.load(r.Context(), sp)
+	if err != nil {
+		return Principal{}, true, err
+	}
+	return Principal{Principal: &p, Via: "certificate", FullScope: true}, true, nil
 }
 
 // touch records that the token was used, at most once a minute so that
@@ -209,9 +427,10 @@ func (a *Authenticator) touch(ctx context.Context, t store.Token) {
 func (a *Authenticator) Issue(ctx context.Context, p Principal, requested []Scope) (string, time.Time, error) {
 	var granted []Scope
 	for _, s := range requested {
+		project, _, _ := strings.Cut(s.Repository, "/")
 		g := Scope{Repository: s.Repository}
 		for _, act := range s.Actions {
-			if p.Allows(act, s.Repository) {
+			if MayHold(p.Principal, act, project) && p.ScopeCovers(act, s.Repository) {
 				g.Actions = append(g.Actions, act)
 			}
 		}

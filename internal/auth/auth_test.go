@@ -17,15 +17,34 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/palisade-sec/palisade/internal/access"
 	"github.com/palisade-sec/palisade/internal/store"
 	"github.com/palisade-sec/palisade/internal/store/sqlite"
 )
 
 const (
-	adminSecret   = "pal_test-admin-00000000000000000000000000000000"
-	roSecret      = "pal_test-readonly-0000000000000000000000000000"
-	revokedSecret = "pal_test-revoked-00000000000000000000000000000"
+	adminSecret    = "pal_test-admin-00000000000000000000000000000000"
+	roSecret       = "pal_test-readonly-0000000000000000000000000000"
+	revokedSecret  = "pal_test-revoked-00000000000000000000000000000"
+	devSecret      = "pal_test-developer-000000000000000000000000000"
+	devReadSecret  = "pal_test-dev-reader-00000000000000000000000000"
+	expiredSecret  = "pal_test-expired-00000000000000000000000000000"
+	disabledSecret = "pal_test-disabled-0000000000000000000000000000"
 )
+
+// roleOf names what a test principal may do: "admin", "read-only"
+// (reader on every project), or the permissions it holds in project a.
+func roleOf(p Principal) string {
+	switch {
+	case p.Principal == nil:
+		return ""
+	case p.Principal.Admin:
+		return "admin"
+	case p.AllProjects == access.Reader.Perms():
+		return "read-only"
+	}
+	return p.PermsIn("a").String()
+}
 
 // clock is a settable time source.
 type clock struct {
@@ -56,15 +75,34 @@ func newTestAuth(t *testing.T) (*Authenticator, store.Store, *clock) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = st.Close() })
-	for _, tk := range []struct {
-		id, secret string
-		role       store.Role
-	}{
-		{"admin", adminSecret, store.RoleAdmin},
-		{"ro", roSecret, store.RoleReadOnly},
-		{"revoked", revokedSecret, store.RoleAdmin},
+	for _, p := range []store.Principal{
+		{ID: "root", Name: "root", Kind: store.KindUser, Admin: true, Clearance: store.Restricted},
+		{ID: "dev", Name: "dev", Kind: store.KindUser, Clearance: store.Internal},
+		{ID: "gone", Name: "gone", Kind: store.KindUser, Clearance: store.Internal, Disabled: clk.now},
 	} {
-		if _, err := st.CreateToken(ctx, store.Token{ID: tk.id, Name: tk.id, Role: tk.role, Hash: sha256.Sum256([]byte(tk.secret))}); err != nil {
+		if _, err := st.CreatePrincipal(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := st.CreateProject(ctx, store.Project{Name: "a", KeyID: "k"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.SetMember(ctx, store.Member{Project: "a", PrincipalID: "dev", Role: "developer", Source: "manual"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, tk := range []struct {
+		id, secret, owner, scope string
+		expires                  time.Time
+	}{
+		{"admin", adminSecret, "root", "", time.Time{}},
+		{"ro", roSecret, "root", "*:reader", time.Time{}},
+		{"revoked", revokedSecret, "root", "", time.Time{}},
+		{"dev", devSecret, "dev", "", clk.now.Add(time.Hour)},
+		{"dev-read", devReadSecret, "dev", "a:reader,b:owner", time.Time{}},
+		{"expired", expiredSecret, "dev", "", clk.now},
+		{"disabled", disabledSecret, "gone", "", time.Time{}},
+	} {
+		if _, err := st.CreateToken(ctx, store.Token{ID: tk.id, Name: tk.id, PrincipalID: tk.owner, Scope: tk.scope, Expires: tk.expires, Hash: sha256.Sum256([]byte(tk.secret))}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -95,14 +133,18 @@ func TestAuthenticate(t *testing.T) {
 		name    string
 		authz   string
 		wantID  string
-		role    store.Role
+		role    string
 		wantErr error
 	}{
-		{"bearer admin", "Bearer " + adminSecret, "admin", store.RoleAdmin, nil},
-		{"bearer read-only", "Bearer " + roSecret, "ro", store.RoleReadOnly, nil},
-		{"bearer extra spaces", "Bearer   " + adminSecret + " ", "admin", store.RoleAdmin, nil},
-		{"basic", basicAuth("robot", adminSecret), "admin", store.RoleAdmin, nil},
-		{"basic no user", basicAuth("", roSecret), "ro", store.RoleReadOnly, nil},
+		{"bearer admin", "Bearer " + adminSecret, "admin", "admin", nil},
+		{"bearer read-only", "Bearer " + roSecret, "ro", "read-only", nil},
+		{"bearer extra spaces", "Bearer   " + adminSecret + " ", "admin", "admin", nil},
+		{"basic", basicAuth("robot", adminSecret), "admin", "admin", nil},
+		{"basic no user", basicAuth("", roSecret), "ro", "read-only", nil},
+		{"developer until its expiry", "Bearer " + devSecret, "dev", access.Developer.Perms().String(), nil},
+		{"scoped below its owner", "Bearer " + devReadSecret, "dev-read", access.Reader.Perms().String(), nil},
+		{"expired", "Bearer " + expiredSecret, "", "", ErrBadCredentials},
+		{"disabled owner", basicAuth("gone", disabledSecret), "", "", ErrBadCredentials},
 		{"none", "", "", "", ErrNoCredentials},
 		{"unknown", "Bearer pal_unknown", "", "", ErrBadCredentials},
 		{"revoked", "Bearer " + revokedSecret, "", "", ErrBadCredentials},
@@ -122,52 +164,55 @@ func TestAuthenticate(t *testing.T) {
 			if !errors.Is(err, tt.wantErr) {
 				t.Fatalf("Authenticate error = %v, want %v", err, tt.wantErr)
 			}
-			if p.TokenID != tt.wantID || p.Role != tt.role || p.session {
+			id := ""
+			if p.Principal != nil {
+				id = p.TokenID
+			}
+			if id != tt.wantID || roleOf(p) != tt.role || p.session {
 				t.Errorf("Authenticate = %+v, want %s %s", p, tt.wantID, tt.role)
 			}
 		})
 	}
 }
 
-func TestPrincipalAllows(t *testing.T) {
+func TestScopeCovers(t *testing.T) {
 	t.Parallel()
-	scoped := []Scope{{"a/x", []Action{ActionPull, ActionPush}}}
+	scoped := []Scope{{Repository: "a/x", Actions: []Action{ActionPull, ActionPush}}}
+	api := Principal{Principal: &access.Principal{Admin: true}}
+	session := Principal{Principal: &access.Principal{Admin: true}, scopes: scoped, session: true}
 	tests := []struct {
-		name    string
-		p       Principal
-		action  Action
-		repo    string
-		allows  bool
-		mayGain bool
-		admin   bool
+		name   string
+		p      Principal
+		action Action
+		repo   string
+		want   bool
 	}{
-		{"admin pull", Principal{Role: store.RoleAdmin}, ActionPull, "a/x", true, false, true},
-		{"admin delete", Principal{Role: store.RoleAdmin}, ActionDelete, "b/y", true, false, true},
-		{"read-only pull", Principal{Role: store.RoleReadOnly}, ActionPull, "a/x", true, false, false},
-		{"read-only push", Principal{Role: store.RoleReadOnly}, ActionPush, "a/x", false, false, false},
-		{"read-only delete", Principal{Role: store.RoleReadOnly}, ActionDelete, "a/x", false, false, false},
-		{"unknown role", Principal{Role: "owner"}, ActionPull, "a/x", false, false, false},
-		{"no role", Principal{}, ActionPull, "a/x", false, false, false},
-		{"session in scope", Principal{Role: store.RoleAdmin, scopes: scoped, session: true}, ActionPush, "a/x", true, true, false},
-		{"session other action", Principal{Role: store.RoleAdmin, scopes: scoped, session: true}, ActionDelete, "a/x", false, true, false},
-		{"session other repo", Principal{Role: store.RoleAdmin, scopes: scoped, session: true}, ActionPull, "a/y", false, true, false},
-		{"session sub-repo", Principal{Role: store.RoleAdmin, scopes: scoped, session: true}, ActionPull, "a/x/y", false, true, false},
-		{"session no scopes", Principal{Role: store.RoleAdmin, session: true}, ActionPull, "a/x", false, true, false},
-		{"read-only session scoped push", Principal{Role: store.RoleReadOnly, scopes: scoped, session: true}, ActionPush, "a/x", false, false, false},
-		{"read-only session pull", Principal{Role: store.RoleReadOnly, scopes: scoped, session: true}, ActionPull, "a/x", true, true, false},
+		{"API token", api, ActionDelete, "b/y", true},
+		{"session in scope", session, ActionPush, "a/x", true},
+		{"session other action", session, ActionDelete, "a/x", false},
+		{"session other repo", session, ActionPull, "a/y", false},
+		{"session sub-repo", session, ActionPull, "a/x/y", false},
+		{"session no scopes", Principal{Principal: &access.Principal{}, session: true}, ActionPull, "a/x", false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := tt.p.Allows(tt.action, tt.repo); got != tt.allows {
-				t.Errorf("Allows(%s, %s) = %v, want %v", tt.action, tt.repo, got, tt.allows)
-			}
-			if got := tt.p.MayGain(tt.action); got != tt.mayGain {
-				t.Errorf("MayGain(%s) = %v, want %v", tt.action, got, tt.mayGain)
-			}
-			if got := tt.p.Admin(); got != tt.admin {
-				t.Errorf("Admin() = %v, want %v", got, tt.admin)
+			if got := tt.p.ScopeCovers(tt.action, tt.repo); got != tt.want {
+				t.Errorf("ScopeCovers(%s, %s) = %v, want %v", tt.action, tt.repo, got, tt.want)
 			}
 		})
+	}
+	dev := &access.Principal{Projects: map[string]access.Perm{"a": access.Developer.Perms(), "d": access.Deployer.Perms()}}
+	for _, tc := range []struct {
+		action  Action
+		project string
+		want    bool
+	}{
+		{ActionPull, "a", true}, {ActionPush, "a", true}, {ActionDelete, "a", false},
+		{ActionPull, "b", false}, {ActionPull, "d", true}, {ActionPush, "d", false},
+	} {
+		if got := MayHold(dev, tc.action, tc.project); got != tc.want {
+			t.Errorf("MayHold(%s, %s) = %v, want %v", tc.action, tc.project, got, tc.want)
+		}
 	}
 }
 
@@ -209,7 +254,7 @@ func TestIssue(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if !p.session || p.TokenID != tt.p.TokenID || p.Role != tt.p.Role || p.Admin() {
+			if !p.session || p.TokenID != tt.p.TokenID || roleOf(p) != roleOf(tt.p) {
 				t.Errorf("session principal %+v", p)
 			}
 			if diff := cmp.Diff(p.scopes, tt.want); diff != "" {
@@ -224,7 +269,7 @@ func TestIssue(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if p2.Allows(ActionPull, "c/z") {
+			if p2.ScopeCovers(ActionPull, "c/z") {
 				t.Error("a session token issued from a session token gained a scope")
 			}
 		})
@@ -318,7 +363,7 @@ func TestIssueRandomFailure(t *testing.T) {
 	t.Parallel()
 	_, st, _ := newTestAuth(t)
 	a := New(Options{Store: st, Rand: failingReader{}})
-	if _, _, err := a.Issue(context.Background(), Principal{TokenID: "admin", Role: store.RoleAdmin}, nil); err == nil {
+	if _, _, err := a.Issue(context.Background(), Principal{Principal: &access.Principal{TokenID: "admin", Admin: true}}, nil); err == nil {
 		t.Error("Issue succeeded without randomness")
 	}
 }
@@ -399,7 +444,7 @@ func TestTokenHandler(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !p.Allows(ActionPush, "a/x") || !p.Allows(ActionDelete, "b/y") || p.Allows(ActionPull, "a/x") {
+	if !p.ScopeCovers(ActionPush, "a/x") || !p.ScopeCovers(ActionDelete, "b/y") || p.ScopeCovers(ActionPull, "a/x") {
 		t.Errorf("POST scopes %v", p.scopes)
 	}
 	// A form that cannot be read.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -48,7 +49,12 @@ func (a *Authenticator) TokenHandler() http.Handler {
 			// one outlive its five minutes.
 			err = ErrBadCredentials
 		}
+		var wait *WaitError
 		switch {
+		case errors.As(err, &wait):
+			w.Header().Set("Retry-After", RetryAfter(wait.RetryAfter))
+			tokenError(w, http.StatusTooManyRequests, "slow_down", wait.Error())
+			return
 		case errors.Is(err, ErrNoCredentials), errors.Is(err, ErrBadCredentials):
 			w.Header().Set("WWW-Authenticate", `Basic realm="palisade"`)
 			tokenError(w, http.StatusUnauthorized, "invalid_grant",
@@ -92,6 +98,13 @@ func (a *Authenticator) TokenHandler() http.Handler {
 			"issued_at":    issued.UTC().Format(time.RFC3339),
 		})
 	})
+}
+
+// RetryAfter formats a wait for the Retry-After header: whole seconds,
+// rounded up, at least one.
+func RetryAfter(d time.Duration) string {
+	secs := int64((d + time.Second - 1) / time.Second)
+	return strconv.FormatInt(max(secs, 1), 10)
 }
 
 func tokenError(w http.ResponseWriter, code int, kind, msg string) {

@@ -167,6 +167,7 @@ rotation, crypto-shredding, fsck, gc) talk to it.`,
 		newServerCommand(svc, os.LookupEnv), newLoginCommand(os.LookupEnv), newProjectCommand(os.LookupEnv),
 		newLsCommand(os.LookupEnv), newInspectCommand(os.LookupEnv), newRmCommand(os.LookupEnv),
 		newAdminCommand(os.LookupEnv), newPushCommand(os.LookupEnv), newPullCommand(os.LookupEnv),
-		newDatasetCommand(os.LookupEnv))
+		newDatasetCommand(os.LookupEnv), newWhoamiCommand(os.LookupEnv), newTokenCommand(os.LookupEnv),
+		newUserCommand(os.LookupEnv), newClassifyCommand(os.LookupEnv))
 	return root
 }

@@ -14,6 +14,7 @@ import (
 	orasremote "oras.land/oras-go/v2/registry/remote"
 	"oras.land/oras-go/v2/registry/remote/errcode"
 
+	"github.com/palisade-sec/palisade/internal/api"
 	"github.com/palisade-sec/palisade/internal/client"
 )
 
@@ -143,7 +144,7 @@ name: oras login HOST:PORT -u palisade --password-stdin.`,
 			if err != nil {
 				return usageError(err)
 			}
-			id, role, err := client.New(t, token).Whoami(cmd.Context())
+			who, err := client.New(t, token).Whoami(cmd.Context())
 			if err != nil {
 				return usageError(fmt.Errorf("log in to %s: %w", t.Host, err))
 			}
@@ -159,7 +160,7 @@ name: oras login HOST:PORT -u palisade --password-stdin.`,
 			if err := creds.Save(path); err != nil {
 				return usageError(err)
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "Logged in to %s as token %s (%s); stored in %s\n", t.Host, id, role, path)
+			fmt.Fprintf(cmd.OutOrStdout(), "Logged in to %s as %s (token %s); stored in %s\n", t.Host, who.Name, who.TokenID, path)
 			return nil
 		},
 	}
@@ -201,30 +202,44 @@ func readToken(cmd *cobra.Command, fromStdin bool, lookupEnv func(string) (strin
 func newProjectCommand(lookupEnv func(string) (string, bool)) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "project",
-		Short: "Create and list projects on a Palisade server",
+		Short: "Create and list projects, manage their members and quotas",
 		Long: `Projects hold repositories of models, datasets and images; each is the unit
-of access, encryption and deduplication. Creating one needs an admin token.`,
+of access, encryption and deduplication. Members hold a role in a project:
+owner, maintainer, developer, reader, auditor or deployer. Creating a
+project and setting its quota need an administrator; managing its members
+needs its owner (or an administrator).`,
 	}
-	var f remoteFlags
+	var (
+		f     remoteFlags
+		owner string
+	)
 	create := &cobra.Command{
-		Use:     "create NAME",
-		Short:   "Create a project",
-		Example: `  palisade project create vision --server 127.0.0.1:8700`,
-		Args:    cobra.ExactArgs(1),
+		Use:   "create NAME",
+		Short: "Create a project, optionally with its owner",
+		Long: `Create a project. With --owner, the user named becomes the project's owner,
+who can then manage its members. Needs an administrator.`,
+		Example: `  palisade project create vision --server 127.0.0.1:8700
+  palisade project create ml --owner alice`,
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			r, err := f.resolve("", lookupEnv)
 			if err != nil {
 				return usageError(err)
 			}
-			p, err := r.api().CreateProject(cmd.Context(), args[0])
+			p, err := r.api().CreateProject(cmd.Context(), api.CreateProjectRequest{Name: args[0], Owner: owner})
 			if err != nil {
 				return usageError(fmt.Errorf("create project %s: %w", args[0], err))
+			}
+			if owner != "" {
+				fmt.Fprintf(cmd.OutOrStdout(), "Created project %s, owned by %s\n", p.Name, owner)
+				return nil
 			}
 			fmt.Fprintf(cmd.OutOrStdout(), "Created project %s\n", p.Name)
 			return nil
 		},
 	}
 	f.register(create, true)
+	create.Flags().StringVar(&owner, "owner", "", "make this user the project's owner")
 	var lf remoteFlags
 	list := &cobra.Command{
 		Use:   "ls",
@@ -246,6 +261,7 @@ of access, encryption and deduplication. Creating one needs an admin token.`,
 		},
 	}
 	lf.register(list, true)
-	cmd.AddCommand(create, list)
+	cmd.AddCommand(create, list, newProjectMembersCommand(lookupEnv), newProjectAddMemberCommand(lookupEnv),
+		newProjectRemoveMemberCommand(lookupEnv), newProjectSetQuotaCommand(lookupEnv), newProjectUsageCommand(lookupEnv))
 	return cmd
 }

@@ -109,7 +109,7 @@ func TestRegistryCommandsEndToEnd(t *testing.T) {
 		t.Errorf("login with a wrong token: %s", out)
 	}
 	t.Setenv("PALISADE_TOKEN", e2eAdminToken)
-	if out := cli(ExitOK, "login", addr); !strings.Contains(out, "as token bootstrap-admin (admin)") || strings.Contains(out, e2eAdminToken) {
+	if out := cli(ExitOK, "login", addr); !strings.Contains(out, "as admin (token bootstrap-admin)") || strings.Contains(out, e2eAdminToken) {
 		t.Errorf("login: %s", out)
 	}
 	t.Setenv("PALISADE_TOKEN", "") // from here on, the credentials file

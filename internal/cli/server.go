@@ -14,8 +14,8 @@ const runsUntilSignal = "palisade/runs-until-signal"
 
 // serverFlags are the flags of 'palisade server'.
 type serverFlags struct {
-	config, listen, data, database, blobs, kek, kekPrevious, tlsCert, tlsKey, logLevel string
-	shutdownTimeout                                                                    time.Duration
+	config, listen, data, database, blobs, kek, kekPrevious, tlsCert, tlsKey, tlsClientCA, logLevel string
+	shutdownTimeout                                                                                 time.Duration
 }
 
 func newServerCommand(svc Services, lookupEnv func(string) (string, bool)) *cobra.Command {
@@ -75,6 +75,7 @@ certificate, unreachable database) or a shutdown that had to cut requests.`,
 	fl.StringVar(&f.kekPrevious, "kek-previous", "", "the key-encryption key being replaced (`FILE` or KMS URL), until 'palisade admin rotate-keys --master' has run")
 	fl.StringVar(&f.tlsCert, "tls-cert", "", "serve TLS with this PEM certificate `FILE` (needs --tls-key)")
 	fl.StringVar(&f.tlsKey, "tls-key", "", "serve TLS with this PEM private key `FILE` (needs --tls-cert)")
+	fl.StringVar(&f.tlsClientCA, "tls-client-ca", "", "verify client certificates against the CAs in this PEM `FILE`; a verified certificate authenticates the service account with its subject (mutual TLS)")
 	fl.StringVar(&f.logLevel, "log-level", "", "log `LEVEL`: debug, info, warn or error (default info)")
 	fl.DurationVar(&f.shutdownTimeout, "shutdown-timeout", 0, "give requests in flight this `DURATION` to finish on shutdown (default 30s)")
 	return cmd
@@ -97,7 +98,7 @@ func serverConfig(cmd *cobra.Command, f serverFlags, lookupEnv func(string) (str
 		"listen": {&cfg.Listen, &f.listen}, "data": {&cfg.DataDir, &f.data},
 		"database": {&cfg.Database, &f.database}, "blobs": {&cfg.Blobs, &f.blobs},
 		"kek": {&cfg.KEK, &f.kek}, "kek-previous": {&cfg.KEKPrevious, &f.kekPrevious}, "tls-cert": {&cfg.TLSCert, &f.tlsCert},
-		"tls-key": {&cfg.TLSKey, &f.tlsKey}, "log-level": {&cfg.LogLevel, &f.logLevel},
+		"tls-key": {&cfg.TLSKey, &f.tlsKey}, "log-level": {&cfg.LogLevel, &f.logLevel}, "tls-client-ca": {&cfg.TLSClientCA, &f.tlsClientCA},
 	} {
 		if changed(name) {
 			*p.dst = *p.val

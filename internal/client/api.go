@@ -89,22 +89,17 @@ func (c *Client) do(ctx context.Context, method, path string, query url.Values, 
 	return nil
 }
 
-// Whoami returns the token's ID and role.
-func (c *Client) Whoami(ctx context.Context) (id, role string, err error) {
-	var out struct {
-		TokenID string `json:"token_id"`
-		Role    string `json:"role"`
-	}
-	if err := c.do(ctx, "GET", "/api/v1/whoami", nil, nil, &out); err != nil {
-		return "", "", err
-	}
-	return out.TokenID, out.Role, nil
+// Whoami returns who the credentials authenticate as.
+func (c *Client) Whoami(ctx context.Context) (api.Whoami, error) {
+	var out api.Whoami
+	err := c.do(ctx, "GET", "/api/v1/whoami", nil, nil, &out)
+	return out, err
 }
 
-// CreateProject creates a project.
-func (c *Client) CreateProject(ctx context.Context, name string) (api.Project, error) {
+// CreateProject creates a project, with an owner when req names one.
+func (c *Client) CreateProject(ctx context.Context, req api.CreateProjectRequest) (api.Project, error) {
 	var p api.Project
-	err := c.do(ctx, "POST", "/api/v1/projects", nil, api.CreateProjectRequest{Name: name}, &p)
+	err := c.do(ctx, "POST", "/api/v1/projects", nil, req, &p)
 	return p, err
 }
 
@@ -149,6 +144,103 @@ func (c *Client) Artifact(ctx context.Context, project, repo, digest string) (ap
 	err := c.do(ctx, "GET", "/api/v1/projects/"+url.PathEscape(project)+"/artifacts/"+digest,
 		url.Values{"repository": {repo}}, nil, &d)
 	return d, err
+}
+
+// PatchArtifact changes an artifact's metadata (its classification,
+// with a reason when lowering it) and returns the artifact as changed.
+func (c *Client) PatchArtifact(ctx context.Context, project, repo, digest string, patch api.MetadataPatch) (api.Artifact, error) {
+	var a api.Artifact
+	err := c.do(ctx, "PATCH", "/api/v1/projects/"+url.PathEscape(project)+"/artifacts/"+digest,
+		url.Values{"repository": {repo}}, patch, &a)
+	return a, err
+}
+
+// Tokens lists the caller's API tokens, or every token with all (an
+// administrator's).
+func (c *Client) Tokens(ctx context.Context, all bool) ([]api.Token, error) {
+	var q url.Values
+	if all {
+		q = url.Values{"all": {"true"}}
+	}
+	var out struct{ Items []api.Token }
+	err := c.do(ctx, "GET", "/api/v1/tokens", q, nil, &out)
+	return out.Items, err
+}
+
+// CreateToken creates an API token; the answer holds its secret, which
+// the server never shows again.
+func (c *Client) CreateToken(ctx context.Context, req api.CreateTokenRequest) (api.CreatedToken, error) {
+	var out api.CreatedToken
+	err := c.do(ctx, "POST", "/api/v1/tokens", nil, req, &out)
+	return out, err
+}
+
+// RevokeToken revokes an API token by ID.
+func (c *Client) RevokeToken(ctx context.Context, id string) error {
+	return c.do(ctx, "DELETE", "/api/v1/tokens/"+url.PathEscape(id), nil, nil, nil)
+}
+
+// Users lists the server's users and service accounts.
+func (c *Client) Users(ctx context.Context) ([]api.User, error) {
+	var out struct{ Items []api.User }
+	err := c.do(ctx, "GET", "/api/v1/users", nil, nil, &out)
+	return out.Items, err
+}
+
+// CreateUser creates a user or service account.
+func (c *Client) CreateUser(ctx context.Context, req api.CreateUserRequest) (api.User, error) {
+	var u api.User
+	err := c.do(ctx, "POST", "/api/v1/users", nil, req, &u)
+	return u, err
+}
+
+// User returns a user with its project roles.
+func (c *Client) User(ctx context.Context, name string) (api.User, error) {
+	var u api.User
+	err := c.do(ctx, "GET", "/api/v1/users/"+url.PathEscape(name), nil, nil, &u)
+	return u, err
+}
+
+// PatchUser changes the fields of a user that patch sets.
+func (c *Client) PatchUser(ctx context.Context, name string, patch api.UserPatch) (api.User, error) {
+	var u api.User
+	err := c.do(ctx, "PATCH", "/api/v1/users/"+url.PathEscape(name), nil, patch, &u)
+	return u, err
+}
+
+// Members lists a project's members with their roles.
+func (c *Client) Members(ctx context.Context, project string) ([]api.Member, error) {
+	var out struct{ Items []api.Member }
+	err := c.do(ctx, "GET", "/api/v1/projects/"+url.PathEscape(project)+"/members", nil, nil, &out)
+	return out.Items, err
+}
+
+// SetMember gives a user a role in a project, replacing any role it had.
+func (c *Client) SetMember(ctx context.Context, project, name, role string) (api.Member, error) {
+	var m api.Member
+	err := c.do(ctx, "PUT", "/api/v1/projects/"+url.PathEscape(project)+"/members/"+url.PathEscape(name), nil,
+		api.SetMemberRequest{Role: role}, &m)
+	return m, err
+}
+
+// RemoveMember removes a user's role in a project.
+func (c *Client) RemoveMember(ctx context.Context, project, name string) error {
+	return c.do(ctx, "DELETE", "/api/v1/projects/"+url.PathEscape(project)+"/members/"+url.PathEscape(name), nil, nil, nil)
+}
+
+// Usage returns a project's quota and what it holds.
+func (c *Client) Usage(ctx context.Context, project string) (api.Usage, error) {
+	var u api.Usage
+	err := c.do(ctx, "GET", "/api/v1/projects/"+url.PathEscape(project)+"/usage", nil, nil, &u)
+	return u, err
+}
+
+// SetQuota sets the quotas given in q (0 is unlimited; one left nil
+// keeps its value) and returns the project's usage under the new quota.
+func (c *Client) SetQuota(ctx context.Context, project string, q api.QuotaRequest) (api.Usage, error) {
+	var u api.Usage
+	err := c.do(ctx, "PUT", "/api/v1/projects/"+url.PathEscape(project)+"/quota", nil, q, &u)
+	return u, err
 }
 
 // RotateKeys rotates the keys of one project, or of all when project is

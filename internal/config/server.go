@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/url"
 	"os"
@@ -47,6 +48,10 @@ const (
 	EnvKEKPrevious     = "PALISADE_KEK_PREVIOUS"
 	EnvTLSCert         = "PALISADE_TLS_CERT"
 	EnvTLSKey          = "PALISADE_TLS_KEY"
+	EnvTLSClientCA     = "PALISADE_TLS_CLIENT_CA"
+	EnvTokenRate       = "PALISADE_LIMITS_TOKEN_RATE"
+	EnvSourceRate      = "PALISADE_LIMITS_SOURCE_RATE"
+	EnvUploadsPerToken = "PALISADE_LIMITS_UPLOADS_PER_TOKEN"
 	EnvLogLevel        = "PALISADE_LOG_LEVEL"
 	EnvShutdownTimeout = "PALISADE_SHUTDOWN_TIMEOUT"
 	EnvAdminToken      = "PALISADE_ADMIN_TOKEN"
@@ -101,6 +106,12 @@ type Server struct {
 	// TLSCert and TLSKey are PEM files; both or neither.
 	TLSCert string
 	TLSKey  string
+	// TLSClientCA is a PEM file of the certificate authorities whose
+	// client certificates authenticate service accounts (mutual TLS);
+	// needs TLSCert. Clients without a certificate still use tokens.
+	TLSClientCA string
+	// Limits bounds what each token and each source address may ask.
+	Limits Limits
 	// LogLevel is debug, info, warn or error.
 	LogLevel string
 	// ShutdownTimeout bounds the graceful shutdown: requests still running
@@ -111,6 +122,20 @@ type Server struct {
 	AdminToken Secret
 }
 
+// Limits are the request rate and concurrency limits. A rate is requests
+// per second (0 is unlimited) with a burst of twice as many.
+type Limits struct {
+	TokenRate       float64 // per API token (and session tokens of it)
+	SourceRate      float64 // per source address, authenticated or not
+	UploadsPerToken int     // concurrent blob uploads per token (0 is unlimited)
+}
+
+// DefaultLimits are generous enough for CI fleets behind one token and
+// stop a runaway client before it starves the others.
+func DefaultLimits() Limits {
+	return Limits{TokenRate: 1000, SourceRate: 2000, UploadsPerToken: 32}
+}
+
 // DefaultServer returns the embedded default configuration: SQLite, local
 // files and a local key in ./palisade-data, on 127.0.0.1:8700.
 func DefaultServer() Server {
@@ -119,6 +144,7 @@ func DefaultServer() Server {
 		DataDir:         DefaultDataDir,
 		LogLevel:        DefaultLogLevel,
 		ShutdownTimeout: DefaultShutdownTimeout,
+		Limits:          DefaultLimits(),
 	}
 }
 
@@ -233,6 +259,10 @@ func (c Server) String() string {
 	}
 	line("tls.cert", c.TLSCert)
 	line("tls.key", c.TLSKey)
+	line("tls.client_ca", c.TLSClientCA)
+	line("limits.token_rate", strconv.FormatFloat(c.Limits.TokenRate, 'g', -1, 64))
+	line("limits.source_rate", strconv.FormatFloat(c.Limits.SourceRate, 'g', -1, 64))
+	line("limits.uploads_per_token", strconv.Itoa(c.Limits.UploadsPerToken))
 	line("log_level", c.LogLevel)
 	line("shutdown_timeout", c.ShutdownTimeout.String())
 	if c.AdminToken != "" {
@@ -279,8 +309,9 @@ func redactURL(s string) string {
 
 // Keys of the server file, in the order error messages list them.
 var (
-	serverKeys    = []string{"listen", "data", "database", "blobs", "kek", "kek_previous", "tls", "log_level", "shutdown_timeout"}
-	serverTLSKeys = []string{"cert", "key"}
+	serverKeys       = []string{"listen", "data", "database", "blobs", "kek", "kek_previous", "tls", "limits", "log_level", "shutdown_timeout"}
+	serverTLSKeys    = []string{"cert", "key", "client_ca"}
+	serverLimitsKeys = []string{"token_rate", "source_rate", "uploads_per_token"}
 )
 
 // LoadServerFile reads the server configuration file at path and applies
@@ -377,6 +408,35 @@ func (pr *parser) server(n *yaml.Node, c *Server) {
 					set(&c.TLSCert, v, "tls.cert")
 				case "key":
 					set(&c.TLSKey, v, "tls.key")
+				case "client_ca":
+					set(&c.TLSClientCA, v, "tls.client_ca")
+				}
+			})
+		case "limits":
+			pr.mapping(v, "limits", serverLimitsKeys, func(key string, v *yaml.Node) {
+				t := strings.TrimSpace(pr.text(v, "limits."+key))
+				if t == "" {
+					return
+				}
+				switch key {
+				case "token_rate", "source_rate":
+					f, err := strconv.ParseFloat(t, 64)
+					if err != nil {
+						pr.addf(v, "limits.%s must be a number of requests per second (0 is unlimited), not %q", key, t)
+						return
+					}
+					if key == "token_rate" {
+						c.Limits.TokenRate = f
+					} else {
+						c.Limits.SourceRate = f
+					}
+				case "uploads_per_token":
+					n, err := strconv.Atoi(t)
+					if err != nil {
+						pr.addf(v, "limits.uploads_per_token must be a whole number (0 is unlimited), not %q", t)
+						return
+					}
+					c.Limits.UploadsPerToken = n
 				}
 			})
 		}
@@ -397,7 +457,7 @@ func ApplyServerEnv(c *Server, lookup func(string) (string, bool)) error {
 	for name, dst := range map[string]*string{
 		EnvListen: &next.Listen, EnvData: &next.DataDir, EnvDatabase: &next.Database,
 		EnvBlobs: &next.Blobs, EnvKEK: &next.KEK, EnvKEKPrevious: &next.KEKPrevious, EnvTLSCert: &next.TLSCert,
-		EnvTLSKey: &next.TLSKey, EnvLogLevel: &next.LogLevel,
+		EnvTLSKey: &next.TLSKey, EnvLogLevel: &next.LogLevel, EnvTLSClientCA: &next.TLSClientCA,
 	} {
 		if v, ok := get(name); ok {
 			*dst = v
@@ -409,6 +469,22 @@ func ApplyServerEnv(c *Server, lookup func(string) (string, bool)) error {
 			problems = append(problems, fmt.Errorf("%s must be a duration such as 30s or 2m, not %q", EnvShutdownTimeout, v))
 		}
 		next.ShutdownTimeout = d
+	}
+	for name, dst := range map[string]*float64{EnvTokenRate: &next.Limits.TokenRate, EnvSourceRate: &next.Limits.SourceRate} {
+		if v, ok := get(name); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				problems = append(problems, fmt.Errorf("%s must be a number of requests per second (0 is unlimited), not %q", name, v))
+			}
+			*dst = f
+		}
+	}
+	if v, ok := get(EnvUploadsPerToken); ok {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			problems = append(problems, fmt.Errorf("%s must be a whole number (0 is unlimited), not %q", EnvUploadsPerToken, v))
+		}
+		next.Limits.UploadsPerToken = n
 	}
 	// The token is taken as given (not trimmed): Validate rejects spaces.
 	if v, ok := lookup(EnvAdminToken); ok && v != "" {
@@ -476,6 +552,12 @@ func (c Server) Validate() error {
 	}
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		add("tls: give both the certificate and the key (tls.cert and tls.key), or neither")
+	}
+	if c.TLSClientCA != "" && c.TLSCert == "" {
+		add("tls.client_ca: client certificates need TLS: set tls.cert and tls.key too")
+	}
+	if l := c.Limits; l.TokenRate < 0 || l.SourceRate < 0 || l.UploadsPerToken < 0 || math.IsNaN(l.TokenRate) || math.IsNaN(l.SourceRate) {
+		add("limits: rates and upload counts are 0 (unlimited) or positive")
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":

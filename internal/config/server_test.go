@@ -27,6 +27,10 @@ database: postgres://pal:pw@db:5432/pal
 tls:
   cert: /etc/cert.pem
   key: /etc/key.pem
+  client_ca: /etc/clients.pem
+limits:
+  token_rate: 50
+  uploads_per_token: 4
 log_level: debug
 shutdown_timeout: 10s
 `
@@ -39,23 +43,27 @@ shutdown_timeout: 10s
 		{"defaults", "", nil, DefaultServer()},
 		{"file over defaults", file, nil, Server{
 			Listen: "0.0.0.0:9000", DataDir: "/srv/palisade", Database: "postgres://pal:pw@db:5432/pal",
-			TLSCert: "/etc/cert.pem", TLSKey: "/etc/key.pem", LogLevel: "debug", ShutdownTimeout: 10 * time.Second,
+			TLSCert: "/etc/cert.pem", TLSKey: "/etc/key.pem", TLSClientCA: "/etc/clients.pem", LogLevel: "debug", ShutdownTimeout: 10 * time.Second,
+			Limits: Limits{TokenRate: 50, SourceRate: 2000, UploadsPerToken: 4},
 		}},
 		{"env over file", file, map[string]string{
 			EnvListen: "127.0.0.1:1", EnvData: "/env/data", EnvDatabase: "sqlite:/env/db", EnvBlobs: "mem://",
 			EnvKEK: "/env/kek", EnvTLSCert: "c", EnvTLSKey: "k", EnvLogLevel: "warn",
-			EnvShutdownTimeout: "1m", EnvAdminToken: "tok",
+			EnvShutdownTimeout: "1m", EnvAdminToken: "tok", EnvTLSClientCA: "ca", EnvTokenRate: "0.5", EnvSourceRate: "0",
+			EnvUploadsPerToken: "2",
 		}, Server{
 			Listen: "127.0.0.1:1", DataDir: "/env/data", Database: "sqlite:/env/db", Blobs: "mem://",
-			KEK: "/env/kek", TLSCert: "c", TLSKey: "k", LogLevel: "warn", ShutdownTimeout: time.Minute,
-			AdminToken: "tok",
+			KEK: "/env/kek", TLSCert: "c", TLSKey: "k", TLSClientCA: "ca", LogLevel: "warn", ShutdownTimeout: time.Minute,
+			AdminToken: "tok", Limits: Limits{TokenRate: 0.5, SourceRate: 0, UploadsPerToken: 2},
 		}},
 		{"empty env keeps file", file, map[string]string{EnvListen: "", EnvData: "  "}, Server{
 			Listen: "0.0.0.0:9000", DataDir: "/srv/palisade", Database: "postgres://pal:pw@db:5432/pal",
-			TLSCert: "/etc/cert.pem", TLSKey: "/etc/key.pem", LogLevel: "debug", ShutdownTimeout: 10 * time.Second,
+			TLSCert: "/etc/cert.pem", TLSKey: "/etc/key.pem", TLSClientCA: "/etc/clients.pem", LogLevel: "debug", ShutdownTimeout: 10 * time.Second,
+			Limits: Limits{TokenRate: 50, SourceRate: 2000, UploadsPerToken: 4},
 		}},
 		{"partial file keeps defaults", "listen: ':8080'\n", nil, Server{
 			Listen: ":8080", DataDir: DefaultDataDir, LogLevel: DefaultLogLevel, ShutdownTimeout: DefaultShutdownTimeout,
+			Limits: DefaultLimits(),
 		}},
 	}
 	for _, tt := range tests {
@@ -83,13 +91,13 @@ func TestParseServerProblems(t *testing.T) {
 		want []string // one per problem, in order
 	}{
 		{"unknown keys with lines", "listen: ':1'\nlisten_addr: x\ntls:\n  certificate: a\n", []string{
-			`line 2: unknown key "listen_addr" at the top level (valid keys: listen, data, database, blobs, kek, kek_previous, tls, log_level, shutdown_timeout)`,
-			`line 4: unknown key "certificate" under tls (valid keys: cert, key)`,
+			`line 2: unknown key "listen_addr" at the top level (valid keys: listen, data, database, blobs, kek, kek_previous, tls, limits, log_level, shutdown_timeout)`,
+			`line 4: unknown key "certificate" under tls (valid keys: cert, key, client_ca)`,
 		}},
 		{"bad values", "data: [a]\nshutdown_timeout: soon\ntls: 5\n", []string{
 			"line 1: data must be text, not a list",
 			`line 2: shutdown_timeout must be a duration such as 30s or 2m, not "soon"`,
-			"line 3: tls must be a mapping of keys (cert, key), not the number 5",
+			"line 3: tls must be a mapping of keys (cert, key, client_ca), not the number 5",
 		}},
 		{"duplicate key", "listen: ':1'\nlisten: ':2'\n", []string{`line 2: key "listen" appears twice at the top level`}},
 		{"second document", "listen: ':1'\n---\nlisten: ':2'\n", []string{"line 2: a second YAML document (after ---); the server configuration holds one"}},

@@ -46,6 +46,39 @@ type GCOptions struct {
 	Logger *slog.Logger
 }
 
+// RefStore is what IndexReferences needs from the metadata store.
+type RefStore interface {
+	ManifestsWithoutRefs(ctx context.Context, n int) ([]store.Manifest, error)
+	SetManifestRefs(ctx context.Context, project, repo, digest string, blobs []string) error
+}
+
+// IndexReferences records the blob references of manifests stored before
+// schema version 6 recorded them, and returns how many it indexed. GC
+// needs them to know what is referenced, and authorization to know a
+// blob's classification; the server runs it at start.
+func IndexReferences(ctx context.Context, st RefStore) (int, error) {
+	n := 0
+	for {
+		ms, err := st.ManifestsWithoutRefs(ctx, page)
+		if err != nil {
+			return n, err
+		}
+		for _, m := range ms {
+			doc, err := ocimanifest.Decode(m.Body)
+			if err != nil {
+				return n, fmt.Errorf("manifest %s in %s/%s: %w (run palisade admin fsck)", m.Digest, m.Project, m.Repository, err)
+			}
+			if err := st.SetManifestRefs(ctx, m.Project, m.Repository, m.Digest, doc.Blobs()); err != nil {
+				return n, err
+			}
+			n++
+		}
+		if len(ms) < page {
+			return n, nil
+		}
+	}
+}
+
 // GC removes the blobs no manifest of their project references and that
 // are older than the minimum age, record first and data second, and the
 // data in storage that no record names and that is older than the minimum
@@ -70,24 +103,10 @@ func GC(ctx context.Context, st Store, blobs Blobs, opts GCOptions) (GCReport, e
 	cutoff := now().Add(-minAge)
 
 	// References of manifests stored before they were recorded.
-	for {
-		ms, err := st.ManifestsWithoutRefs(ctx, page)
-		if err != nil {
-			return rep, fmt.Errorf("gc: %w", err)
-		}
-		for _, m := range ms {
-			doc, err := ocimanifest.Decode(m.Body)
-			if err != nil {
-				return rep, fmt.Errorf("gc: manifest %s in %s/%s: %w (run palisade admin fsck)", m.Digest, m.Project, m.Repository, err)
-			}
-			if err := st.SetManifestRefs(ctx, m.Project, m.Repository, m.Digest, doc.Blobs()); err != nil {
-				return rep, fmt.Errorf("gc: %w", err)
-			}
-			rep.ManifestsIndexed++
-		}
-		if len(ms) < page {
-			break
-		}
+	n, err := IndexReferences(ctx, st)
+	rep.ManifestsIndexed = n
+	if err != nil {
+		return rep, fmt.Errorf("gc: %w", err)
 	}
 
 	projects, err := st.ListProjects(ctx)

@@ -1,6 +1,8 @@
 package registry
 
 import (
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
 	"encoding/json"
 	"net/http"
 	"net/url"
@@ -187,7 +189,14 @@ func TestTokenEndpointIntersectsRole(t *testing.T) {
 	d := h.pushBlob(t, "a/x", []byte("config"))
 	tr := h.getToken(t, readOnlyToken, "repository:a/x:pull,push,delete")
 	tok := bearer(tr.Token)
-	resp, body := h.do(t, call{method: http.MethodHead, path: "/v2/a/x/blobs/" + d, auth: tok})
+	// A blob no artifact references yet is for those who may push.
+	resp, body := h.do(t, call{path: "/v2/a/x/blobs/" + d, auth: tok})
+	wantError(t, "pull an unreferenced blob", resp, body, http.StatusForbidden, codeDenied)
+	if resp, body := h.putManifest(t, "a/x", "v0", ocispec.MediaTypeImageManifest, h.image(t, "a/x", nil)); resp.StatusCode != http.StatusCreated {
+		t.Fatalf("push manifest: %d %s", resp.StatusCode, body)
+	}
+	layer := sha256Digest(randomBytes(1, 3000))
+	resp, body = h.do(t, call{method: http.MethodGet, path: "/v2/a/x/blobs/" + layer, auth: tok})
 	wantStatus(t, "pull", resp, body, http.StatusOK)
 	resp, body = h.do(t, call{method: http.MethodPost, path: "/v2/a/x/blobs/uploads/", auth: tok})
 	wantError(t, "push", resp, body, http.StatusForbidden, codeDenied)

@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/palisade-sec/palisade/internal/access"
 	"github.com/palisade-sec/palisade/internal/blob"
 	"github.com/palisade-sec/palisade/internal/store"
 )
@@ -27,6 +28,18 @@ func (reg *Registry) getBlob(w http.ResponseWriter, r *http.Request, req *reques
 		return
 	case err != nil:
 		reg.internal(w, r, "look up the blob", err)
+		return
+	}
+	level, err := reg.st.BlobClassification(r.Context(), req.name.project, req.arg)
+	if err != nil {
+		reg.internal(w, r, "look up the blob's classification", err)
+		return
+	}
+	// A pusher checks which blobs the registry has before uploading: the
+	// answer reveals no bytes, whatever their classification.
+	headByPusher := r.Method == http.MethodHead &&
+		access.Decide(req.p.Principal, access.ActPush, access.Resource{Project: req.name.project}).Allowed()
+	if !headByPusher && !reg.allowPull(w, req, level) {
 		return
 	}
 	h := w.Header()

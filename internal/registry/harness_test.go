@@ -106,14 +106,16 @@ func newHarness(t testing.TB, opts ...func(*Options)) *harness {
 			t.Fatalf("create project %s: %v", p, err)
 		}
 	}
+	if _, err := st.CreatePrincipal(ctx, store.Principal{ID: "root", Name: "root", Kind: store.KindUser, Admin: true, Clearance: store.Restricted}); err != nil {
+		t.Fatalf("create principal: %v", err)
+	}
 	for _, tk := range []struct {
-		id, secret string
-		role       store.Role
+		id, secret, scope string
 	}{
-		{adminTokenID, adminToken, store.RoleAdmin},
-		{roTokenID, readOnlyToken, store.RoleReadOnly},
+		{adminTokenID, adminToken, ""},
+		{roTokenID, readOnlyToken, "*:reader"},
 	} {
-		_, err := st.CreateToken(ctx, store.Token{ID: tk.id, Name: tk.id, Role: tk.role, Hash: sha256.Sum256([]byte(tk.secret))})
+		_, err := st.CreateToken(ctx, store.Token{ID: tk.id, Name: tk.id, PrincipalID: "root", Scope: tk.scope, Hash: sha256.Sum256([]byte(tk.secret))})
 		if err != nil {
 			t.Fatalf("create token %s: %v", tk.id, err)
 		}

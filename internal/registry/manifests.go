@@ -167,6 +167,11 @@ func (reg *Registry) getManifest(w http.ResponseWriter, r *http.Request, req *re
 	) {
 		return
 	}
+	// HEAD tells what a tag names (listing shows as much); GET reads the
+	// bytes, which the classification guards.
+	if r.Method == http.MethodGet && !reg.allowPull(w, req, m.Meta.Classification) {
+		return
+	}
 	h := w.Header()
 	h.Set("Content-Type", m.MediaType)
 	h.Set("Docker-Content-Digest", m.Digest)
@@ -256,6 +261,10 @@ func (reg *Registry) putManifest(w http.ResponseWriter, r *http.Request, req *re
 		first = tags[0]
 	}
 	if _, err := reg.st.PutManifest(ctx, m, first); err != nil {
+		if qe, ok := asQuota(err); ok {
+			writeError(w, http.StatusForbidden, codeDenied, qe.Error())
+			return
+		}
 		if errors.Is(err, store.ErrNotFound) {
 			// A blob checked above was deleted (gc) before the manifest's
 			// transaction could reference it.

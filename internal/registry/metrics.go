@@ -63,6 +63,7 @@ type storageCollector struct {
 	blobs    *prometheus.Desc
 	bytes    *prometheus.Desc
 	manifest *prometheus.Desc
+	quota    *prometheus.Desc
 }
 
 func newStorageCollector(st store.Store) *storageCollector {
@@ -74,6 +75,8 @@ func newStorageCollector(st store.Store) *storageCollector {
 			[]string{"project"}, nil),
 		manifest: prometheus.NewDesc("palisade_storage_manifests", "Manifests stored, by project.",
 			[]string{"project"}, nil),
+		quota: prometheus.NewDesc("palisade_quota", "Quota of each project that has one: bytes or artifacts.",
+			[]string{"project", "resource"}, nil),
 	}
 }
 
@@ -81,6 +84,7 @@ func (c *storageCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- c.blobs
 	ch <- c.bytes
 	ch <- c.manifest
+	ch <- c.quota
 }
 
 // scrapeTimeout bounds the store queries of one scrape.
@@ -102,5 +106,11 @@ func (c *storageCollector) Collect(ch chan<- prometheus.Metric) {
 		ch <- prometheus.MustNewConstMetric(c.blobs, prometheus.GaugeValue, float64(u.Blobs), p.Name)
 		ch <- prometheus.MustNewConstMetric(c.bytes, prometheus.GaugeValue, float64(u.BlobBytes), p.Name)
 		ch <- prometheus.MustNewConstMetric(c.manifest, prometheus.GaugeValue, float64(u.Manifests), p.Name)
+		if p.Quota.Bytes > 0 {
+			ch <- prometheus.MustNewConstMetric(c.quota, prometheus.GaugeValue, float64(p.Quota.Bytes), p.Name, "bytes")
+		}
+		if p.Quota.Artifacts > 0 {
+			ch <- prometheus.MustNewConstMetric(c.quota, prometheus.GaugeValue, float64(p.Quota.Artifacts), p.Name, "artifacts")
+		}
 	}
 }

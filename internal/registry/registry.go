@@ -10,6 +10,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/palisade-sec/palisade/internal/access"
 	"github.com/palisade-sec/palisade/internal/auth"
 	"github.com/palisade-sec/palisade/internal/blob"
 	"github.com/palisade-sec/palisade/internal/server"
@@ -37,6 +38,17 @@ type Options struct {
 	// or the key rewrapped under the project's newest key version when a
 	// rotation began during the upload (projectkeys.Manager.Current).
 	CurrentKey func(ctx context.Context, project string, wrapped []byte) ([]byte, error)
+	// Uploads, when set, bounds the upload requests (blob bodies in
+	// flight) of each token at once (throttle.Gate).
+	Uploads UploadGate
+	// OnLimited, when set, is told of each request the upload limit
+	// refused ("uploads").
+	OnLimited func(limit string)
+}
+
+// UploadGate bounds concurrent operations per key (throttle.Gate).
+type UploadGate interface {
+	Acquire(key string) (release func(), ok bool)
 }
 
 // Registry is the OCI Distribution API handler, mounted at /v2/.
@@ -49,6 +61,8 @@ type Registry struct {
 	maxMan  int64
 	m       *registryMetrics
 	current func(ctx context.Context, project string, wrapped []byte) ([]byte, error)
+	uploads UploadGate
+	limited func(string)
 }
 
 // New returns a Registry.
@@ -59,7 +73,10 @@ func New(opts Options) (*Registry, error) {
 	r := &Registry{
 		st: opts.Store, blobs: opts.Blobs, auth: opts.Auth,
 		service: opts.Service, log: opts.Logger, maxMan: opts.MaxManifestBytes,
-		m: newRegistryMetrics(opts.Metrics), current: opts.CurrentKey,
+		m: newRegistryMetrics(opts.Metrics), current: opts.CurrentKey, uploads: opts.Uploads, limited: opts.OnLimited,
+	}
+	if r.limited == nil {
+		r.limited = func(string) {}
 	}
 	r.m.registerInProgress(opts.Metrics, func() float64 { return float64(opts.Blobs.UploadsInProgress()) })
 	if opts.Metrics != nil {
@@ -185,13 +202,22 @@ func (reg *Registry) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	req.name = n
-	if !p.Allows(action, n.full) {
-		if p.MayGain(action) {
-			reg.authFailed(w, r, errInsufficientScope, name, action)
+	if !reg.authorize(w, r, req, action) {
+		return
+	}
+	if reg.uploads != nil && carriesBlob(rt, r.Method) {
+		key := "principal:" + p.ID
+		if p.TokenID != "" {
+			key = "token:" + p.TokenID
+		}
+		release, ok := reg.uploads.Acquire(key)
+		if !ok {
+			reg.limited("uploads")
+			w.Header().Set("Retry-After", "1")
+			writeError(w, http.StatusTooManyRequests, codeTooManyRequests, "too many uploads at once with this token: wait for one to finish")
 			return
 		}
-		writeError(w, http.StatusForbidden, codeDenied, "this token may not "+string(action)+" "+n.full)
-		return
+		defer release()
 	}
 	switch rt {
 	case RouteManifest:
@@ -230,6 +256,12 @@ func (reg *Registry) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
+// carriesBlob reports whether a request sends blob data: what the upload
+// limit counts.
+func carriesBlob(rt, method string) bool {
+	return rt == RouteUploads || rt == RouteUpload && (method == http.MethodPatch || method == http.MethodPut)
+}
+
 func methodAllowed(rt, method string) bool {
 	for _, m := range Routes()[rt] {
 		if m == method {
@@ -256,9 +288,75 @@ func actionOf(rt, method string) auth.Action {
 	return auth.ActionPush
 }
 
+// authorize checks the request against the principal's credentials and
+// permissions before anything about the repository is looked up, so that
+// a project without a grant answers the same whether it exists or not.
+// Pulls are checked again against the artifact's classification once it
+// is loaded (allowPull). It returns false after answering.
+func (reg *Registry) authorize(w http.ResponseWriter, r *http.Request, req *request, action auth.Action) bool {
+	p, project := req.p, req.name.project
+	if !p.ScopeCovers(action, req.name.full) {
+		if auth.MayHold(p.Principal, action, project) {
+			reg.authFailed(w, r, errInsufficientScope, req.name.full, action)
+			return false
+		}
+		writeError(w, http.StatusForbidden, codeDenied, "this token may not "+string(action)+" "+req.name.full)
+		return false
+	}
+	var d access.Decision
+	switch {
+	case action == auth.ActionPush:
+		d = access.Decide(p.Principal, access.ActPush, access.Resource{Project: project})
+	case action == auth.ActionDelete:
+		d = access.Decide(p.Principal, access.ActDelete, access.Resource{Project: project})
+	case req.route == RouteTags || req.route == RouteReferrers:
+		d = access.Decide(p.Principal, access.ActListArtifacts, access.Resource{Project: project})
+	case auth.MayHold(p.Principal, auth.ActionPull, project):
+		return true // the artifact's classification decides (allowPull)
+	default:
+		d = access.Decide(p.Principal, access.ActPull, access.Resource{Project: project, Classification: access.Public, Promoted: true})
+	}
+	if !d.Allowed() {
+		writeError(w, http.StatusForbidden, codeDenied, d.Reason())
+		return false
+	}
+	return true
+}
+
+// allowPull decides a pull of bytes classified level (for a blob, the
+// highest of the artifacts that reference it; "" for a blob no artifact
+// references yet, which only those who may push to the project may
+// read). It returns false after answering 403.
+func (reg *Registry) allowPull(w http.ResponseWriter, req *request, level store.Classification) bool {
+	res := access.Resource{Project: req.name.project}
+	act := access.ActPull
+	if level == "" {
+		act = access.ActPush
+	} else {
+		res.Classification, _ = access.ParseLevel(string(level))
+	}
+	d := access.Decide(req.p.Principal, act, res)
+	if !d.Allowed() {
+		msg := d.Reason()
+		if level == "" {
+			msg = "denied: the blob is not part of any artifact yet, and only those who may push to project " + req.name.project + " may read it"
+		}
+		writeError(w, http.StatusForbidden, codeDenied, msg)
+		return false
+	}
+	return true
+}
+
 // authFailed answers a request whose credentials are missing or refused
-// with 401 and a Bearer challenge, or 500 when the store failed.
+// with 401 and a Bearer challenge, 429 while the caller must wait, or 500
+// when the store failed.
 func (reg *Registry) authFailed(w http.ResponseWriter, r *http.Request, err error, name string, action auth.Action) {
+	var wait *auth.WaitError
+	if errors.As(err, &wait) {
+		w.Header().Set("Retry-After", auth.RetryAfter(wait.RetryAfter))
+		writeError(w, http.StatusTooManyRequests, codeTooManyRequests, wait.Error())
+		return
+	}
 	if !errors.Is(err, auth.ErrNoCredentials) && !errors.Is(err, auth.ErrBadCredentials) && !errors.Is(err, errInsufficientScope) {
 		reg.internal(w, r, "authenticate", err)
 		return

@@ -3,6 +3,7 @@ package registry
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -192,7 +193,11 @@ func (reg *Registry) patchUpload(w http.ResponseWriter, r *http.Request, req *re
 	if start, _, ok, _ := parseContentRange(r.Header.Get("Content-Range")); ok {
 		off = start
 	}
-	_, err := u.Write(r.Context(), off, r.Body)
+	body, ok := reg.quotaBody(w, r, req, u)
+	if !ok {
+		return
+	}
+	_, err := u.Write(r.Context(), off, body)
 	if err != nil && !reg.uploadError(w, r, req, u, err) {
 		return
 	}
@@ -204,6 +209,10 @@ func (reg *Registry) patchUpload(w http.ResponseWriter, r *http.Request, req *re
 // answering.
 func (reg *Registry) uploadError(w http.ResponseWriter, r *http.Request, req *request, u *blob.Upload, err error) bool {
 	var tooLarge *http.MaxBytesError
+	if qe, ok := asQuota(err); ok {
+		reg.quotaRefused(w, r, u, qe)
+		return false
+	}
 	switch {
 	case errors.Is(err, blob.ErrRange):
 		rangeMismatch(w, req, u, "chunk out of order; GET the upload URL for its state")
@@ -251,12 +260,22 @@ func (reg *Registry) putUpload(w http.ResponseWriter, r *http.Request, req *requ
 // the content) and the existing blob is kept.
 func (reg *Registry) commit(w http.ResponseWriter, r *http.Request, req *request, u *blob.Upload, digest string) {
 	ctx := r.Context()
-	if _, err := reg.prepareCommit(ctx, req.name.project, digest); err != nil {
+	have, err := reg.prepareCommit(ctx, req.name.project, digest)
+	if err != nil {
 		reg.internal(w, r, "check for an existing blob", err)
 		return
 	}
 	server.SetBodyLimit(r, -1)
-	b, err := u.CommitFrom(ctx, r.Body, digest, -1)
+	var body io.Reader = r.Body
+	if !have {
+		// A blob the project holds is read and checked but stores
+		// nothing: only a new one counts against the quota.
+		var ok bool
+		if body, ok = reg.quotaBody(w, r, req, u); !ok {
+			return
+		}
+	}
+	b, err := u.CommitFrom(ctx, body, digest, -1)
 	if err != nil {
 		reg.uploadError(w, r, req, u, err)
 		return

@@ -3,12 +3,15 @@ package server
 import (
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"slices"
 	"sync"
 	"time"
 
@@ -49,6 +52,11 @@ type Options struct {
 	// server speaks TLS 1.2 or later only.
 	TLSCertFile string
 	TLSKeyFile  string
+	// TLSClientCAFile, when set, is a PEM file of the certificate
+	// authorities whose client certificates the server verifies when a
+	// client presents one (mutual TLS); clients without one still
+	// connect.
+	TLSClientCAFile string
 	// Logger receives request and lifecycle lines; nil discards them. Its
 	// handler is wrapped so that every line logged with a request's
 	// context carries request_id.
@@ -69,6 +77,7 @@ type Server struct {
 	ln       net.Listener
 	tls      bool
 	mux      *http.ServeMux
+	patterns []string
 	srv      *http.Server
 	ready    []Check
 	timeout  time.Duration
@@ -99,6 +108,20 @@ func New(opts Options) (*Server, error) {
 			return nil, fmt.Errorf("new server: load TLS certificate: %w", err)
 		}
 		tlsConfig = &tls.Config{MinVersion: tls.VersionTLS12, Certificates: []tls.Certificate{cert}}
+		if opts.TLSClientCAFile != "" {
+			pem, err := os.ReadFile(opts.TLSClientCAFile)
+			if err != nil {
+				return nil, fmt.Errorf("new server: read client CA file: %w", err)
+			}
+			pool := x509.NewCertPool()
+			if !pool.AppendCertsFromPEM(pem) {
+				return nil, fmt.Errorf("new server: client CA file %s holds no PEM certificate", opts.TLSClientCAFile)
+			}
+			tlsConfig.ClientCAs = pool
+			tlsConfig.ClientAuth = tls.VerifyClientCertIfGiven
+		}
+	} else if opts.TLSClientCAFile != "" {
+		return nil, errors.New("new server: client certificates need TLS: give a certificate and a key")
 	}
 	ln := opts.Listener
 	if ln == nil {
@@ -126,9 +149,9 @@ func New(opts Options) (*Server, error) {
 	}
 	s.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	s.metrics = newMetrics(s.registry)
-	s.mux.HandleFunc("GET /healthz", s.healthz)
-	s.mux.HandleFunc("GET /readyz", s.readyz)
-	s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{Registry: s.registry}))
+	s.Handle("GET /healthz", http.HandlerFunc(s.healthz))
+	s.Handle("GET /readyz", http.HandlerFunc(s.readyz))
+	s.Handle("GET /metrics", promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{Registry: s.registry}))
 	s.srv = &http.Server{
 		Handler:           s.middleware(s.mux),
 		TLSConfig:         tlsConfig,
@@ -156,7 +179,15 @@ func (s *Server) Logger() *slog.Logger { return s.log }
 
 // Handle registers h for pattern (http.ServeMux syntax, such as
 // "GET /v2/"). Metrics are labelled with pattern. Call it before Run.
-func (s *Server) Handle(pattern string, h http.Handler) { s.mux.Handle(pattern, h) }
+func (s *Server) Handle(pattern string, h http.Handler) {
+	s.mux.Handle(pattern, h)
+	s.patterns = append(s.patterns, pattern)
+}
+
+// Patterns returns every pattern registered with Handle, in order: what
+// the server routes (the access-control test holds them against its
+// table).
+func (s *Server) Patterns() []string { return slices.Clone(s.patterns) }
 
 // Run serves until ctx is done, then shuts down gracefully: it stops
 // accepting connections and waits for in-flight requests for at most the

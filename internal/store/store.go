@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"errors"
+	"fmt"
 	"time"
 )
 
@@ -24,6 +25,10 @@ var (
 	// ErrInvalid means an argument is missing or malformed (an empty name,
 	// a negative size); nothing was written.
 	ErrInvalid = errors.New("invalid argument")
+	// ErrQuotaExceeded means the write would take a project over one of
+	// its quotas; the error is a *QuotaError saying which. Nothing was
+	// written.
+	ErrQuotaExceeded = errors.New("quota exceeded")
 	// ErrSchemaNewer means the database was migrated by a newer Palisade
 	// than this binary; it is refused rather than used with a schema this
 	// binary does not know.
@@ -37,8 +42,35 @@ type Project struct {
 	// KeyID references the project's key-encryption key (a keeper URL or
 	// key file name); the key itself is never stored here.
 	KeyID   string
+	Quota   Quota
 	Created time.Time
 }
+
+// Quota bounds what a project may hold; zero fields are unlimited.
+type Quota struct {
+	Bytes     int64 // plaintext bytes of the project's blobs
+	Artifacts int64 // manifests
+}
+
+// QuotaError is the error of a write refused by a quota. It wraps
+// ErrQuotaExceeded.
+type QuotaError struct {
+	Project string
+	What    string // "storage" or "artifacts"
+	Limit   int64
+	Usage   int64 // what the project holds now
+	Adding  int64 // what the refused write would add
+}
+
+func (e *QuotaError) Error() string {
+	if e.What == "artifacts" {
+		return fmt.Sprintf("project %s holds %d of its quota of %d artifacts: delete artifacts or ask an administrator to raise the quota", e.Project, e.Usage, e.Limit)
+	}
+	return fmt.Sprintf("project %s: storing %d more bytes would exceed its storage quota (%d of %d bytes used): delete artifacts or ask an administrator to raise the quota", e.Project, e.Adding, e.Usage, e.Limit)
+}
+
+// Unwrap makes errors.Is(err, ErrQuotaExceeded) hold.
+func (e *QuotaError) Unwrap() error { return ErrQuotaExceeded }
 
 // ProjectKey is one version of a project's key-encryption key, wrapped by
 // the server's master key. The key itself is never stored in the clear.
@@ -123,6 +155,17 @@ type ArtifactMeta struct {
 	// layer), or "".
 	ModelCard string
 	Labels    map[string]string
+	// DataTags mark sensitive contents: pii, phi, pci...
+	DataTags []string
+}
+
+// ClassificationChange records a change of an artifact's classification.
+type ClassificationChange struct {
+	Project, Repository, Digest string
+	From, To                    Classification
+	Actor                       string // principal ID
+	Reason                      string
+	At                          time.Time
 }
 
 // Artifact is a manifest with its tags, as listed by ListArtifacts.
@@ -161,23 +204,57 @@ type Manifest struct {
 	Created time.Time
 }
 
-// Role is what an API token may do.
-type Role string
-
-// The roles of the first registry increment.
+// Principal kinds.
 const (
-	RoleAdmin    Role = "admin"
-	RoleReadOnly Role = "read-only"
+	KindUser    = "user"
+	KindService = "service"
 )
+
+// Principal is a user or a service account.
+type Principal struct {
+	ID        string // stable, unique
+	Name      string // login name, unique
+	Kind      string // KindUser or KindService
+	Admin     bool   // system administrator
+	Clearance Classification
+	Email     string
+	// OIDCIssuer and OIDCSubject tie a user to its single sign-on
+	// identity; empty for others. The pair is unique.
+	OIDCIssuer, OIDCSubject string
+	// CertSubject is the subject of the client certificate that
+	// authenticates this service account over mutual TLS, or "". Unique.
+	CertSubject string
+	Created     time.Time
+	Disabled    time.Time // zero while enabled
+}
+
+// Enabled reports whether the principal may authenticate.
+func (p Principal) Enabled() bool { return p.Disabled.IsZero() }
+
+// Member is a principal's role in a project.
+type Member struct {
+	Project       string
+	PrincipalID   string
+	PrincipalName string // set when read
+	Role          string // internal/access role name
+	// Source says who granted it: "manual" (the API) or "oidc" (a group
+	// mapping, refreshed at each single sign-on).
+	Source  string
+	Created time.Time
+}
 
 // Token is an API token's record. The token secret is never stored: only its
 // SHA-256 hash.
 type Token struct {
-	ID       string // public identifier, unique
-	Name     string // human label, not unique
-	Role     Role
+	ID          string // public identifier, unique
+	Name        string // human label, not unique
+	PrincipalID string // the owner
+	// Scope limits the token below its owner's access, in
+	// internal/auth's encoding; "" means all of the owner's access.
+	Scope    string
 	Hash     [sha256.Size]byte // SHA-256 of the token secret, unique
 	Created  time.Time
+	Expires  time.Time // zero for a token that does not expire
 	LastUsed time.Time // zero if never used
 	Revoked  time.Time // zero while the token is valid
 }
@@ -193,6 +270,20 @@ type SessionToken struct {
 	// Scope is what the token endpoint granted, in its own encoding
 	// (internal/auth); the store keeps it opaque.
 	Scope   string
+	Expires time.Time
+}
+
+// SSORequest is a single sign-on login in progress: a browser login's
+// nonce and PKCE verifier, or a device login's provider state. The client
+// holds a random handle; only its SHA-256 is stored.
+type SSORequest struct {
+	HandleHash [sha256.Size]byte
+	Kind       string // "code" or "device"
+	Nonce      string
+	Verifier   string
+	// Device is the provider's device authorization, in internal/sso's
+	// encoding; the store keeps it opaque.
+	Device  string
 	Expires time.Time
 }
 
@@ -248,7 +339,9 @@ type Store interface {
 	// CreateBlob records a blob and returns it with Created set.
 	// ErrExists if the project already has a blob with this digest (the
 	// existing record is unchanged), ErrNotFound if the project does not
-	// exist.
+	// exist, a *QuotaError if the project's storage quota would be
+	// exceeded (checked in the same transaction, so concurrent writers
+	// cannot both take the last bytes).
 	CreateBlob(ctx context.Context, b Blob) (Blob, error)
 	// Blob returns the project's blob with this digest, or ErrNotFound.
 	Blob(ctx context.Context, project, digest string) (Blob, error)
@@ -273,6 +366,10 @@ type Store interface {
 	ManifestsWithoutRefs(ctx context.Context, n int) ([]Manifest, error)
 	// SetManifestRefs records the blobs a stored manifest references.
 	SetManifestRefs(ctx context.Context, project, repo, digest string, blobs []string) error
+	// BlobClassification returns the highest classification among the
+	// project's manifests that reference the blob, or "" when none does
+	// (a blob uploaded but not yet part of an artifact).
+	BlobClassification(ctx context.Context, project, digest string) (Classification, error)
 	// DeleteBlob removes the blob's record, or returns ErrNotFound.
 	DeleteBlob(ctx context.Context, project, digest string) error
 
@@ -282,7 +379,9 @@ type Store interface {
 	// construction) and still moves the tag. A new manifest's Blobs are
 	// recorded as its references, each checked (and, on PostgreSQL,
 	// share-locked) in the same transaction: ErrNotFound if one is not in
-	// the project, or if the repository does not exist.
+	// the project, or if the repository does not exist. A new manifest
+	// that would take the project over its artifact quota is refused
+	// with a *QuotaError.
 	PutManifest(ctx context.Context, m Manifest, tag string) (Manifest, error)
 	// Manifest returns the repository's manifest with this digest, or
 	// ErrNotFound.
@@ -305,7 +404,13 @@ type Store interface {
 	ListArtifacts(ctx context.Context, project string, f ArtifactFilter, page Page) ([]Artifact, error)
 	// SetArtifactMeta replaces the metadata of the repository's manifest,
 	// or returns ErrNotFound. ErrInvalid for an unknown classification.
-	SetArtifactMeta(ctx context.Context, project, repo, digest string, meta ArtifactMeta) error
+	// When the classification changes, change (its From, To, Actor and
+	// Reason) is recorded in the same transaction; change may be nil
+	// otherwise.
+	SetArtifactMeta(ctx context.Context, project, repo, digest string, meta ArtifactMeta, change *ClassificationChange) error
+	// ClassificationChanges returns the recorded changes of the
+	// manifest's classification, oldest first.
+	ClassificationChanges(ctx context.Context, project, repo, digest string) ([]ClassificationChange, error)
 	// TagsOf returns the names of the tags naming the repository's
 	// manifest, in lexical order.
 	TagsOf(ctx context.Context, project, repo, digest string) ([]string, error)
@@ -319,10 +424,52 @@ type Store interface {
 	// order. ErrNotFound if the repository does not exist.
 	ListTags(ctx context.Context, project, repo string, page Page) ([]string, error)
 
+	// SetQuota sets the project's quota, or returns ErrNotFound.
+	SetQuota(ctx context.Context, project string, q Quota) error
+
+	// CreatePrincipal records a user or service account and returns it
+	// with Created set. ErrExists if its ID, name, OIDC identity or
+	// certificate subject is taken; ErrInvalid if ID, name, kind or
+	// clearance is missing or unknown.
+	CreatePrincipal(ctx context.Context, p Principal) (Principal, error)
+	// Principal returns the principal with this ID, or ErrNotFound.
+	Principal(ctx context.Context, id string) (Principal, error)
+	// PrincipalByName returns the principal with this name, or
+	// ErrNotFound.
+	PrincipalByName(ctx context.Context, name string) (Principal, error)
+	// PrincipalByOIDC returns the user tied to this single sign-on
+	// identity, or ErrNotFound.
+	PrincipalByOIDC(ctx context.Context, issuer, subject string) (Principal, error)
+	// PrincipalByCert returns the service account with this client
+	// certificate subject, or ErrNotFound.
+	PrincipalByCert(ctx context.Context, subject string) (Principal, error)
+	// ListPrincipals returns every principal ordered by name.
+	ListPrincipals(ctx context.Context) ([]Principal, error)
+	// UpdatePrincipal replaces the principal's admin flag, clearance,
+	// email, OIDC identity, certificate subject and disabled time (not its
+	// ID, name or kind). ErrNotFound, ErrExists as in CreatePrincipal.
+	UpdatePrincipal(ctx context.Context, p Principal) error
+
+	// SetMember gives the principal a role in the project, replacing its
+	// previous one. ErrNotFound if either does not exist.
+	SetMember(ctx context.Context, m Member) error
+	// RemoveMember removes the principal from the project, or returns
+	// ErrNotFound.
+	RemoveMember(ctx context.Context, project, principalID string) error
+	// Members returns the project's members ordered by principal name.
+	// ErrNotFound if the project does not exist.
+	Members(ctx context.Context, project string) ([]Member, error)
+	// MembershipsOf returns the principal's roles, ordered by project.
+	MembershipsOf(ctx context.Context, principalID string) ([]Member, error)
+
 	// CreateToken records a token and returns it with Created set (and
 	// LastUsed, Revoked cleared). ErrExists if the ID or the hash is
-	// taken, ErrInvalid if ID or Role is empty.
+	// taken, ErrInvalid if the ID or the owner is empty, ErrNotFound if
+	// the owner does not exist.
 	CreateToken(ctx context.Context, t Token) (Token, error)
+	// Token returns the token with this ID (revoked or not), or
+	// ErrNotFound.
+	Token(ctx context.Context, id string) (Token, error)
 	// TokenByHash returns the token whose hash is hash: ErrNotFound if
 	// there is none, ErrRevoked (and the zero Token) if it was revoked.
 	TokenByHash(ctx context.Context, hash [sha256.Size]byte) (Token, error)
@@ -344,6 +491,17 @@ type Store interface {
 	// DeleteExpiredSessionTokens removes session tokens that expired
 	// before now and returns how many it removed.
 	DeleteExpiredSessionTokens(ctx context.Context, now time.Time) (int64, error)
+
+	// CreateSSORequest records a login in progress and removes expired
+	// ones. ErrExists if the handle is taken.
+	CreateSSORequest(ctx context.Context, r SSORequest) error
+	// SSORequest returns the unexpired login whose handle hashes to hash,
+	// or ErrNotFound.
+	SSORequest(ctx context.Context, hash [sha256.Size]byte, now time.Time) (SSORequest, error)
+	// DeleteSSORequest removes the login, or returns ErrNotFound when it
+	// is gone: of concurrent callers exactly one succeeds, which makes a
+	// login single-use.
+	DeleteSSORequest(ctx context.Context, hash [sha256.Size]byte) error
 
 	// Close releases the database connections.
 	Close() error

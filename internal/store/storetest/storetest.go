@@ -50,6 +50,11 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"References", testReferences},
 		{"BlobKeysAndProjectDeletion", testBlobKeysAndProjectDeletion},
 		{"ConcurrentWriters", testConcurrent},
+		{"Principals", testPrincipals},
+		{"Members", testMembers},
+		{"Quotas", testQuotas},
+		{"QuotaRace", testQuotaRace},
+		{"SSORequests", testSSORequests},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -66,6 +71,8 @@ var ignoreTimes = cmp.Options{
 	cmpopts.IgnoreFields(store.Blob{}, "Created"),
 	cmpopts.IgnoreFields(store.Manifest{}, "Created"),
 	cmpopts.IgnoreFields(store.Token{}, "Created"),
+	cmpopts.IgnoreFields(store.Principal{}, "Created"),
+	cmpopts.IgnoreFields(store.Member{}, "Created"),
 }
 
 // checkStamp checks that a store-set time lies in [before, after] at
@@ -456,7 +463,9 @@ func testTagPagination(t *testing.T, s store.Store) {
 func testTokens(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	secret := sha256.Sum256([]byte("pls_secret-1"))
-	tok := store.Token{ID: "tok1", Name: "ci", Role: store.RoleAdmin, Hash: secret,
+	mkPrincipal(t, s, "alice")
+	expires := time.Date(2027, 1, 2, 3, 4, 5, 6789, time.UTC)
+	tok := store.Token{ID: "tok1", Name: "ci", PrincipalID: "alice", Scope: "ml:reader", Hash: secret, Expires: expires,
 		LastUsed: time.Unix(1, 0), Revoked: time.Unix(2, 0)} // ignored by CreateToken
 	before := time.Now()
 	created, err := s.CreateToken(ctx, tok)
@@ -464,7 +473,7 @@ func testTokens(t *testing.T, s store.Store) {
 		t.Fatalf("CreateToken: %v", err)
 	}
 	checkStamp(t, "Created", created.Created, before, time.Now())
-	want := store.Token{ID: "tok1", Name: "ci", Role: store.RoleAdmin, Hash: secret}
+	want := store.Token{ID: "tok1", Name: "ci", PrincipalID: "alice", Scope: "ml:reader", Hash: secret, Expires: expires.Truncate(time.Microsecond)}
 	if diff := cmp.Diff(created, want, ignoreTimes); diff != "" {
 		t.Errorf("CreateToken (-got +want):\n%s", diff)
 	}
@@ -472,16 +481,23 @@ func testTokens(t *testing.T, s store.Store) {
 	if diff := cmp.Diff(got, created); diff != "" {
 		t.Errorf("TokenByHash (-got +want):\n%s", diff)
 	}
+	if diff := cmp.Diff(must(s.Token(ctx, "tok1"))(t), created); diff != "" {
+		t.Errorf("Token (-got +want):\n%s", diff)
+	}
+	_, err = s.Token(ctx, "nope")
+	wantErr(t, "Token unknown", err, store.ErrNotFound)
+	_, err = s.CreateToken(ctx, store.Token{ID: "tok9", PrincipalID: "nobody", Hash: sha256.Sum256([]byte("y"))})
+	wantErr(t, "CreateToken of an unknown owner", err, store.ErrNotFound)
 	_, err = s.TokenByHash(ctx, sha256.Sum256([]byte("pls_other")))
 	wantErr(t, "TokenByHash unknown", err, store.ErrNotFound)
-	_, err = s.CreateToken(ctx, store.Token{ID: "tok1", Role: store.RoleReadOnly, Hash: sha256.Sum256([]byte("x"))})
+	_, err = s.CreateToken(ctx, store.Token{ID: "tok1", PrincipalID: "alice", Hash: sha256.Sum256([]byte("x"))})
 	wantErr(t, "CreateToken duplicate ID", err, store.ErrExists)
-	_, err = s.CreateToken(ctx, store.Token{ID: "tok2", Role: store.RoleReadOnly, Hash: secret})
+	_, err = s.CreateToken(ctx, store.Token{ID: "tok2", PrincipalID: "alice", Hash: secret})
 	wantErr(t, "CreateToken duplicate hash", err, store.ErrExists)
-	_, err = s.CreateToken(ctx, store.Token{Role: store.RoleReadOnly, Hash: secret})
+	_, err = s.CreateToken(ctx, store.Token{PrincipalID: "alice", Hash: secret})
 	wantErr(t, "CreateToken without ID", err, store.ErrInvalid)
 	_, err = s.CreateToken(ctx, store.Token{ID: "tok3", Hash: secret})
-	wantErr(t, "CreateToken without role", err, store.ErrInvalid)
+	wantErr(t, "CreateToken without owner", err, store.ErrInvalid)
 
 	used := time.Date(2026, 5, 1, 12, 0, 0, 123456789, time.UTC)
 	if err := s.TouchToken(ctx, "tok1", used); err != nil {
@@ -493,7 +509,7 @@ func testTokens(t *testing.T, s store.Store) {
 	}
 	wantErr(t, "TouchToken unknown", s.TouchToken(ctx, "nope", used), store.ErrNotFound)
 
-	reader := must(s.CreateToken(ctx, store.Token{ID: "tok0", Name: "pull", Role: store.RoleReadOnly, Hash: sha256.Sum256([]byte("pls_reader"))}))(t)
+	reader := must(s.CreateToken(ctx, store.Token{ID: "tok0", Name: "pull", PrincipalID: "alice", Hash: sha256.Sum256([]byte("pls_reader"))}))(t)
 	before = time.Now()
 	if err := s.RevokeToken(ctx, "tok1"); err != nil {
 		t.Fatalf("RevokeToken: %v", err)
@@ -533,6 +549,7 @@ func testTokens(t *testing.T, s store.Store) {
 func testConcurrent(t *testing.T, s store.Store) {
 	ctx := t.Context()
 	mkProject(t, s, "p")
+	mkPrincipal(t, s, "alice")
 	const writers = 8
 	const rounds = 10
 	var mu sync.Mutex
@@ -564,7 +581,7 @@ func testConcurrent(t *testing.T, s store.Store) {
 				if _, err := s.ManifestByTag(gctx, "p", "shared", "latest"); err != nil {
 					return fmt.Errorf("ManifestByTag: %w", err)
 				}
-				if _, err := s.CreateToken(gctx, store.Token{ID: fmt.Sprintf("t%d-%d", w, i), Role: store.RoleReadOnly, Hash: sha256.Sum256(fmt.Appendf(nil, "%d-%d", w, i))}); err != nil {
+				if _, err := s.CreateToken(gctx, store.Token{ID: fmt.Sprintf("t%d-%d", w, i), PrincipalID: "alice", Hash: sha256.Sum256(fmt.Appendf(nil, "%d-%d", w, i))}); err != nil {
 					return fmt.Errorf("CreateToken: %w", err)
 				}
 			}
@@ -592,7 +609,8 @@ func testConcurrent(t *testing.T, s store.Store) {
 
 func testSessionTokens(t *testing.T, s store.Store) {
 	ctx := t.Context()
-	api := must(s.CreateToken(ctx, store.Token{ID: "ci", Role: store.RoleReadOnly, Hash: sha256.Sum256([]byte("pal_ci"))}))(t)
+	mkPrincipal(t, s, "alice")
+	api := must(s.CreateToken(ctx, store.Token{ID: "ci", PrincipalID: "alice", Hash: sha256.Sum256([]byte("pal_ci"))}))(t)
 	now := time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
 	live := store.SessionToken{Hash: sha256.Sum256([]byte("palr_live")), TokenID: "ci", Scope: "repository:p/r:pull", Expires: now.Add(5 * time.Minute)}
 	stale := store.SessionToken{Hash: sha256.Sum256([]byte("palr_stale")), TokenID: "ci", Scope: "", Expires: now.Add(-time.Second)}
@@ -721,16 +739,31 @@ func testArtifacts(t *testing.T, s store.Store) {
 	wantErr(t, "ListArtifacts of a missing project", err, store.ErrNotFound)
 
 	meta := store.ArtifactMeta{Kind: store.KindDataset, Classification: store.Public, Labels: map[string]string{"a": "b"}}
-	if err := s.SetArtifactMeta(ctx, "p", "data/reviews", data.Digest, meta); err != nil {
+	wantErr(t, "SetArtifactMeta lowering without an actor", s.SetArtifactMeta(ctx, "p", "data/reviews", data.Digest, meta, nil), store.ErrInvalid)
+	meta.DataTags = []string{"pii", "phi", "pii"}
+	change := &store.ClassificationChange{Actor: "alice", Reason: "anonymized"}
+	if err := s.SetArtifactMeta(ctx, "p", "data/reviews", data.Digest, meta, change); err != nil {
 		t.Fatalf("SetArtifactMeta: %v", err)
+	}
+	meta.DataTags = []string{"phi", "pii"}
+	changes := must(s.ClassificationChanges(ctx, "p", "data/reviews", data.Digest))(t)
+	if len(changes) != 1 || changes[0].From != store.Restricted || changes[0].To != store.Public || changes[0].Actor != "alice" || changes[0].Reason != "anonymized" || changes[0].At.IsZero() {
+		t.Errorf("ClassificationChanges = %+v, want one change restricted -> public by alice", changes)
+	}
+	// The same classification again records nothing and needs no actor.
+	if err := s.SetArtifactMeta(ctx, "p", "data/reviews", data.Digest, meta, nil); err != nil {
+		t.Fatalf("SetArtifactMeta unchanged classification: %v", err)
+	}
+	if n := len(must(s.ClassificationChanges(ctx, "p", "data/reviews", data.Digest))(t)); n != 1 {
+		t.Errorf("%d classification changes after an unchanged one, want 1", n)
 	}
 	got = must(s.Manifest(ctx, "p", "data/reviews", data.Digest))(t)
 	if diff := cmp.Diff(got.Meta, meta); diff != "" {
 		t.Errorf("metadata after SetArtifactMeta (-got +want):\n%s", diff)
 	}
-	wantErr(t, "SetArtifactMeta unknown manifest", s.SetArtifactMeta(ctx, "p", "data/reviews", llm.Digest, meta), store.ErrNotFound)
+	wantErr(t, "SetArtifactMeta unknown manifest", s.SetArtifactMeta(ctx, "p", "data/reviews", llm.Digest, meta, change), store.ErrNotFound)
 	meta.Classification = "top-secret"
-	wantErr(t, "SetArtifactMeta bad classification", s.SetArtifactMeta(ctx, "p", "data/reviews", data.Digest, meta), store.ErrInvalid)
+	wantErr(t, "SetArtifactMeta bad classification", s.SetArtifactMeta(ctx, "p", "data/reviews", data.Digest, meta, change), store.ErrInvalid)
 	tags := must(s.TagsOf(ctx, "p", "models/llm", llm2.Digest))(t)
 	if diff := cmp.Diff(tags, []string{"latest", "v2"}); diff != "" {
 		t.Errorf("TagsOf (-got +want):\n%s", diff)
@@ -880,6 +913,20 @@ func testReferences(t *testing.T, s store.Store) {
 	must(s.PutManifest(ctx, m, "v1"))(t)
 	if ms := must(s.ManifestsWithoutRefs(ctx, 10))(t); len(ms) != 0 {
 		t.Errorf("ManifestsWithoutRefs after PutManifest = %d manifests", len(ms))
+	}
+	// A blob takes the highest classification of the manifests that
+	// reference it; an unreferenced one has none.
+	secret := manifest("p", "r", `{"refs":"secret"}`)
+	secret.Blobs = []string{layer}
+	secret.Meta.Classification = store.Confidential
+	must(s.PutManifest(ctx, secret, "secret"))(t)
+	for d, want := range map[string]store.Classification{cfg: store.Internal, layer: store.Confidential, loose: "", other: ""} {
+		if got := must(s.BlobClassification(ctx, "p", d))(t); got != want {
+			t.Errorf("BlobClassification(%s) = %q, want %q", d, got, want)
+		}
+	}
+	if err := s.DeleteManifest(ctx, "p", "r", secret.Digest); err != nil {
+		t.Fatal(err)
 	}
 
 	future := time.Now().Add(time.Hour)

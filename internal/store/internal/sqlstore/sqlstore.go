@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -180,8 +181,10 @@ func invalid(what string) error { return fmt.Errorf("%s is empty: %w", what, sto
 
 const (
 	qInsertProject = `INSERT INTO projects (name, key_id, created_at) VALUES (?, ?, ?)`
-	qProject       = `SELECT name, key_id, created_at FROM projects WHERE name = ?`
-	qProjects      = `SELECT name, key_id, created_at FROM projects ORDER BY name`
+	projectCols    = `name, key_id, quota_bytes, quota_artifacts, created_at`
+	qProject       = `SELECT ` + projectCols + ` FROM projects WHERE name = ?`
+	qProjects      = `SELECT ` + projectCols + ` FROM projects ORDER BY name`
+	qSetQuota      = `UPDATE projects SET quota_bytes = ?, quota_artifacts = ? WHERE name = ?`
 )
 
 // CreateProject implements store.Store.
@@ -205,7 +208,7 @@ func (s *Store) CreateProject(ctx context.Context, p store.Project) (store.Proje
 func (s *Store) Project(ctx context.Context, name string) (store.Project, error) {
 	var p store.Project
 	var created int64
-	err := s.read.QueryRowContext(ctx, s.sqlOf(qProject), name).Scan(&p.Name, &p.KeyID, &created)
+	err := s.read.QueryRowContext(ctx, s.sqlOf(qProject), name).Scan(&p.Name, &p.KeyID, &p.Quota.Bytes, &p.Quota.Artifacts, &created)
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.Project{}, fmt.Errorf("project %q: %w", name, store.ErrNotFound)
 	}
@@ -227,7 +230,7 @@ func (s *Store) ListProjects(ctx context.Context) ([]store.Project, error) {
 	for rows.Next() {
 		var p store.Project
 		var created int64
-		if err := rows.Scan(&p.Name, &p.KeyID, &created); err != nil {
+		if err := rows.Scan(&p.Name, &p.KeyID, &p.Quota.Bytes, &p.Quota.Artifacts, &created); err != nil {
 			return nil, fmt.Errorf("list projects: %w", err)
 		}
 		p.Created = fromMicros(created)
@@ -237,6 +240,18 @@ func (s *Store) ListProjects(ctx context.Context) ([]store.Project, error) {
 		return nil, fmt.Errorf("list projects: %w", err)
 	}
 	return out, nil
+}
+
+// SetQuota implements store.Store.
+func (s *Store) SetQuota(ctx context.Context, project string, q store.Quota) error {
+	if q.Bytes < 0 || q.Artifacts < 0 {
+		return fmt.Errorf("set quota of %q: a quota is zero (unlimited) or positive: %w", project, store.ErrInvalid)
+	}
+	res, err := s.write.ExecContext(ctx, s.sqlOf(qSetQuota), q.Bytes, q.Artifacts, project)
+	if err != nil {
+		return fmt.Errorf("set quota of %q: %w", project, err)
+	}
+	return affected(res, fmt.Sprintf("project %q", project))
 }
 
 // Repositories.
@@ -348,6 +363,9 @@ func (s *Store) CreateBlob(ctx context.Context, b store.Blob) (store.Blob, error
 		if err != nil {
 			return err
 		}
+		if err := s.checkBytesQuota(ctx, tx, pid, b); err != nil {
+			return err
+		}
 		_, err = tx.ExecContext(ctx, s.sqlOf(qInsertBlob), pid, b.Digest, b.Size, b.MediaType, b.WrappedKey, b.AADContext, ts)
 		if err != nil {
 			if s.d.IsUnique(err) {
@@ -403,10 +421,10 @@ func affected(res sql.Result, what string) error {
 // Manifests and tags.
 
 const (
-	qInsertManifest = `INSERT INTO manifests (repository_id, digest, media_type, artifact_type, subject, size, body, created_at, kind, classification, owner, description, framework, format, license, model_card, labels, refs_recorded) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, TRUE) ON CONFLICT (repository_id, digest) DO NOTHING`
+	qInsertManifest = `INSERT INTO manifests (repository_id, digest, media_type, artifact_type, subject, size, body, created_at, kind, classification, owner, description, framework, format, license, model_card, labels, data_tags, refs_recorded) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, TRUE) ON CONFLICT (repository_id, digest) DO NOTHING`
 	qUpsertTag      = `INSERT INTO tags (repository_id, name, manifest_digest, updated_at) VALUES (?, ?, ?, ?) ON CONFLICT (repository_id, name) DO UPDATE SET manifest_digest = excluded.manifest_digest, updated_at = excluded.updated_at`
 	manifestCols    = `m.digest, m.media_type, m.artifact_type, m.subject, m.size, m.body, m.created_at, ` + metaCols
-	metaCols        = `m.kind, m.classification, m.owner, m.description, m.framework, m.format, m.license, m.model_card, m.labels`
+	metaCols        = `m.kind, m.classification, m.owner, m.description, m.framework, m.format, m.license, m.model_card, m.labels, m.data_tags`
 	qManifest       = `SELECT ` + manifestCols + ` FROM manifests m WHERE m.repository_id = ? AND m.digest = ?`
 	qManifestByTag  = `SELECT ` + manifestCols + ` FROM tags t JOIN manifests m ON m.repository_id = t.repository_id AND m.digest = t.manifest_digest WHERE t.repository_id = ? AND t.name = ?`
 	qReferrers      = `SELECT ` + manifestCols + ` FROM manifests m WHERE m.repository_id = ? AND m.subject = ? AND m.subject <> '' ORDER BY m.digest`
@@ -444,6 +462,9 @@ func (s *Store) PutManifest(ctx context.Context, m store.Manifest, tag string) (
 		if n, err := res.RowsAffected(); err != nil {
 			return fmt.Errorf("put manifest %s in %s/%s: %w", m.Digest, m.Project, m.Repository, err)
 		} else if n == 1 {
+			if err := s.checkArtifactQuota(ctx, tx, rid, m.Project); err != nil {
+				return err
+			}
 			if err := s.insertRefs(ctx, tx, rid, m.Project, m.Digest, m.Blobs, true); err != nil {
 				return fmt.Errorf("put manifest %s in %s/%s: %w", m.Digest, m.Project, m.Repository, err)
 			}
@@ -469,11 +490,15 @@ func scanManifest(sc interface{ Scan(...any) error }, project, repo string) (sto
 		created int64
 		class   string
 		labels  string
+		tags    string
 	)
 	mt := &m.Meta
 	if err := sc.Scan(&m.Digest, &m.MediaType, &m.ArtifactType, &m.Subject, &m.Size, &m.Body, &created,
-		&mt.Kind, &class, &mt.Owner, &mt.Description, &mt.Framework, &mt.Format, &mt.License, &mt.ModelCard, &labels); err != nil {
+		&mt.Kind, &class, &mt.Owner, &mt.Description, &mt.Framework, &mt.Format, &mt.License, &mt.ModelCard, &labels, &tags); err != nil {
 		return store.Manifest{}, err
+	}
+	if tags != "" {
+		mt.DataTags = strings.Split(tags, ",")
 	}
 	mt.Classification = store.Classification(class)
 	if err := json.Unmarshal([]byte(labels), &mt.Labels); err != nil {
@@ -587,6 +612,12 @@ func normalizeMeta(meta store.ArtifactMeta) (store.ArtifactMeta, string, error) 
 	if meta.Labels == nil {
 		meta.Labels = map[string]string{}
 	}
+	for _, t := range meta.DataTags {
+		if t == "" || strings.ContainsAny(t, ", ") {
+			return meta, "", fmt.Errorf("data tag %.40q: want a word without commas or spaces: %w", t, store.ErrInvalid)
+		}
+	}
+	meta.DataTags = slices.Compact(slices.Sorted(slices.Values(meta.DataTags)))
 	b, err := json.Marshal(meta.Labels)
 	if err != nil {
 		return meta, "", fmt.Errorf("encode labels: %w", err)
@@ -595,19 +626,22 @@ func normalizeMeta(meta store.ArtifactMeta) (store.ArtifactMeta, string, error) 
 }
 
 func metaArgs(m store.ArtifactMeta, labels string) []any {
-	return []any{m.Kind, string(m.Classification), m.Owner, m.Description, m.Framework, m.Format, m.License, m.ModelCard, labels}
+	return []any{m.Kind, string(m.Classification), m.Owner, m.Description, m.Framework, m.Format, m.License, m.ModelCard, labels, strings.Join(m.DataTags, ",")}
 }
 
 const (
-	qSetMeta = `UPDATE manifests SET kind = ?, classification = ?, owner = ?, description = ?, framework = ?, format = ?, license = ?, model_card = ?, labels = ? WHERE repository_id = ? AND digest = ?`
-	qTagsOf  = `SELECT name FROM tags WHERE repository_id = ? AND manifest_digest = ? ORDER BY name`
+	qSetMeta      = `UPDATE manifests SET kind = ?, classification = ?, owner = ?, description = ?, framework = ?, format = ?, license = ?, model_card = ?, labels = ?, data_tags = ? WHERE repository_id = ? AND digest = ?`
+	qClassOf      = `SELECT classification FROM manifests WHERE repository_id = ? AND digest = ?`
+	qInsertChange = `INSERT INTO classification_changes (repository_id, digest, old_level, new_level, actor, reason, changed_at) VALUES (?, ?, ?, ?, ?, ?, ?)`
+	qChanges      = `SELECT old_level, new_level, actor, reason, changed_at FROM classification_changes WHERE repository_id = ? AND digest = ? ORDER BY id`
+	qTagsOf       = `SELECT name FROM tags WHERE repository_id = ? AND manifest_digest = ? ORDER BY name`
 	// qArtifacts lists a project's manifests after a cursor; the filters
 	// are appended by ListArtifacts.
 	qArtifacts = `SELECT r.name, ` + manifestCols + ` FROM manifests m JOIN repositories r ON r.id = m.repository_id WHERE r.project_id = ? AND (r.name > ? OR (r.name = ? AND m.digest > ?))`
 )
 
 // SetArtifactMeta implements store.Store.
-func (s *Store) SetArtifactMeta(ctx context.Context, project, repo, digest string, meta store.ArtifactMeta) error {
+func (s *Store) SetArtifactMeta(ctx context.Context, project, repo, digest string, meta store.ArtifactMeta, change *store.ClassificationChange) error {
 	meta, labels, err := normalizeMeta(meta)
 	if err != nil {
 		return fmt.Errorf("set metadata of %s in %s/%s: %w", digest, project, repo, err)
@@ -616,6 +650,23 @@ func (s *Store) SetArtifactMeta(ctx context.Context, project, repo, digest strin
 		rid, err := s.repoID(ctx, tx, project, repo)
 		if err != nil {
 			return err
+		}
+		var old string
+		err = tx.QueryRowContext(ctx, s.lock(qClassOf, "UPDATE"), rid, digest).Scan(&old)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("manifest %s in %s/%s: %w", digest, project, repo, store.ErrNotFound)
+		}
+		if err != nil {
+			return fmt.Errorf("set metadata of %s in %s/%s: %w", digest, project, repo, err)
+		}
+		if old != string(meta.Classification) {
+			if change == nil || change.Actor == "" {
+				return fmt.Errorf("set metadata of %s in %s/%s: a classification change needs its actor: %w", digest, project, repo, store.ErrInvalid)
+			}
+			_, ts := s.stamp()
+			if _, err := tx.ExecContext(ctx, s.sqlOf(qInsertChange), rid, digest, old, string(meta.Classification), change.Actor, change.Reason, ts); err != nil {
+				return fmt.Errorf("record classification change of %s in %s/%s: %w", digest, project, repo, err)
+			}
 		}
 		args := append(metaArgs(meta, labels), rid, digest)
 		res, err := tx.ExecContext(ctx, s.sqlOf(qSetMeta), args...)
@@ -818,8 +869,9 @@ func (s *Store) ListTags(ctx context.Context, project, repo string, page store.P
 // API tokens.
 
 const (
-	qInsertToken = `INSERT INTO api_tokens (id, name, role, hash, created_at) VALUES (?, ?, ?, ?, ?)`
-	tokenCols    = `id, name, role, hash, created_at, last_used_at, revoked_at`
+	qInsertToken = `INSERT INTO api_tokens (id, name, principal_id, scope, hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?, ?)`
+	tokenCols    = `id, name, principal_id, scope, hash, created_at, expires_at, last_used_at, revoked_at`
+	qToken       = `SELECT ` + tokenCols + ` FROM api_tokens WHERE id = ?`
 	qTokenByHash = `SELECT ` + tokenCols + ` FROM api_tokens WHERE hash = ?`
 	qTokens      = `SELECT ` + tokenCols + ` FROM api_tokens ORDER BY id`
 	qTouchToken  = `UPDATE api_tokens SET last_used_at = ? WHERE id = ?`
@@ -832,12 +884,30 @@ func (s *Store) CreateToken(ctx context.Context, t store.Token) (store.Token, er
 	switch {
 	case t.ID == "":
 		return store.Token{}, invalid("token ID")
-	case t.Role == "":
-		return store.Token{}, invalid("token role")
+	case t.PrincipalID == "":
+		return store.Token{}, invalid("token owner")
 	}
 	created, ts := s.stamp()
-	_, err := s.write.ExecContext(ctx, s.sqlOf(qInsertToken), t.ID, t.Name, string(t.Role), t.Hash[:], ts)
+	var expires sql.NullInt64
+	if !t.Expires.IsZero() {
+		expires = sql.NullInt64{Int64: micros(t.Expires), Valid: true}
+	}
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		var one int
+		err := tx.QueryRowContext(ctx, s.sqlOf(qPrincipalExists), t.PrincipalID).Scan(&one)
+		if errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("principal %q: %w", t.PrincipalID, store.ErrNotFound)
+		}
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, s.sqlOf(qInsertToken), t.ID, t.Name, t.PrincipalID, t.Scope, t.Hash[:], ts, expires)
+		return err
+	})
 	if err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			return store.Token{}, fmt.Errorf("create token %q: %w", t.ID, err)
+		}
 		// The message names the token ID only: never the hash.
 		if s.d.IsUnique(err) {
 			return store.Token{}, fmt.Errorf("create token %q: %w", t.ID, store.ErrExists)
@@ -845,23 +915,27 @@ func (s *Store) CreateToken(ctx context.Context, t store.Token) (store.Token, er
 		return store.Token{}, fmt.Errorf("create token %q: %w", t.ID, err)
 	}
 	t.Created, t.LastUsed, t.Revoked = created, time.Time{}, time.Time{}
+	if !t.Expires.IsZero() {
+		t.Expires = fromMicros(micros(t.Expires))
+	}
 	return t, nil
 }
 
 func scanToken(sc interface{ Scan(...any) error }) (store.Token, error) {
 	var t store.Token
-	var role string
 	var hash []byte
 	var created int64
-	var used, revoked sql.NullInt64
-	if err := sc.Scan(&t.ID, &t.Name, &role, &hash, &created, &used, &revoked); err != nil {
+	var owner sql.NullString
+	var expires, used, revoked sql.NullInt64
+	if err := sc.Scan(&t.ID, &t.Name, &owner, &t.Scope, &hash, &created, &expires, &used, &revoked); err != nil {
 		return store.Token{}, err
 	}
+	t.PrincipalID = owner.String
+	t.Expires = fromNullMicros(expires)
 	if len(hash) != sha256.Size {
 		return store.Token{}, fmt.Errorf("token %q has a %d-byte hash", t.ID, len(hash))
 	}
 	copy(t.Hash[:], hash)
-	t.Role = store.Role(role)
 	t.Created = fromMicros(created)
 	t.LastUsed = fromNullMicros(used)
 	t.Revoked = fromNullMicros(revoked)
@@ -885,6 +959,18 @@ func (s *Store) TokenByHash(ctx context.Context, hash [sha256.Size]byte) (store.
 	}
 	if !t.Active() {
 		return store.Token{}, fmt.Errorf("token %q: %w", t.ID, store.ErrRevoked)
+	}
+	return t, nil
+}
+
+// Token implements store.Store.
+func (s *Store) Token(ctx context.Context, id string) (store.Token, error) {
+	t, err := scanToken(s.read.QueryRowContext(ctx, s.sqlOf(qToken), id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return store.Token{}, fmt.Errorf("token %q: %w", id, store.ErrNotFound)
+	}
+	if err != nil {
+		return store.Token{}, fmt.Errorf("read token %q: %w", id, err)
 	}
 	return t, nil
 }
@@ -932,7 +1018,7 @@ func (s *Store) ListTokens(ctx context.Context) ([]store.Token, error) {
 const (
 	qInsertSession = `INSERT INTO session_tokens (hash, token_id, scope, expires_at) VALUES (?, ?, ?, ?)`
 	qSession       = `SELECT s.hash, s.scope, s.expires_at, ` + tokenColsT + ` FROM session_tokens s JOIN api_tokens t ON t.id = s.token_id WHERE s.hash = ? AND s.expires_at > ?`
-	tokenColsT     = `t.id, t.name, t.role, t.hash, t.created_at, t.last_used_at, t.revoked_at`
+	tokenColsT     = `t.id, t.name, t.principal_id, t.scope, t.hash, t.created_at, t.expires_at, t.last_used_at, t.revoked_at`
 	qDeleteExpired = `DELETE FROM session_tokens WHERE expires_at <= ?`
 )
 
@@ -968,18 +1054,19 @@ func (s *Store) CreateSessionToken(ctx context.Context, st store.SessionToken) e
 // is compared again in constant time.
 func (s *Store) SessionToken(ctx context.Context, hash [sha256.Size]byte, now time.Time) (store.SessionToken, store.Token, error) {
 	var (
-		st      store.SessionToken
-		sh      []byte
-		expires int64
-		t       store.Token
-		role    string
-		th      []byte
-		created int64
-		used    sql.NullInt64
-		revoked sql.NullInt64
+		st       store.SessionToken
+		sh       []byte
+		expires  int64
+		t        store.Token
+		owner    sql.NullString
+		th       []byte
+		created  int64
+		texpires sql.NullInt64
+		used     sql.NullInt64
+		revoked  sql.NullInt64
 	)
 	err := s.read.QueryRowContext(ctx, s.sqlOf(qSession), hash[:], micros(now)).Scan(
-		&sh, &st.Scope, &expires, &t.ID, &t.Name, &role, &th, &created, &used, &revoked)
+		&sh, &st.Scope, &expires, &t.ID, &t.Name, &owner, &t.Scope, &th, &created, &texpires, &used, &revoked)
 	if errors.Is(err, sql.ErrNoRows) {
 		return store.SessionToken{}, store.Token{}, fmt.Errorf("session token: %w", store.ErrNotFound)
 	}
@@ -993,7 +1080,8 @@ func (s *Store) SessionToken(ctx context.Context, hash [sha256.Size]byte, now ti
 	copy(t.Hash[:], th)
 	st.TokenID = t.ID
 	st.Expires = fromMicros(expires)
-	t.Role = store.Role(role)
+	t.PrincipalID = owner.String
+	t.Expires = fromNullMicros(texpires)
 	t.Created = fromMicros(created)
 	t.LastUsed = fromNullMicros(used)
 	t.Revoked = fromNullMicros(revoked)
@@ -1355,4 +1443,7 @@ var allQueries = []string{
 	qInsertPKey, qPKeys, qUpdatePKey, qDeletePKey, qBlobs, qUpdateBlobKey, qHasBlob,
 	qProjectOfRepo, qInsertRef, qBlobExists, qRefsRecorded, qNoRefs, qUnreferenced,
 	qBlobCreated, qBlobReferenced, qDeleteBlobByID,
+	qToken, qSetQuota, qBlobClass, qInsertSSO, qSSO, qDeleteSSO, qExpireSSO, qClassOf, qInsertChange, qChanges, qQuotaOf, qQuotaOfRepo, qUsageManifestsByID,
+	qPrincipalExists, qInsertPrincipal, qPrincipal, qPrincipalByName, qPrincipalByOIDC, qPrincipalByCert, qPrincipals, qUpdatePrincipal,
+	qUpsertMember, qDeleteMember, qMembers, qMembershipsOf,
 }

@@ -1,0 +1,77 @@
+package throttle_test
+
+import (
+	"fmt"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/palisade-sec/palisade/internal/throttle"
+)
+
+// benchKeys returns n distinct keys shaped like the server's.
+func benchKeys(n int) []string {
+	keys := make([]string, n)
+	for i := range keys {
+		keys[i] = fmt.Sprintf("ip:198.51.%d.%d", i/256, i%256)
+	}
+	return keys
+}
+
+func BenchmarkLimiterAllow(b *testing.B) {
+	for _, bc := range []struct {
+		name string
+		keys int
+	}{{"one-key", 1}, {"many-keys", 10_000}} {
+		b.Run(bc.name, func(b *testing.B) {
+			keys := benchKeys(bc.keys)
+			l := throttle.NewLimiter(throttle.LimiterOptions{Rate: 1e6, Burst: 1000, Now: time.Now})
+			var next atomic.Int64
+			b.ReportAllocs()
+			b.RunParallel(func(pb *testing.PB) {
+				i := int(next.Add(7919))
+				for pb.Next() {
+					l.Allow(keys[i%len(keys)])
+					i++
+				}
+			})
+		})
+	}
+}
+
+func BenchmarkLockoutWait(b *testing.B) {
+	o := throttle.NewLockout(throttle.LockoutOptions{Free: -1, Base: time.Hour, Now: time.Now})
+	o.Fail("user:locked")
+	for _, key := range []string{"user:unknown", "user:locked"} {
+		b.Run(key, func(b *testing.B) {
+			b.ReportAllocs()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					o.Wait(key)
+				}
+			})
+		})
+	}
+}
+
+func BenchmarkGate(b *testing.B) {
+	for _, bc := range []struct {
+		name string
+		keys int
+	}{{"one-key", 1}, {"many-keys", 10_000}} {
+		b.Run(bc.name, func(b *testing.B) {
+			keys := benchKeys(bc.keys)
+			g := throttle.NewGate(0)
+			var next atomic.Int64
+			b.ReportAllocs()
+			b.RunParallel(func(pb *testing.PB) {
+				i := int(next.Add(7919))
+				for pb.Next() {
+					release, _ := g.Acquire(keys[i%len(keys)])
+					release()
+					i++
+				}
+			})
+		})
+	}
+}
