@@ -29,7 +29,8 @@
 # bench/model:v1, then GET /v2/bench/model/manifests/v1 with the Accept
 # header of OCI clients is sent to it, with `Authorization: Bearer` and the
 # admin API token for palisade (the token comes from the environment and is
-# never printed). PostgreSQL is a throwaway one from scripts/postgres.sh
+# never printed), so each request is authenticated and authorized; palisade's
+# request rate limits are lifted (limits.*_rate 0) for the saturation run. PostgreSQL is a throwaway one from scripts/postgres.sh
 # (fsync off), stopped on exit; without PostgreSQL installed it is skipped.
 #
 # Installs oras v1.3.6 and Distribution v3.1.2 with `go install` into
@@ -110,7 +111,10 @@ start() {
     sqlite | postgres)
       local db=()
       if [ "$1" = postgres ]; then db=(--database "$PALISADE_TEST_POSTGRES_DSN"); fi
-      PALISADE_ADMIN_TOKEN="$PALISADE_BENCH_TOKEN" "$palisade" server --listen "127.0.0.1:$port" \
+      # Authentication and authorization stay on; the request rate limits
+      # are lifted, or wrk's saturation run would measure 429s.
+      PALISADE_LIMITS_TOKEN_RATE=0 PALISADE_LIMITS_SOURCE_RATE=0 \
+        PALISADE_ADMIN_TOKEN="$PALISADE_BENCH_TOKEN" "$palisade" server --listen "127.0.0.1:$port" \
         --data "$work/data/palisade" "${db[@]}" > "$work/server.log" 2>&1 &
       pid=$!
       auth=1

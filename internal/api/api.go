@@ -29,12 +29,20 @@ type Route struct {
 	// checks the permission, the handler the clearance once it knows the
 	// artifact's classification.
 	Classified bool
-	h          func(*API, http.ResponseWriter, *http.Request, auth.Principal)
+	// Public routes need no credentials (single sign-on): the guard only
+	// applies the per-source rate limit.
+	Public bool
+	h      func(*API, http.ResponseWriter, *http.Request, auth.Principal)
 }
 
 // Routes returns every route the API serves.
 func Routes() []Route {
 	return []Route{
+		{Method: "GET", Path: "/api/v1/auth/sso", Public: true, h: (*API).ssoInfo},
+		{Method: "GET", Path: "/api/v1/auth/sso/login", Public: true, h: (*API).ssoLogin},
+		{Method: "GET", Path: "/api/v1/auth/sso/callback", Public: true, h: (*API).ssoCallback},
+		{Method: "POST", Path: "/api/v1/auth/sso/device", Public: true, h: (*API).ssoDevice},
+		{Method: "POST", Path: "/api/v1/auth/sso/device/token", Public: true, h: (*API).ssoDeviceToken},
 		{Method: "GET", Path: "/api/v1/whoami", Action: access.ActWhoami, h: (*API).whoami},
 		{Method: "GET", Path: "/api/v1/tokens", Action: access.ActOwnTokens, h: (*API).listTokens},
 		{Method: "POST", Path: "/api/v1/tokens", Action: access.ActOwnTokens, h: (*API).createToken},
@@ -81,7 +89,7 @@ type Store interface {
 	Principal(ctx context.Context, id string) (store.Principal, error)
 	PrincipalByName(ctx context.Context, name string) (store.Principal, error)
 	ListPrincipals(ctx context.Context) ([]store.Principal, error)
-	UpdatePrincipal(ctx context.Context, p store.Principal) error
+	PatchPrincipal(ctx context.Context, id string, patch store.PrincipalPatch) error
 	SetMember(ctx context.Context, m store.Member) error
 	RemoveMember(ctx context.Context, project, principalID string) error
 	Members(ctx context.Context, project string) ([]store.Member, error)
@@ -104,7 +112,9 @@ type Options struct {
 	Objects ObjectRemover
 	// Maintenance serves fsck and gc; nil answers 501.
 	Maintenance Maintainer
-	Logger      *slog.Logger
+	// SSO serves single sign-on; nil when it is not configured.
+	SSO    SingleSignOn
+	Logger *slog.Logger
 	// Now and Rand default to time.Now and crypto/rand.Reader (token
 	// expiry and generation).
 	Now  func() time.Time
@@ -119,6 +129,7 @@ type API struct {
 	keys    KeyAdmin
 	objects ObjectRemover
 	maint   Maintainer
+	sso     SingleSignOn
 	log     *slog.Logger
 	now     func() time.Time
 	rand    io.Reader
@@ -133,7 +144,7 @@ func New(opts Options) (*API, error) {
 	if a.log == nil {
 		a.log = slog.New(slog.DiscardHandler)
 	}
-	a.now, a.rand = opts.Now, opts.Rand
+	a.now, a.rand, a.sso = opts.Now, opts.Rand, opts.SSO
 	if a.now == nil {
 		a.now = time.Now
 	}
@@ -158,8 +169,17 @@ func (a *API) Mount(srv *server.Server) {
 // calling its handler: deny by default.
 func (a *API) guard(rt Route) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		p, err := a.auth.Authenticate(r)
 		var wait *auth.WaitError
+		if rt.Public {
+			if err := a.auth.LimitSource(r); errors.As(err, &wait) {
+				w.Header().Set("Retry-After", auth.RetryAfter(wait.RetryAfter))
+				writeError(w, http.StatusTooManyRequests, "too_many_requests", wait.Error())
+				return
+			}
+			rt.h(a, w, r, auth.Principal{})
+			return
+		}
+		p, err := a.auth.Authenticate(r)
 		switch {
 		case errors.As(err, &wait):
 			w.Header().Set("Retry-After", auth.RetryAfter(wait.RetryAfter))

@@ -123,22 +123,28 @@ func (a *API) listArtifacts(w http.ResponseWriter, r *http.Request, p auth.Princ
 		}
 	}
 	project := r.PathValue("project")
+	// A text or label search could match the detail of artifacts above
+	// the caller's clearance: the store leaves those out, so that neither
+	// the results nor the page cursor reveal that they matched.
+	searched := f.Query != "" || len(f.Labels) > 0
+	if searched {
+		for l := access.Public; l <= p.Clearance; l++ {
+			f.AtMost = append(f.AtMost, store.Classification(l.String()))
+		}
+		if len(f.AtMost) == 0 {
+			writeJSON(w, http.StatusOK, map[string]any{"items": []Artifact{}, "next": ""})
+			return
+		}
+	}
 	list, err := a.st.ListArtifacts(r.Context(), project, f, pg)
 	if err != nil {
 		a.storeError(w, r, "project "+truncate(project), err)
 		return
 	}
-	// A text or label search could match the detail of artifacts above
-	// the caller's clearance: those are left out of its results rather
-	// than redacted, so that the search reveals nothing of them.
-	searched := f.Query != "" || len(f.Labels) > 0
 	items := make([]Artifact, 0, len(list))
 	for _, art := range list {
 		item := artifactOf(art.Manifest, art.Tags)
 		if !cleared(p, project, art.Meta.Classification) {
-			if searched {
-				continue
-			}
 			item = redact(item)
 		}
 		items = append(items, item)
@@ -350,7 +356,9 @@ func (a *API) patchArtifact(w http.ResponseWriter, r *http.Request, p auth.Princ
 			return
 		}
 	}
-	var change *store.ClassificationChange
+	// The store refuses the write if the classification changed since it
+	// was read and decided on (ErrConflict).
+	change := &store.ClassificationChange{From: m.Meta.Classification, Actor: p.ID, Reason: patch.Reason}
 	if patch.Classification != nil && store.Classification(*patch.Classification) != m.Meta.Classification {
 		to, err := access.ParseLevel(*patch.Classification)
 		if err != nil {
@@ -368,7 +376,6 @@ func (a *API) patchArtifact(w http.ResponseWriter, r *http.Request, p auth.Princ
 			}
 		}
 		meta.Classification = store.Classification(*patch.Classification)
-		change = &store.ClassificationChange{Actor: p.ID, Reason: patch.Reason}
 	}
 	if patch.Labels != nil {
 		meta.Labels = *patch.Labels
@@ -381,6 +388,10 @@ func (a *API) patchArtifact(w http.ResponseWriter, r *http.Request, p auth.Princ
 		meta.DataTags = slices.Compact(slices.Sorted(slices.Values(*patch.DataTags)))
 	}
 	if err := a.st.SetArtifactMeta(ctx, project, repo, digest, meta, change); err != nil {
+		if errors.Is(err, store.ErrConflict) {
+			writeError(w, http.StatusConflict, "conflict", "the artifact's classification changed while this request was decided: read it again and retry")
+			return
+		}
 		if errors.Is(err, store.ErrInvalid) {
 			writeError(w, http.StatusBadRequest, "invalid", err.Error())
 			return

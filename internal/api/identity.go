@@ -218,8 +218,15 @@ func (a *API) createToken(w http.ResponseWriter, r *http.Request, p auth.Princip
 		a.internal(w, r, "create the token", err)
 		return
 	}
+	// A token never outlives the token that made it: a single sign-on
+	// login's token (hours) cannot mint one that keeps the roles of groups
+	// the user has since left.
+	expires := a.now().Add(time.Duration(days) * 24 * time.Hour)
+	if !p.TokenExpires.IsZero() && p.TokenExpires.Before(expires) {
+		expires = p.TokenExpires
+	}
 	t, err := a.st.CreateToken(r.Context(), store.Token{ID: id, Name: req.Name, PrincipalID: owner.ID, Scope: scope.String(),
-		Hash: hash, Expires: a.now().Add(time.Duration(days) * 24 * time.Hour)})
+		Hash: hash, Expires: expires})
 	if err != nil {
 		a.storeError(w, r, "token", err)
 		return
@@ -232,6 +239,10 @@ func (a *API) createToken(w http.ResponseWriter, r *http.Request, p auth.Princip
 // administrator. Another's token answers 404, as an unknown one does.
 func (a *API) revokeToken(w http.ResponseWriter, r *http.Request, p auth.Principal) {
 	id := r.PathValue("id")
+	if !p.FullScope && id != p.TokenID {
+		writeError(w, http.StatusForbidden, "forbidden", "denied: a scoped token may revoke only itself; use an unscoped token of yours")
+		return
+	}
 	t, err := a.st.Token(r.Context(), id)
 	if err == nil && t.PrincipalID != p.ID && !access.Decide(p.Principal, access.ActManageUsers, access.Resource{}).Allowed() {
 		err = store.ErrNotFound
@@ -388,50 +399,64 @@ func (a *API) patchUser(w http.ResponseWriter, r *http.Request, p auth.Principal
 		a.storeError(w, r, "user "+truncate(name), err)
 		return
 	}
+	// Only the fields given are written, in one statement, so that a
+	// concurrent change of another field (a login's, another
+	// administrator's) is kept.
+	var sp store.PrincipalPatch
 	if patch.Clearance != nil {
-		if !store.Classification(*patch.Clearance).Valid() {
+		c := store.Classification(*patch.Clearance)
+		if !c.Valid() {
 			writeError(w, http.StatusBadRequest, "invalid", "clearance must be public, internal, confidential or restricted")
 			return
 		}
-		u.Clearance = store.Classification(*patch.Clearance)
+		sp.Clearance = &c
 	}
 	if patch.Admin != nil {
 		if u.ID == p.ID && !*patch.Admin {
 			writeError(w, http.StatusBadRequest, "invalid", "an administrator cannot remove their own administration: ask another administrator")
 			return
 		}
-		u.Admin = *patch.Admin
+		sp.Admin = patch.Admin
 	}
 	if patch.Disabled != nil {
 		if u.ID == p.ID && *patch.Disabled {
 			writeError(w, http.StatusBadRequest, "invalid", "you cannot disable yourself")
 			return
 		}
-		u.Disabled = time.Time{}
+		var at time.Time
 		if *patch.Disabled {
-			u.Disabled = a.now()
+			at = a.now()
 		}
+		sp.Disabled = &at
 	}
 	if patch.Email != nil {
-		u.Email = *patch.Email
+		if len(*patch.Email) > maxFieldLen {
+			writeError(w, http.StatusBadRequest, "invalid", "email is at most 256 characters")
+			return
+		}
+		sp.Email = patch.Email
 	}
 	if patch.CertSubject != nil {
 		if *patch.CertSubject != "" && u.Kind != store.KindService {
 			writeError(w, http.StatusBadRequest, "invalid", "only service accounts authenticate with client certificates")
 			return
 		}
-		u.CertSubject = *patch.CertSubject
+		if len(*patch.CertSubject) > maxFieldLen {
+			writeError(w, http.StatusBadRequest, "invalid", "certSubject is at most 256 characters")
+			return
+		}
+		sp.CertSubject = patch.CertSubject
 	}
-	if len(u.Email) > maxFieldLen || len(u.CertSubject) > maxFieldLen {
-		writeError(w, http.StatusBadRequest, "invalid", "email and certSubject are at most 256 characters")
-		return
-	}
-	if err := a.st.UpdatePrincipal(r.Context(), u); err != nil {
+	if err := a.st.PatchPrincipal(r.Context(), u.ID, sp); err != nil {
+		if errors.Is(err, store.ErrExists) {
+			writeError(w, http.StatusConflict, "conflict", "another service account has this certificate subject")
+			return
+		}
 		a.storeError(w, r, "user "+truncate(name), err)
 		return
 	}
 	a.log.InfoContext(r.Context(), "user changed", "principal_id", u.ID, "by", p.ID)
-	writeJSON(w, http.StatusOK, userOf(u))
+	a.getUser(w, r, p)
 }
 
 // Member is a project member in API responses.

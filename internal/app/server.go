@@ -23,9 +23,11 @@ import (
 	"github.com/palisade-sec/palisade/internal/config"
 	"github.com/palisade-sec/palisade/internal/crypto"
 	"github.com/palisade-sec/palisade/internal/maintenance"
+	"github.com/palisade-sec/palisade/internal/oidc"
 	"github.com/palisade-sec/palisade/internal/projectkeys"
 	"github.com/palisade-sec/palisade/internal/registry"
 	"github.com/palisade-sec/palisade/internal/server"
+	"github.com/palisade-sec/palisade/internal/sso"
 	"github.com/palisade-sec/palisade/internal/store"
 	"github.com/palisade-sec/palisade/internal/store/postgres"
 	"github.com/palisade-sec/palisade/internal/store/sqlite"
@@ -201,8 +203,17 @@ func (a *App) newServer(ctx context.Context, cfg config.Server, out, logOut io.W
 	if projectKey == "" {
 		projectKey = cfg.KEK // a keeper URL: a reference, not key material
 	}
-	native, err := api.New(api.Options{Store: st, Auth: authn, ProjectKeyID: projectKey, Keys: keys, Objects: blobs,
-		Maintenance: maintenance.Service{Store: st, Blobs: blobs, Logger: log}, Logger: log})
+	opts := api.Options{Store: st, Auth: authn, ProjectKeyID: projectKey, Keys: keys, Objects: blobs,
+		Maintenance: maintenance.Service{Store: st, Blobs: blobs, Logger: log}, Logger: log}
+	if cfg.OIDC.Enabled() {
+		svc, err := singleSignOn(cfg.OIDC, st, log)
+		if err != nil {
+			_ = srv.Close()
+			return nil, fmt.Errorf("start server: %w", err)
+		}
+		opts.SSO = svc
+	}
+	native, err := api.New(opts)
 	if err != nil {
 		_ = srv.Close()
 		return nil, fmt.Errorf("start server: %w", err)
@@ -211,6 +222,46 @@ func (a *App) newServer(ctx context.Context, cfg config.Server, out, logOut io.W
 	rt.srv = srv
 	rt.store = st
 	return rt, nil
+}
+
+// maxSecretFile bounds the OIDC client secret file.
+const maxSecretFile = 4096
+
+// singleSignOn builds the single sign-on service from its configuration;
+// the provider itself is discovered on first use.
+func singleSignOn(c config.OIDC, st store.Store, log *slog.Logger) (*sso.Service, error) {
+	secret := ""
+	if c.ClientSecretFile != "" {
+		f, err := os.Open(c.ClientSecretFile)
+		if err != nil {
+			return nil, fmt.Errorf("oidc.client_secret_file: %w", err)
+		}
+		b, err := io.ReadAll(io.LimitReader(f, maxSecretFile+1))
+		f.Close()
+		if err != nil {
+			return nil, fmt.Errorf("oidc.client_secret_file: %w", err)
+		}
+		if len(b) > maxSecretFile {
+			return nil, fmt.Errorf("oidc.client_secret_file %s is larger than %d bytes: it should hold the client secret only", c.ClientSecretFile, maxSecretFile)
+		}
+		secret = strings.TrimSpace(string(b))
+	}
+	groups := map[string][]sso.Grant{}
+	for g, grants := range c.Groups {
+		for _, gr := range grants {
+			project, role, err := config.ParseGrant(gr)
+			if err != nil {
+				return nil, fmt.Errorf("oidc.groups.%s: %w", g, err)
+			}
+			groups[g] = append(groups[g], sso.Grant{Project: project, Role: role})
+		}
+	}
+	return sso.New(sso.Config{
+		OIDC: oidc.Config{Issuer: c.Issuer, ClientID: c.ClientID, ClientSecret: secret, RedirectURL: c.RedirectURL,
+			Scopes: c.Scopes, GroupsClaim: c.GroupsClaim},
+		DefaultClearance: store.Classification(c.DefaultClearance), TokenTTL: c.TokenTTL,
+		AdminGroups: c.AdminGroups, Groups: groups,
+	}, st, sso.Options{Logger: log}), nil
 }
 
 // burst is the token bucket size of a rate: twice the rate, at least one.
@@ -356,8 +407,9 @@ const AdminName = "admin"
 // bootstrapAdmin makes sure an administrator can log in: unless an
 // enabled administrator holds an active, unexpired, unscoped token, it
 // creates the administrator "admin" (when missing) and a token for it: the
-// given one (PALISADE_ADMIN_TOKEN) or a random one that is printed once to
-// out. Only the token's SHA-256 hash is stored.
+// given one (PALISADE_ADMIN_TOKEN), or, on a server where no administrator
+// ever held a token (the first start), a random one that is printed once
+// to out. Only the token's SHA-256 hash is stored.
 func bootstrapAdmin(ctx context.Context, st tokenStore, given string, random io.Reader, out io.Writer, log *slog.Logger) error {
 	principals, err := st.ListPrincipals(ctx)
 	if err != nil {
@@ -374,6 +426,7 @@ func bootstrapAdmin(ctx context.Context, st tokenStore, given string, random io.
 		}
 	}
 	now := time.Now()
+	everHeld := false
 	for _, t := range tokens {
 		if admins[t.PrincipalID] && t.Active() && t.Scope == "" && (t.Expires.IsZero() || now.Before(t.Expires)) {
 			if given != "" && t.Hash != sha256.Sum256([]byte(given)) {
@@ -381,6 +434,15 @@ func bootstrapAdmin(ctx context.Context, st tokenStore, given string, random io.
 			}
 			return nil
 		}
+		everHeld = everHeld || admins[t.PrincipalID]
+	}
+	if given == "" && everHeld {
+		// Administrators exist whose tokens have all expired or been
+		// revoked (a single sign-on deployment, for one): printing a new
+		// token that never expires on every restart would hand it to
+		// whoever reads the server's output.
+		log.WarnContext(ctx, "no administrator holds an active token; set PALISADE_ADMIN_TOKEN to create one, or log in with single sign-on")
+		return nil
 	}
 	admin, err := st.PrincipalByName(ctx, AdminName)
 	if errors.Is(err, store.ErrNotFound) {

@@ -3,6 +3,7 @@ package app
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"errors"
 	"io"
@@ -224,6 +225,25 @@ func TestBootstrapAdminRandomFailure(t *testing.T) {
 	}
 	if _, err := st.TokenByHash(t.Context(), sha256.Sum256([]byte(strings.Repeat("b", 32)))); err != nil {
 		t.Errorf("replacement token not stored: %v", err)
+	}
+	// Once administrators have held tokens, a restart after they all
+	// ended prints no new token (it would never expire and anyone reading
+	// the output would have it); PALISADE_ADMIN_TOKEN still recovers.
+	all, err := st.ListTokens(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tk := range all {
+		if err := st.RevokeToken(t.Context(), tk.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out.Reset()
+	if err := bootstrapAdmin(t.Context(), st, "", rand.Reader, &out, slog.New(slog.DiscardHandler)); err != nil || out.Len() != 0 {
+		t.Errorf("restart without an active admin token: %v, printed %q; want nothing printed", err, out.String())
+	}
+	if n, _ := st.ListTokens(t.Context()); len(n) != len(all) {
+		t.Errorf("%d tokens after the restart, want %d (none created)", len(n), len(all))
 	}
 }
 

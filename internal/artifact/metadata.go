@@ -18,6 +18,9 @@ const (
 	AnnotationOwner          = "org.palisade.owner"
 	AnnotationFramework      = "org.palisade.framework" // pytorch, tensorflow, sklearn...
 	AnnotationFormat         = "org.palisade.format"    // safetensors, gguf, onnx, parquet...
+	// AnnotationDataTags marks sensitive contents, comma-separated:
+	// pii,phi,pci.
+	AnnotationDataTags = "org.palisade.data-tags"
 	// AnnotationLabelPrefix starts free key-value labels:
 	// org.palisade.label.team=nlp.
 	AnnotationLabelPrefix = "org.palisade.label."
@@ -30,6 +33,8 @@ const (
 	maxLabels        = 64
 	maxLabelKey      = 128
 	maxMetadataValue = 4096
+	maxDataTags      = 32
+	maxDataTag       = 64
 )
 
 // Metadata is what the annotations of a manifest say about the artifact.
@@ -39,6 +44,8 @@ type Metadata struct {
 	// letter case) at the top of the artifact, or "".
 	ModelCard string
 	Labels    map[string]string
+	// DataTags are the words of the data-tags annotation, lower-cased.
+	DataTags []string
 }
 
 // ReadMetadata reads the metadata of a manifest from its artifact type,
@@ -73,6 +80,18 @@ func ReadMetadata(artifactType, configMediaType string, annotations map[string]s
 	case "", "public", "internal", "confidential", "restricted":
 	default:
 		return m, fmt.Errorf("annotation %s is %.40q: want public, internal, confidential or restricted", AnnotationClassification, m.Classification)
+	}
+	if v := annotations[AnnotationDataTags]; v != "" {
+		for _, t := range strings.Split(v, ",") {
+			t = strings.ToLower(strings.TrimSpace(t))
+			if t == "" {
+				continue
+			}
+			if len(t) > maxDataTag || strings.ContainsAny(t, " \t") || len(m.DataTags) == maxDataTags {
+				return m, fmt.Errorf("annotation %s: at most %d comma-separated words of at most %d bytes", AnnotationDataTags, maxDataTags, maxDataTag)
+			}
+			m.DataTags = append(m.DataTags, t)
+		}
 	}
 	for k, v := range annotations {
 		name, ok := strings.CutPrefix(k, AnnotationLabelPrefix)

@@ -70,6 +70,9 @@ type Principal struct {
 	// FullScope reports credentials with all of the owner's access (an
 	// unscoped API token or a certificate): only those create tokens.
 	FullScope bool
+	// TokenExpires is when the presented API token expires (zero when it
+	// does not): a token it creates expires no later.
+	TokenExpires time.Time
 }
 
 // Session reports whether the principal authenticated with a registry
@@ -109,14 +112,13 @@ func MayHold(p *access.Principal, action Action, project string) bool {
 
 // Store is what the Authenticator needs from the metadata store.
 type Store interface {
-	TokenByHash(ctx context.Context, hash [sha256.Size]byte) (store.Token, error)
+	CredentialByHash(ctx context.Context, hash [sha256.Size]byte) (store.Credential, error)
 	TouchToken(ctx context.Context, id string, at time.Time) error
 	CreateSessionToken(ctx context.Context, st store.SessionToken) error
 	SessionToken(ctx context.Context, hash [sha256.Size]byte, now time.Time) (store.SessionToken, store.Token, error)
 	DeleteExpiredSessionTokens(ctx context.Context, now time.Time) (int64, error)
-	Principal(ctx context.Context, id string) (store.Principal, error)
+	PrincipalWithRoles(ctx context.Context, id string) (store.Principal, []store.Member, error)
 	PrincipalByCert(ctx context.Context, subject string) (store.Principal, error)
-	MembershipsOf(ctx context.Context, principalID string) ([]store.Member, error)
 }
 
 // Lockout slows down failed authentication (throttle.Lockout).
@@ -189,20 +191,31 @@ func Source(r *http.Request) string {
 	return "ip:" + host
 }
 
+// LimitSource applies the per-source rate limit to a request that needs
+// no credentials (the single sign-on routes): a *WaitError when the source
+// is over its rate.
+func (a *Authenticator) LimitSource(r *http.Request) error {
+	if a.perSource == nil {
+		return nil
+	}
+	if ok, wait := a.perSource.Allow(Source(r)); !ok {
+		a.onLimited("source")
+		return &WaitError{RetryAfter: wait}
+	}
+	return nil
+}
+
 // Authenticate returns the principal the request's credentials prove:
 // ErrNoCredentials without any, ErrBadCredentials when they are not
-// accepted, a *WaitError while the source or account is locked out or
-// over its rate, or a store error wrapped otherwise.
+// accepted, a *WaitError while the source is locked out or over its rate
+// (or the account is locked and the credentials fail), or a store error
+// wrapped otherwise.
 func (a *Authenticator) Authenticate(r *http.Request) (Principal, error) {
-	src := Source(r)
-	if a.perSource != nil {
-		if ok, wait := a.perSource.Allow(src); !ok {
-			a.onLimited("source")
-			return Principal{}, &WaitError{RetryAfter: wait}
-		}
-	}
 	h := r.Header.Get("Authorization")
 	if h == "" {
+		if err := a.LimitSource(r); err != nil {
+			return Principal{}, err
+		}
 		if p, ok, err := a.certificate(r); ok || err != nil {
 			return p, err
 		}
@@ -210,21 +223,53 @@ func (a *Authenticator) Authenticate(r *http.Request) (Principal, error) {
 	}
 	account := ""
 	if user, _, ok := r.BasicAuth(); ok && user != "" {
-		account = "user:" + truncateKey(user)
+		account = user
 	}
-	if err := a.locked(src, account); err != nil {
-		a.onLimited("lockout")
+	return a.guarded(r, account, func(ctx context.Context) (Principal, error) { return a.credentials(ctx, h, r) })
+}
+
+// guarded runs check under the limits: the source's rate and lockout
+// before, the failure counts (per source and per account name, whether
+// or not the account exists) after, and the token's rate once it is
+// known. A locked source is refused before its credentials are looked at;
+// under a locked account name only failures are refused (429 instead of
+// 401), so that someone failing on purpose under another's name cannot
+// lock its owner out.
+func (a *Authenticator) guarded(r *http.Request, account string, check func(context.Context) (Principal, error)) (Principal, error) {
+	if err := a.LimitSource(r); err != nil {
 		return Principal{}, err
 	}
-	p, err := a.credentials(r.Context(), h, r)
+	src := Source(r)
+	if account != "" {
+		account = "user:" + truncateKey(account)
+	}
+	if a.lockout != nil {
+		if wait := a.lockout.Wait(src); wait > 0 {
+			a.onLimited("lockout")
+			return Principal{}, &WaitError{Locked: true, RetryAfter: wait}
+		}
+	}
+	p, err := check(r.Context())
 	switch {
 	case errors.Is(err, ErrBadCredentials):
-		a.failed(src, account)
+		if a.lockout != nil {
+			a.lockout.Fail(src)
+			if account != "" {
+				locked := a.lockout.Wait(account) > 0
+				wait := a.lockout.Fail(account)
+				if locked {
+					a.onLimited("lockout")
+					return Principal{}, &WaitError{Locked: true, RetryAfter: wait}
+				}
+			}
+		}
 		return Principal{}, err
 	case err != nil:
 		return Principal{}, err
 	}
-	a.succeeded(account)
+	if a.lockout != nil && account != "" {
+		a.lockout.Succeed(account)
+	}
 	if a.perToken != nil && p.TokenID != "" {
 		if ok, wait := a.perToken.Allow("token:" + p.TokenID); !ok {
 			a.onLimited("token")
@@ -256,57 +301,24 @@ func truncateKey(s string) string {
 	return s
 }
 
-// locked returns a *WaitError while the source or the account is locked.
-func (a *Authenticator) locked(src, account string) error {
-	if a.lockout == nil {
-		return nil
-	}
-	wait := a.lockout.Wait(src)
-	if account != "" {
-		wait = max(wait, a.lockout.Wait(account))
-	}
-	if wait > 0 {
-		return &WaitError{Locked: true, RetryAfter: wait}
-	}
-	return nil
-}
-
-func (a *Authenticator) failed(src, account string) {
-	if a.lockout == nil {
-		return
-	}
-	a.lockout.Fail(src)
-	if account != "" {
-		a.lockout.Fail(account)
-	}
-}
-
-// succeeded forgets the account's failures; the source's stay, so that a
-// source guessing many accounts is slowed down whatever it also owns.
-func (a *Authenticator) succeeded(account string) {
-	if a.lockout != nil && account != "" {
-		a.lockout.Succeed(account)
-	}
-}
-
 // apiToken authenticates an API token given by value.
 func (a *Authenticator) apiToken(ctx context.Context, token string) (Principal, error) {
 	if token == "" || len(token) > maxTokenLen {
 		return Principal{}, ErrBadCredentials
 	}
-	t, err := a.st.TokenByHash(ctx, sha256.Sum256([]byte(token)))
+	c, err := a.st.CredentialByHash(ctx, sha256.Sum256([]byte(token)))
 	switch {
 	case errors.Is(err, store.ErrNotFound), errors.Is(err, store.ErrRevoked):
 		return Principal{}, ErrBadCredentials
 	case err != nil:
 		return Principal{}, fmt.Errorf("authenticate: %w", err)
 	}
-	p, full, err := a.principalOf(ctx, t)
+	p, full, err := a.principalOf(c.Token, c.Owner, c.Roles)
 	if err != nil {
 		return Principal{}, err
 	}
-	a.touch(ctx, t)
-	return Principal{Principal: p, Via: "token", FullScope: full}, nil
+	a.touch(ctx, c.Token)
+	return Principal{Principal: p, Via: "token", FullScope: full, TokenExpires: c.Token.Expires}, nil
 }
 
 func (a *Authenticator) sessionToken(ctx context.Context, token string) (Principal, error) {
@@ -324,64 +336,48 @@ func (a *Authenticator) sessionToken(ctx context.Context, token string) (Princip
 	if err != nil {
 		return Principal{}, fmt.Errorf("authenticate: session token of %q: %w", t.ID, err)
 	}
-	p, _, err := a.principalOf(ctx, t)
+	owner, roles, err := a.st.PrincipalWithRoles(ctx, t.PrincipalID)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return Principal{}, ErrBadCredentials
+	case err != nil:
+		return Principal{}, fmt.Errorf("authenticate: %w", err)
+	}
+	p, _, err := a.principalOf(t, owner, roles)
 	if err != nil {
 		return Principal{}, err
 	}
 	return Principal{Principal: p, scopes: scopes, session: true, Via: "session"}, nil
 }
 
-// principalOf loads the token's owner and computes what the token may
-// do; full reports a token with all of its owner's access.
-func (a *Authenticator) principalOf(ctx context.Context, t store.Token) (p *access.Principal, full bool, err error) {
+// principalOf computes what a token of an enabled owner may do; full
+// reports a token with all of its owner's access.
+func (a *Authenticator) principalOf(t store.Token, owner store.Principal, roles []store.Member) (p *access.Principal, full bool, err error) {
 	if !t.Expires.IsZero() && !a.now().Before(t.Expires) {
 		return nil, false, ErrBadCredentials
 	}
-	if t.PrincipalID == "" {
+	if t.PrincipalID == "" || owner.ID != t.PrincipalID || !owner.Enabled() {
 		return nil, false, ErrBadCredentials
-	}
-	owner, err := a.owner(ctx, t.PrincipalID)
-	if err != nil {
-		return nil, false, err
 	}
 	scope, err := ParseTokenScope(t.Scope)
 	if err != nil {
 		return nil, false, fmt.Errorf("authenticate: token %q: %w", t.ID, err)
 	}
-	eff := Effective(owner, scope)
+	eff := Effective(principalOf(owner, roles), scope)
 	eff.TokenID = t.ID
 	return &eff, scope.Full(), nil
 }
 
-// owner loads an enabled principal with its roles.
-func (a *Authenticator) owner(ctx context.Context, id string) (access.Principal, error) {
-	sp, err := a.st.Principal(ctx, id)
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		return access.Principal{}, ErrBadCredentials
-	case err != nil:
-		return access.Principal{}, fmt.Errorf("authenticate: %w", err)
-	}
-	if !sp.Enabled() {
-		return access.Principal{}, ErrBadCredentials
-	}
-	return a.load(ctx, sp)
-}
-
-// load turns a stored principal and its memberships into an
+// principalOf turns a stored principal and its roles into an
 // access.Principal. An unknown clearance or role grants nothing.
-func (a *Authenticator) load(ctx context.Context, sp store.Principal) (access.Principal, error) {
-	members, err := a.st.MembershipsOf(ctx, sp.ID)
-	if err != nil {
-		return access.Principal{}, fmt.Errorf("authenticate: %w", err)
-	}
+func principalOf(sp store.Principal, roles []store.Member) access.Principal {
 	clearance, _ := access.ParseLevel(string(sp.Clearance))
 	p := access.Principal{ID: sp.ID, Name: sp.Name, Kind: access.Kind(sp.Kind), Admin: sp.Admin, Clearance: clearance,
-		Projects: make(map[string]access.Perm, len(members))}
-	for _, m := range members {
+		Projects: make(map[string]access.Perm, len(roles))}
+	for _, m := range roles {
 		p.Projects[m.Project] |= access.Role(m.Role).Perms()
 	}
-	return p, nil
+	return p
 }
 
 // certificate authenticates a verified client certificate (mutual TLS)
@@ -402,11 +398,13 @@ func (a *Authenticator) certificate(r *http.Request) (Principal, bool, error) {
 	if !sp.Enabled() || sp.Kind != store.KindService {
 		return Principal{}, true, ErrBadCredentials
 	}
-	p, err := a.load(r.Context(), sp)
+	sp, roles, err := a.st.PrincipalWithRoles(r.Context(), sp.ID)
 	if err != nil {
-		return Principal{}, true, err
+		return Principal{}, true, fmt.Errorf("authenticate: %w", err)
 	}
-	return Principal{Principal: &p, Via: "certificate", FullScope: true}, true, nil
+	p := principalOf(sp, roles)
+	// Tokens it creates expire with the certificate at the latest.
+	return Principal{Principal: &p, Via: "certificate", FullScope: true, TokenExpires: r.TLS.VerifiedChains[0][0].NotAfter}, true, nil
 }
 
 // touch records that the token was used, at most once a minute so that

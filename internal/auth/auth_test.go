@@ -66,7 +66,7 @@ func (c *clock) Advance(d time.Duration) {
 
 // newTestAuth returns an Authenticator over a real SQLite store holding
 // an admin, a read-only and a revoked token, and the clock it reads.
-func newTestAuth(t *testing.T) (*Authenticator, store.Store, *clock) {
+func newTestAuth(t testing.TB) (*Authenticator, store.Store, *clock) {
 	t.Helper()
 	ctx := context.Background()
 	clk := &clock{now: time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)}
@@ -373,8 +373,8 @@ type brokenStore struct{ Store }
 
 var errDatabase = errors.New("database is on fire: dsn=postgres://user:hunter2@db")
 
-func (brokenStore) TokenByHash(context.Context, [sha256.Size]byte) (store.Token, error) {
-	return store.Token{}, errDatabase
+func (brokenStore) CredentialByHash(context.Context, [sha256.Size]byte) (store.Credential, error) {
+	return store.Credential{}, errDatabase
 }
 
 func TestStoreFailureIsNotBadCredentials(t *testing.T) {

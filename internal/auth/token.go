@@ -1,6 +1,7 @@
 package auth
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"log/slog"
@@ -37,7 +38,12 @@ func (a *Authenticator) TokenHandler() http.Handler {
 				tokenError(w, http.StatusBadRequest, "unsupported_grant_type", "only the password grant is supported: send the API token as the password")
 				return
 			}
-			p, err = a.apiToken(r.Context(), r.PostForm.Get("password"))
+			// The same limits and failure counts as every other way of
+			// presenting a token.
+			pass := r.PostForm.Get("password")
+			p, err = a.guarded(r, r.PostForm.Get("username"), func(ctx context.Context) (Principal, error) {
+				return a.apiToken(ctx, pass)
+			})
 			scopes = strings.Fields(r.PostForm.Get("scope"))
 		default:
 			w.Header().Set("Allow", "GET, POST")

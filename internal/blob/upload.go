@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	gcblob "gocloud.dev/blob"
@@ -28,11 +29,14 @@ type Upload struct {
 	project string
 	id      string
 
-	mu    sync.Mutex
-	done  bool
-	size  int64
-	h     hash.Hash // SHA-256 of the plaintext so far
-	parts []part
+	mu   sync.Mutex
+	done bool
+	size int64
+	// staged mirrors size for readers that must not wait for a chunk in
+	// flight (StagedBytes).
+	staged atomic.Int64
+	h      hash.Hash // SHA-256 of the plaintext so far
+	parts  []part
 }
 
 // part is one encrypted chunk, stored at key.
@@ -166,6 +170,7 @@ func (u *Upload) writePart(ctx context.Context, r io.Reader) (int64, error) {
 	p.size = cr.n
 	u.parts = append(u.parts, p)
 	u.size += cr.n
+	u.staged.Store(u.size)
 	return cr.n, nil
 }
 

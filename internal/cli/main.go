@@ -153,9 +153,11 @@ verify model signatures in the OpenSSF Model Signing format ('palisade keys
 generate' makes a key pair); 'palisade digest' prints a model's root digest.
 
 'palisade server' runs the registry: an OCI registry for models, datasets
-and images that encrypts every blob at rest. 'palisade login', 'project',
-'push', 'pull', 'ls', 'inspect', 'rm', 'dataset check' and 'admin' (key
-rotation, crypto-shredding, fsck, gc) talk to it.`,
+and images that encrypts every blob at rest and allows each user only what
+their role, token and clearance permit. 'palisade login' (also --sso),
+'whoami', 'project', 'push', 'pull', 'ls', 'inspect', 'rm', 'classify',
+'dataset check', 'token', 'user' and 'admin' (key rotation,
+crypto-shredding, fsck, gc) talk to it.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 		// --version prints the first line of 'palisade version'.

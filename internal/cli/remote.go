@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
@@ -112,10 +113,11 @@ func newLoginCommand(lookupEnv func(string) (string, bool)) *cobra.Command {
 	var (
 		f          remoteFlags
 		tokenStdin bool
+		sso        bool
 	)
 	cmd := &cobra.Command{
 		Use:   "login [SERVER]",
-		Short: "Store an API token for a Palisade server",
+		Short: "Store an API token for a Palisade server, or sign in with single sign-on",
 		Long: `Check an API token against the server and store it in the credentials file
 (palisade/credentials.json in the user's configuration directory, mode 0600)
 for the other commands. The token is read from standard input with
@@ -123,10 +125,16 @@ for the other commands. The token is read from standard input with
 never from a flag value. SERVER is HOST:PORT or a URL (default --server or
 $PALISADE_SERVER); plain HTTP is used only for loopback addresses.
 
+With --sso the server's single sign-on signs you in instead (the OAuth
+device flow): the command prints a web address and a code, you approve the
+login in a browser at your identity provider, and the token the server
+issues (it expires; see oidc.token_ttl) is stored.
+
 Registry clients log in with the same token as the password and any user
 name: oras login HOST:PORT -u palisade --password-stdin.`,
 		Example: `  palisade login 127.0.0.1:8700
-  echo "$TOKEN" | palisade login --token-stdin registry.example.com`,
+  echo "$TOKEN" | palisade login --token-stdin registry.example.com
+  palisade login --sso registry.example.com`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			server := f.server
@@ -140,7 +148,15 @@ name: oras login HOST:PORT -u palisade --password-stdin.`,
 			if err != nil {
 				return usageError(err)
 			}
-			token, err := readToken(cmd, tokenStdin, lookupEnv)
+			var token string
+			if sso {
+				if tokenStdin {
+					return usageError(errors.New("give --sso or --token-stdin, not both"))
+				}
+				token, err = deviceLogin(cmd, client.New(t, ""))
+			} else {
+				token, err = readToken(cmd, tokenStdin, lookupEnv)
+			}
 			if err != nil {
 				return usageError(err)
 			}
@@ -166,7 +182,51 @@ name: oras login HOST:PORT -u palisade --password-stdin.`,
 	}
 	f.register(cmd, true)
 	cmd.Flags().BoolVar(&tokenStdin, "token-stdin", false, "read the token from standard input")
+	cmd.Flags().BoolVar(&sso, "sso", false, "sign in with the server's single sign-on (approve the login in a browser)")
 	return cmd
+}
+
+// deviceLogin runs the single sign-on device flow: it shows where to
+// approve the login and polls the server until it is approved, denied or
+// expired, and returns the token the server issued.
+func deviceLogin(cmd *cobra.Command, c *client.Client) (string, error) {
+	ctx := cmd.Context()
+	d, err := c.StartDeviceLogin(ctx)
+	if err != nil {
+		return "", fmt.Errorf("start the single sign-on: %w", err)
+	}
+	w := cmd.ErrOrStderr()
+	fmt.Fprintf(w, "To sign in, open %s and enter the code %s\n", d.VerificationURI, d.UserCode)
+	if d.VerificationURIComplete != "" {
+		fmt.Fprintf(w, "(or open %s)\n", d.VerificationURIComplete)
+	}
+	fmt.Fprintln(w, "Waiting for the login to be approved...")
+	deadline := time.Now().Add(time.Duration(max(d.ExpiresIn, 60)) * time.Second)
+	for {
+		l, err := c.PollDeviceLogin(ctx, d.Handle)
+		var apiErr *client.APIError
+		switch {
+		case err == nil:
+			return l.Token, nil
+		case errors.As(err, &apiErr) && apiErr.Code == "authorization_pending":
+		case errors.As(err, &apiErr) && apiErr.Code == "access_denied":
+			return "", errors.New("the login was denied at the identity provider")
+		case errors.As(err, &apiErr) && apiErr.Code == "expired_token":
+			return "", errors.New("the login expired before it was approved: run 'palisade login --sso' again")
+		default:
+			return "", fmt.Errorf("single sign-on: %w", err)
+		}
+		if time.Now().After(deadline) {
+			return "", errors.New("the login was not approved in time: run 'palisade login --sso' again")
+		}
+		// The server waits about one polling interval per request; wait
+		// a second more between requests in case it answered early.
+		select {
+		case <-ctx.Done():
+			return "", ctx.Err()
+		case <-time.After(time.Second):
+		}
+	}
 }
 
 // maxTokenInput bounds a token read from standard input.

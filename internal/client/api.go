@@ -283,3 +283,20 @@ func (c *Client) GC(ctx context.Context, req api.GCRequest) (maintenance.GCRepor
 	err := c.do(ctx, "POST", "/api/v1/admin/gc", nil, req, &out)
 	return out, err
 }
+
+// StartDeviceLogin begins a single sign-on device login
+// (palisade login --sso); it needs no token.
+func (c *Client) StartDeviceLogin(ctx context.Context) (api.DeviceResponse, error) {
+	var d api.DeviceResponse
+	err := c.do(ctx, "POST", "/api/v1/auth/sso/device", nil, struct{}{}, &d)
+	return d, err
+}
+
+// PollDeviceLogin waits (up to about one polling interval, on the
+// server) for the device login of handle to be approved. Until it is, the
+// error is an *APIError with Code "authorization_pending".
+func (c *Client) PollDeviceLogin(ctx context.Context, handle string) (api.LoginResponse, error) {
+	var l api.LoginResponse
+	err := c.do(ctx, "POST", "/api/v1/auth/sso/device/token", nil, api.DevicePollRequest{Handle: handle}, &l)
+	return l, err
+}

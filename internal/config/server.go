@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/palisade-sec/palisade/internal/access"
 )
 
 // Defaults of the server configuration.
@@ -52,6 +54,10 @@ const (
 	EnvTokenRate       = "PALISADE_LIMITS_TOKEN_RATE"
 	EnvSourceRate      = "PALISADE_LIMITS_SOURCE_RATE"
 	EnvUploadsPerToken = "PALISADE_LIMITS_UPLOADS_PER_TOKEN"
+	EnvOIDCIssuer      = "PALISADE_OIDC_ISSUER"
+	EnvOIDCClientID    = "PALISADE_OIDC_CLIENT_ID"
+	EnvOIDCSecretFile  = "PALISADE_OIDC_CLIENT_SECRET_FILE"
+	EnvOIDCRedirectURL = "PALISADE_OIDC_REDIRECT_URL"
 	EnvLogLevel        = "PALISADE_LOG_LEVEL"
 	EnvShutdownTimeout = "PALISADE_SHUTDOWN_TIMEOUT"
 	EnvAdminToken      = "PALISADE_ADMIN_TOKEN"
@@ -112,6 +118,8 @@ type Server struct {
 	TLSClientCA string
 	// Limits bounds what each token and each source address may ask.
 	Limits Limits
+	// OIDC configures single sign-on; off while Issuer is empty.
+	OIDC OIDC
 	// LogLevel is debug, info, warn or error.
 	LogLevel string
 	// ShutdownTimeout bounds the graceful shutdown: requests still running
@@ -129,6 +137,36 @@ type Limits struct {
 	SourceRate      float64 // per source address, authenticated or not
 	UploadsPerToken int     // concurrent blob uploads per token (0 is unlimited)
 }
+
+// OIDC is the single sign-on configuration: the OpenID provider,
+// Palisade's client registration with it, and how its groups map to
+// roles.
+type OIDC struct {
+	Issuer   string
+	ClientID string
+	// ClientSecretFile holds the client secret (secrets are given by
+	// reference); empty for a public client.
+	ClientSecretFile string
+	// RedirectURL is the browser callback registered with the provider:
+	// https://HOST/api/v1/auth/sso/callback.
+	RedirectURL string
+	// Scopes requested; empty means openid, profile and email.
+	Scopes []string
+	// GroupsClaim names the claim listing the user's groups ("groups").
+	GroupsClaim string
+	// DefaultClearance is a new user's clearance ("internal").
+	DefaultClearance string
+	// TokenTTL is the lifetime of the API token a login yields (12h).
+	TokenTTL time.Duration
+	// AdminGroups are the groups whose members are administrators.
+	AdminGroups []string
+	// Groups maps a group to the project roles it confers, each
+	// "PROJECT:ROLE".
+	Groups map[string][]string
+}
+
+// Enabled reports whether single sign-on is configured.
+func (o OIDC) Enabled() bool { return o.Issuer != "" }
 
 // DefaultLimits are generous enough for CI fleets behind one token and
 // stop a runaway client before it starves the others.
@@ -263,6 +301,14 @@ func (c Server) String() string {
 	line("limits.token_rate", strconv.FormatFloat(c.Limits.TokenRate, 'g', -1, 64))
 	line("limits.source_rate", strconv.FormatFloat(c.Limits.SourceRate, 'g', -1, 64))
 	line("limits.uploads_per_token", strconv.Itoa(c.Limits.UploadsPerToken))
+	if o := c.OIDC; o.Enabled() {
+		line("oidc.issuer", o.Issuer)
+		line("oidc.client_id", o.ClientID)
+		line("oidc.client_secret_file", o.ClientSecretFile)
+		line("oidc.redirect_url", o.RedirectURL)
+		line("oidc.admin_groups", strings.Join(o.AdminGroups, ","))
+		line("oidc.groups", strconv.Itoa(len(o.Groups))+" mapped")
+	}
 	line("log_level", c.LogLevel)
 	line("shutdown_timeout", c.ShutdownTimeout.String())
 	if c.AdminToken != "" {
@@ -309,7 +355,8 @@ func redactURL(s string) string {
 
 // Keys of the server file, in the order error messages list them.
 var (
-	serverKeys       = []string{"listen", "data", "database", "blobs", "kek", "kek_previous", "tls", "limits", "log_level", "shutdown_timeout"}
+	serverKeys       = []string{"listen", "data", "database", "blobs", "kek", "kek_previous", "tls", "limits", "oidc", "log_level", "shutdown_timeout"}
+	serverOIDCKeys   = []string{"issuer", "client_id", "client_secret_file", "redirect_url", "scopes", "groups_claim", "default_clearance", "token_ttl", "admin_groups", "groups"}
 	serverTLSKeys    = []string{"cert", "key", "client_ca"}
 	serverLimitsKeys = []string{"token_rate", "source_rate", "uploads_per_token"}
 )
@@ -412,6 +459,8 @@ func (pr *parser) server(n *yaml.Node, c *Server) {
 					set(&c.TLSClientCA, v, "tls.client_ca")
 				}
 			})
+		case "oidc":
+			pr.oidc(v, &c.OIDC)
 		case "limits":
 			pr.mapping(v, "limits", serverLimitsKeys, func(key string, v *yaml.Node) {
 				t := strings.TrimSpace(pr.text(v, "limits."+key))
@@ -443,6 +492,59 @@ func (pr *parser) server(n *yaml.Node, c *Server) {
 	})
 }
 
+// oidc reads the oidc mapping.
+func (pr *parser) oidc(n *yaml.Node, o *OIDC) {
+	set := func(dst *string, v *yaml.Node, key string) {
+		if t := strings.TrimSpace(pr.text(v, "oidc."+key)); t != "" {
+			*dst = t
+		}
+	}
+	pr.mapping(n, "oidc", serverOIDCKeys, func(key string, v *yaml.Node) {
+		switch key {
+		case "issuer":
+			set(&o.Issuer, v, key)
+		case "client_id":
+			set(&o.ClientID, v, key)
+		case "client_secret_file":
+			set(&o.ClientSecretFile, v, key)
+		case "redirect_url":
+			set(&o.RedirectURL, v, key)
+		case "groups_claim":
+			set(&o.GroupsClaim, v, key)
+		case "default_clearance":
+			set(&o.DefaultClearance, v, key)
+		case "scopes":
+			o.Scopes = pr.texts(v, "oidc.scopes")
+		case "admin_groups":
+			o.AdminGroups = pr.texts(v, "oidc.admin_groups")
+		case "token_ttl":
+			t := strings.TrimSpace(pr.text(v, "oidc.token_ttl"))
+			if t == "" {
+				return
+			}
+			d, err := time.ParseDuration(t)
+			if err != nil {
+				pr.addf(v, "oidc.token_ttl must be a duration such as 12h, not %q", t)
+				return
+			}
+			o.TokenTTL = d
+		case "groups":
+			if isNull(v) {
+				return
+			}
+			if v.Kind != yaml.MappingNode {
+				pr.addf(v, "oidc.groups must map each group to a list of PROJECT:ROLE, not %s", describe(v))
+				return
+			}
+			o.Groups = map[string][]string{}
+			for i := 0; i+1 < len(v.Content); i += 2 {
+				g := pr.text(v.Content[i], "a group name under oidc.groups")
+				o.Groups[g] = pr.texts(v.Content[i+1], "oidc.groups."+g)
+			}
+		}
+	})
+}
+
 // ApplyServerEnv applies the PALISADE_* variables that lookup reports set
 // and not empty (the command line passes os.LookupEnv). Every malformed
 // value is reported at once; c is changed only when there is none.
@@ -458,6 +560,8 @@ func ApplyServerEnv(c *Server, lookup func(string) (string, bool)) error {
 		EnvListen: &next.Listen, EnvData: &next.DataDir, EnvDatabase: &next.Database,
 		EnvBlobs: &next.Blobs, EnvKEK: &next.KEK, EnvKEKPrevious: &next.KEKPrevious, EnvTLSCert: &next.TLSCert,
 		EnvTLSKey: &next.TLSKey, EnvLogLevel: &next.LogLevel, EnvTLSClientCA: &next.TLSClientCA,
+		EnvOIDCIssuer: &next.OIDC.Issuer, EnvOIDCClientID: &next.OIDC.ClientID, EnvOIDCSecretFile: &next.OIDC.ClientSecretFile,
+		EnvOIDCRedirectURL: &next.OIDC.RedirectURL,
 	} {
 		if v, ok := get(name); ok {
 			*dst = v
@@ -556,6 +660,31 @@ func (c Server) Validate() error {
 	if c.TLSClientCA != "" && c.TLSCert == "" {
 		add("tls.client_ca: client certificates need TLS: set tls.cert and tls.key too")
 	}
+	if o := c.OIDC; o.Enabled() {
+		if o.ClientID == "" {
+			add("oidc.client_id: single sign-on needs the client ID registered with the provider")
+		}
+		if o.RedirectURL == "" {
+			add("oidc.redirect_url: single sign-on needs the browser callback registered with the provider (https://HOST/api/v1/auth/sso/callback)")
+		}
+		if o.DefaultClearance != "" {
+			if _, err := access.ParseLevel(o.DefaultClearance); err != nil {
+				add("oidc.default_clearance: %v", err)
+			}
+		}
+		if o.TokenTTL < 0 || o.TokenTTL > 366*24*time.Hour {
+			add("oidc.token_ttl %s: use a duration up to 366 days", o.TokenTTL)
+		}
+		for g, grants := range o.Groups {
+			for _, gr := range grants {
+				if _, _, err := ParseGrant(gr); err != nil {
+					add("oidc.groups.%s: %v", g, err)
+				}
+			}
+		}
+	} else if c.OIDC.ClientID != "" || len(c.OIDC.Groups) > 0 {
+		add("oidc: set oidc.issuer, or remove the other oidc settings")
+	}
 	if l := c.Limits; l.TokenRate < 0 || l.SourceRate < 0 || l.UploadsPerToken < 0 || math.IsNaN(l.TokenRate) || math.IsNaN(l.SourceRate) {
 		add("limits: rates and upload counts are 0 (unlimited) or positive")
 	}
@@ -576,4 +705,17 @@ func (c Server) Validate() error {
 		}
 	}
 	return errors.Join(problems...)
+}
+
+// ParseGrant reads a "PROJECT:ROLE" grant of oidc.groups.
+func ParseGrant(s string) (project string, role access.Role, err error) {
+	project, r, ok := strings.Cut(strings.TrimSpace(s), ":")
+	if !ok || project == "" {
+		return "", "", fmt.Errorf("grant %.80q: want PROJECT:ROLE", s)
+	}
+	role, err = access.ParseRole(r)
+	if err != nil {
+		return "", "", fmt.Errorf("grant %.80q: %w", s, err)
+	}
+	return project, role, nil
 }

@@ -91,7 +91,7 @@ func TestParseServerProblems(t *testing.T) {
 		want []string // one per problem, in order
 	}{
 		{"unknown keys with lines", "listen: ':1'\nlisten_addr: x\ntls:\n  certificate: a\n", []string{
-			`line 2: unknown key "listen_addr" at the top level (valid keys: listen, data, database, blobs, kek, kek_previous, tls, limits, log_level, shutdown_timeout)`,
+			`line 2: unknown key "listen_addr" at the top level (valid keys: listen, data, database, blobs, kek, kek_previous, tls, limits, oidc, log_level, shutdown_timeout)`,
 			`line 4: unknown key "certificate" under tls (valid keys: cert, key, client_ca)`,
 		}},
 		{"bad values", "data: [a]\nshutdown_timeout: soon\ntls: 5\n", []string{
@@ -313,5 +313,53 @@ func TestKEKPreviousSources(t *testing.T) {
 	}
 	if s := c.String(); !strings.Contains(s, "kek_previous: awskms://alias/old") {
 		t.Errorf("String() = %s", s)
+	}
+}
+
+func TestServerOIDC(t *testing.T) {
+	t.Parallel()
+	const file = `
+oidc:
+  issuer: https://idp.example.test/
+  client_id: palisade
+  client_secret_file: /etc/palisade/oidc-secret
+  redirect_url: https://palisade.example.test/api/v1/auth/sso/callback
+  scopes: [openid, profile, email, groups]
+  default_clearance: confidential
+  token_ttl: 8h
+  admin_groups: [platform]
+  groups:
+    ml-engineers: [ml:developer, data:reader]
+    auditors: ml:auditor
+`
+	c := DefaultServer()
+	if err := ParseServer([]byte(file), &c); err != nil {
+		t.Fatal(err)
+	}
+	want := OIDC{Issuer: "https://idp.example.test/", ClientID: "palisade", ClientSecretFile: "/etc/palisade/oidc-secret",
+		RedirectURL: "https://palisade.example.test/api/v1/auth/sso/callback", Scopes: []string{"openid", "profile", "email", "groups"},
+		DefaultClearance: "confidential", TokenTTL: 8 * time.Hour, AdminGroups: []string{"platform"},
+		Groups: map[string][]string{"ml-engineers": {"ml:developer", "data:reader"}, "auditors": {"ml:auditor"}}}
+	if diff := cmp.Diff(c.OIDC, want); diff != "" {
+		t.Errorf("oidc (-got +want):\n%s", diff)
+	}
+	if err := c.Validate(); err != nil {
+		t.Errorf("Validate: %v", err)
+	}
+	if err := ApplyServerEnv(&c, envOf(map[string]string{EnvOIDCClientID: "other"})); err != nil || c.OIDC.ClientID != "other" {
+		t.Errorf("env client ID: %q, %v", c.OIDC.ClientID, err)
+	}
+	bad := DefaultServer()
+	bad.OIDC = OIDC{Issuer: "https://idp", DefaultClearance: "secret", Groups: map[string][]string{"g": {"ml:boss", "nocolon"}}}
+	err := bad.Validate()
+	for _, want := range []string{"oidc.client_id", "oidc.redirect_url", "oidc.default_clearance", `grant "ml:boss"`, `grant "nocolon"`} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("Validate of a bad oidc section: %v, want it to mention %s", err, want)
+		}
+	}
+	orphan := DefaultServer()
+	orphan.OIDC.ClientID = "x"
+	if err := orphan.Validate(); err == nil || !strings.Contains(err.Error(), "oidc.issuer") {
+		t.Errorf("oidc settings without an issuer: %v", err)
 	}
 }

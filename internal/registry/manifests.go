@@ -15,6 +15,7 @@ import (
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
+	"github.com/palisade-sec/palisade/internal/access"
 	"github.com/palisade-sec/palisade/internal/artifact"
 	"github.com/palisade-sec/palisade/internal/ocimanifest"
 	"github.com/palisade-sec/palisade/internal/server"
@@ -137,7 +138,7 @@ func metadataOf(doc ocimanifest.Doc) (store.ArtifactMeta, error) {
 	return store.ArtifactMeta{
 		Kind: md.Kind, Classification: store.Classification(md.Classification), Owner: md.Owner,
 		Description: md.Description, Framework: md.Framework, Format: md.Format, License: md.License,
-		ModelCard: md.ModelCard, Labels: md.Labels,
+		ModelCard: md.ModelCard, Labels: md.Labels, DataTags: md.DataTags,
 	}, nil
 }
 
@@ -428,6 +429,12 @@ func (reg *Registry) referrers(w http.ResponseWriter, r *http.Request, req *requ
 	idx := ocispec.Index{MediaType: ocispec.MediaTypeImageIndex, Manifests: []ocispec.Descriptor{}}
 	idx.SchemaVersion = 2
 	for _, m := range ms {
+		// A referrer's annotations are its detail: those classified above
+		// the caller's clearance are left out.
+		level, err := access.ParseLevel(string(m.Meta.Classification))
+		if err != nil || !access.Decide(req.p.Principal, access.ActReadArtifact, access.Resource{Project: req.name.project, Classification: level}).Allowed() {
+			continue
+		}
 		doc, _ := ocimanifest.Decode(m.Body) // checked when pushed
 		idx.Manifests = append(idx.Manifests, ocispec.Descriptor{
 			MediaType: m.MediaType, Digest: digestValue(m.Digest), Size: int64(len(m.Body)),

@@ -43,7 +43,9 @@ func (reg *Registry) quotaBody(w http.ResponseWriter, r *http.Request, req *requ
 	if room < 0 {
 		return r.Body, true
 	}
-	room -= up.Size() // what the upload already holds counts
+	// What this upload and the project's other uploads in progress hold
+	// already counts: many open sessions cannot each take the same room.
+	room -= up.Size() + reg.blobs.StagedBytes(req.name.project, up.ID())
 	qe := &store.QuotaError{Project: p.Name, What: "storage", Limit: p.Quota.Bytes, Usage: usage.BlobBytes}
 	if r.ContentLength > room || room < 0 {
 		qe.Adding = up.Size() + max(r.ContentLength, 0)

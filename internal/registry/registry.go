@@ -309,8 +309,12 @@ func (reg *Registry) authorize(w http.ResponseWriter, r *http.Request, req *requ
 		d = access.Decide(p.Principal, access.ActPush, access.Resource{Project: project})
 	case action == auth.ActionDelete:
 		d = access.Decide(p.Principal, access.ActDelete, access.Resource{Project: project})
-	case req.route == RouteTags || req.route == RouteReferrers:
+	case req.route == RouteTags:
 		d = access.Decide(p.Principal, access.ActListArtifacts, access.Resource{Project: project})
+	case req.route == RouteReferrers:
+		// The referrers' annotations are detail: the permission now, each
+		// referrer's clearance as it is listed.
+		d = access.Decide(p.Principal, access.ActReadArtifact, access.Resource{Project: project, Classification: access.Public})
 	case auth.MayHold(p.Principal, auth.ActionPull, project):
 		return true // the artifact's classification decides (allowPull)
 	default:
@@ -324,22 +328,28 @@ func (reg *Registry) authorize(w http.ResponseWriter, r *http.Request, req *requ
 }
 
 // allowPull decides a pull of bytes classified level (for a blob, the
-// highest of the artifacts that reference it; "" for a blob no artifact
-// references yet, which only those who may push to the project may
-// read). It returns false after answering 403.
+// highest of the artifacts that reference it). A blob no artifact
+// references ("": not yet pushed with its manifest, or left behind by a
+// deleted one, whose classification is then unknown) is treated as
+// restricted, and only those who may push to the project may read it. It
+// returns false after answering 403.
 func (reg *Registry) allowPull(w http.ResponseWriter, req *request, level store.Classification) bool {
-	res := access.Resource{Project: req.name.project}
-	act := access.ActPull
-	if level == "" {
-		act = access.ActPush
-	} else {
-		res.Classification, _ = access.ParseLevel(string(level))
+	res := access.Resource{Project: req.name.project, Classification: access.Restricted}
+	if level != "" {
+		l, err := access.ParseLevel(string(level))
+		if err == nil {
+			res.Classification = l
+		}
 	}
-	d := access.Decide(req.p.Principal, act, res)
+	d := access.Decide(req.p.Principal, access.ActPull, res)
+	if d.Allowed() && level == "" {
+		d = access.Decide(req.p.Principal, access.ActPush, access.Resource{Project: req.name.project})
+	}
 	if !d.Allowed() {
 		msg := d.Reason()
 		if level == "" {
-			msg = "denied: the blob is not part of any artifact yet, and only those who may push to project " + req.name.project + " may read it"
+			msg = "denied: the blob is not part of any artifact (yet, or any more), so its classification is unknown: only those who may push to project " +
+				req.name.project + " and hold a restricted clearance may read it"
 		}
 		writeError(w, http.StatusForbidden, codeDenied, msg)
 		return false

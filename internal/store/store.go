@@ -184,6 +184,9 @@ type ArtifactFilter struct {
 	Query string
 	// Labels must all be present with these values.
 	Labels map[string]string
+	// AtMost, when not empty, lists the classifications an artifact may
+	// have to be listed (a caller's clearance and those below it).
+	AtMost []Classification
 }
 
 // Manifest is an OCI manifest (or index) stored in a repository.
@@ -231,6 +234,18 @@ type Principal struct {
 // Enabled reports whether the principal may authenticate.
 func (p Principal) Enabled() bool { return p.Disabled.IsZero() }
 
+// PrincipalPatch lists the fields of a principal to change; nil fields
+// keep their value.
+type PrincipalPatch struct {
+	Admin       *bool
+	Clearance   *Classification
+	Email       *string
+	CertSubject *string // "" removes it
+	// Disabled sets (a non-zero time) or clears (the zero time) the
+	// disabled time.
+	Disabled *time.Time
+}
+
 // Member is a principal's role in a project.
 type Member struct {
 	Project       string
@@ -241,6 +256,13 @@ type Member struct {
 	// mapping, refreshed at each single sign-on).
 	Source  string
 	Created time.Time
+}
+
+// Credential is an API token with its owner and the owner's roles.
+type Credential struct {
+	Token Token
+	Owner Principal
+	Roles []Member
 }
 
 // Token is an API token's record. The token secret is never stored: only its
@@ -404,8 +426,11 @@ type Store interface {
 	ListArtifacts(ctx context.Context, project string, f ArtifactFilter, page Page) ([]Artifact, error)
 	// SetArtifactMeta replaces the metadata of the repository's manifest,
 	// or returns ErrNotFound. ErrInvalid for an unknown classification.
-	// When the classification changes, change (its From, To, Actor and
-	// Reason) is recorded in the same transaction; change may be nil
+	// change carries the caller's view: when its From is set and differs
+	// from the stored classification, nothing is written and the error is
+	// ErrConflict (the caller decided on stale data). When the
+	// classification changes, change (its Actor and Reason, the actor
+	// required) is recorded in the same transaction; change may be nil
 	// otherwise.
 	SetArtifactMeta(ctx context.Context, project, repo, digest string, meta ArtifactMeta, change *ClassificationChange) error
 	// ClassificationChanges returns the recorded changes of the
@@ -450,6 +475,12 @@ type Store interface {
 	// ID, name or kind). ErrNotFound, ErrExists as in CreatePrincipal.
 	UpdatePrincipal(ctx context.Context, p Principal) error
 
+	// PatchPrincipal changes only the fields patch sets, in one statement,
+	// so that concurrent changes of other fields are not lost.
+	// ErrNotFound, ErrExists (certificate subject) and ErrInvalid
+	// (clearance) as in UpdatePrincipal.
+	PatchPrincipal(ctx context.Context, id string, patch PrincipalPatch) error
+
 	// SetMember gives the principal a role in the project, replacing its
 	// previous one. ErrNotFound if either does not exist.
 	SetMember(ctx context.Context, m Member) error
@@ -467,6 +498,14 @@ type Store interface {
 	// taken, ErrInvalid if the ID or the owner is empty, ErrNotFound if
 	// the owner does not exist.
 	CreateToken(ctx context.Context, t Token) (Token, error)
+	// CredentialByHash returns the token whose hash is hash with its owner
+	// and the owner's roles, in one read: what authenticating a request
+	// needs. Errors as TokenByHash; a token without an owner is
+	// ErrNotFound.
+	CredentialByHash(ctx context.Context, hash [sha256.Size]byte) (Credential, error)
+	// PrincipalWithRoles returns the principal and its roles in one read,
+	// or ErrNotFound.
+	PrincipalWithRoles(ctx context.Context, id string) (Principal, []Member, error)
 	// Token returns the token with this ID (revoked or not), or
 	// ErrNotFound.
 	Token(ctx context.Context, id string) (Token, error)

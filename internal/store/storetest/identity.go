@@ -280,3 +280,86 @@ func testSSORequests(t *testing.T, s store.Store) {
 		t.Errorf("%d deletions succeeded, want 1", won.Load())
 	}
 }
+
+func testCredentials(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	mkProject(t, s, "ml")
+	mkProject(t, s, "hr")
+	alice := mkPrincipal(t, s, "alice")
+	bob := mkPrincipal(t, s, "bob")
+	for _, m := range []store.Member{
+		{Project: "ml", PrincipalID: "alice", Role: "developer", Source: "manual"},
+		{Project: "hr", PrincipalID: "alice", Role: "reader", Source: "oidc"},
+	} {
+		if err := s.SetMember(ctx, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	secret := sha256.Sum256([]byte("pal_alice"))
+	tok := must(s.CreateToken(ctx, store.Token{ID: "t1", Name: "ci", PrincipalID: "alice", Scope: "ml:reader", Hash: secret}))(t)
+	must(s.CreateToken(ctx, store.Token{ID: "t2", PrincipalID: "bob", Hash: sha256.Sum256([]byte("pal_bob"))}))(t)
+
+	c := must(s.CredentialByHash(ctx, secret))(t)
+	want := store.Credential{Token: tok, Owner: alice, Roles: []store.Member{
+		{Project: "hr", PrincipalID: "alice", PrincipalName: "alice", Role: "reader", Source: "oidc"},
+		{Project: "ml", PrincipalID: "alice", PrincipalName: "alice", Role: "developer", Source: "manual"},
+	}}
+	if diff := cmp.Diff(c, want, ignoreTimes); diff != "" {
+		t.Errorf("CredentialByHash (-got +want):\n%s", diff)
+	}
+	p, roles := func() (store.Principal, []store.Member) {
+		p, r, err := s.PrincipalWithRoles(ctx, "alice")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p, r
+	}()
+	if diff := cmp.Diff(p, alice, ignoreTimes); diff != "" || len(roles) != 2 {
+		t.Errorf("PrincipalWithRoles = %+v %+v", p, roles)
+	}
+	// A principal without roles: one read, no roles.
+	c = must(s.CredentialByHash(ctx, sha256.Sum256([]byte("pal_bob"))))(t)
+	if c.Owner.ID != bob.ID || len(c.Roles) != 0 || c.Token.ID != "t2" {
+		t.Errorf("CredentialByHash of a principal without roles = %+v", c)
+	}
+	if _, r, err := s.PrincipalWithRoles(ctx, "bob"); err != nil || len(r) != 0 {
+		t.Errorf("PrincipalWithRoles(bob) = %v, %v", r, err)
+	}
+	_, _, err := s.PrincipalWithRoles(ctx, "nobody")
+	wantErr(t, "PrincipalWithRoles unknown", err, store.ErrNotFound)
+	_, err = s.CredentialByHash(ctx, sha256.Sum256([]byte("pal_nobody")))
+	wantErr(t, "CredentialByHash unknown", err, store.ErrNotFound)
+	if err := s.RevokeToken(ctx, "t1"); err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.CredentialByHash(ctx, secret)
+	wantErr(t, "CredentialByHash revoked", err, store.ErrRevoked)
+}
+
+func testPatchPrincipal(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	u := must(s.CreatePrincipal(ctx, store.Principal{ID: "s1", Name: "bot", Kind: store.KindService, Clearance: store.Internal, Email: "bot@example.test", CertSubject: "CN=bot"}))(t)
+	yes, conf, off := true, store.Confidential, time.Date(2026, 8, 1, 0, 0, 0, 0, time.UTC)
+	if err := s.PatchPrincipal(ctx, "s1", store.PrincipalPatch{Admin: &yes, Disabled: &off}); err != nil {
+		t.Fatalf("PatchPrincipal: %v", err)
+	}
+	want := u
+	want.Admin, want.Disabled = true, off
+	if diff := cmp.Diff(must(s.Principal(ctx, "s1"))(t), want); diff != "" {
+		t.Errorf("after patching admin and disabled (-got +want):\n%s", diff)
+	}
+	empty, zero := "", time.Time{}
+	if err := s.PatchPrincipal(ctx, "s1", store.PrincipalPatch{Clearance: &conf, CertSubject: &empty, Disabled: &zero}); err != nil {
+		t.Fatal(err)
+	}
+	want.Clearance, want.CertSubject, want.Disabled = store.Confidential, "", time.Time{}
+	if diff := cmp.Diff(must(s.Principal(ctx, "s1"))(t), want); diff != "" {
+		t.Errorf("after patching clearance, certificate and enabling (-got +want):\n%s", diff)
+	}
+	bad := store.Classification("top-secret")
+	wantErr(t, "PatchPrincipal bad clearance", s.PatchPrincipal(ctx, "s1", store.PrincipalPatch{Clearance: &bad}), store.ErrInvalid)
+	wantErr(t, "PatchPrincipal unknown", s.PatchPrincipal(ctx, "nope", store.PrincipalPatch{Admin: &yes}), store.ErrNotFound)
+	must(s.CreatePrincipal(ctx, store.Principal{ID: "s2", Name: "other", Kind: store.KindService, Clearance: store.Public, CertSubject: "CN=other"}))(t)
+	taken := "CN=other"
+	wantErr(t, "PatchPrincipal taken certificate", s.PatchPrincipal(ctx, "s1", store.PrincipalPatch{CertSubject: &taken}), store.ErrExists)
+}

@@ -55,6 +55,8 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"Quotas", testQuotas},
 		{"QuotaRace", testQuotaRace},
 		{"SSORequests", testSSORequests},
+		{"Credentials", testCredentials},
+		{"PatchPrincipal", testPatchPrincipal},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -706,6 +708,8 @@ func testArtifacts(t *testing.T, s store.Store) {
 		{"repository", store.ArtifactFilter{Repository: "models/llm"}, all[1:]},
 		{"kind", store.ArtifactFilter{Kind: store.KindDataset}, []string{id(data, "")}},
 		{"classification", store.ArtifactFilter{Classification: store.Confidential}, []string{id(llm, "v1")}},
+		{"at most confidential", store.ArtifactFilter{AtMost: []store.Classification{store.Public, store.Internal, store.Confidential}}, all[1:]},
+		{"query, at most internal", store.ArtifactFilter{Query: "llm", AtMost: []store.Classification{store.Public, store.Internal}}, []string{id(llm2, "latest,v2")}},
 		{"query in description, any case", store.ArtifactFilter{Query: "pii"}, []string{id(data, "")}},
 		{"query in name", store.ArtifactFilter{Query: "LLM"}, all[1:]},
 		{"query wildcard is literal", store.ArtifactFilter{Query: "%"}, nil},
@@ -750,6 +754,9 @@ func testArtifacts(t *testing.T, s store.Store) {
 	if len(changes) != 1 || changes[0].From != store.Restricted || changes[0].To != store.Public || changes[0].Actor != "alice" || changes[0].Reason != "anonymized" || changes[0].At.IsZero() {
 		t.Errorf("ClassificationChanges = %+v, want one change restricted -> public by alice", changes)
 	}
+	// A change decided on a stale classification writes nothing.
+	stale := &store.ClassificationChange{From: store.Restricted, Actor: "bob"}
+	wantErr(t, "SetArtifactMeta on a stale classification", s.SetArtifactMeta(ctx, "p", "data/reviews", data.Digest, meta, stale), store.ErrConflict)
 	// The same classification again records nothing and needs no actor.
 	if err := s.SetArtifactMeta(ctx, "p", "data/reviews", data.Digest, meta, nil); err != nil {
 		t.Fatalf("SetArtifactMeta unchanged classification: %v", err)

@@ -3,6 +3,7 @@ package sqlstore
 import (
 	"context"
 	"crypto/sha256"
+	"crypto/subtle"
 	"database/sql"
 	"errors"
 	"fmt"
@@ -34,6 +35,11 @@ const (
 	qSSO                = `SELECT kind, nonce, verifier, device, expires_at FROM sso_requests WHERE handle_hash = ? AND expires_at > ?`
 	qDeleteSSO          = `DELETE FROM sso_requests WHERE handle_hash = ?`
 	qExpireSSO          = `DELETE FROM sso_requests WHERE expires_at <= ?`
+	principalColsX      = `x.id, x.name, x.kind, x.admin, x.clearance, x.email, x.oidc_issuer, x.oidc_subject, x.cert_subject, x.created_at, x.disabled_at`
+	rolesJoin           = ` LEFT JOIN members m ON m.principal_id = x.id LEFT JOIN projects pr ON pr.id = m.project_id`
+	qCredential         = `SELECT ` + tokenColsT + `, ` + principalColsX + `, COALESCE(pr.name, ''), COALESCE(m.role, ''), COALESCE(m.source, '') FROM api_tokens t JOIN principals x ON x.id = t.principal_id` + rolesJoin + ` WHERE t.hash = ? ORDER BY pr.name`
+	qPrincipalRoles     = `SELECT ` + principalColsX + `, COALESCE(pr.name, ''), COALESCE(m.role, ''), COALESCE(m.source, '') FROM principals x` + rolesJoin + ` WHERE x.id = ? ORDER BY pr.name`
+	qPatchPrincipal     = `UPDATE principals SET admin = COALESCE(?, admin), clearance = COALESCE(?, clearance), email = COALESCE(?, email), cert_subject = CASE WHEN ? THEN ? ELSE cert_subject END, disabled_at = CASE WHEN ? THEN ? ELSE disabled_at END WHERE id = ?`
 	qUsageManifestsByID = `SELECT COUNT(*) FROM manifests m JOIN repositories r ON r.id = m.repository_id WHERE r.project_id = ?`
 )
 
@@ -371,4 +377,146 @@ func (s *Store) DeleteSSORequest(ctx context.Context, hash [sha256.Size]byte) er
 		return fmt.Errorf("delete login in progress: %w", err)
 	}
 	return affected(res, "login in progress")
+}
+
+// CredentialByHash implements store.Store. As in TokenByHash, the hash
+// found is compared again in constant time.
+func (s *Store) CredentialByHash(ctx context.Context, hash [sha256.Size]byte) (store.Credential, error) {
+	rows, err := s.read.QueryContext(ctx, s.sqlOf(qCredential), hash[:])
+	if err != nil {
+		return store.Credential{}, fmt.Errorf("look up token: %w", err)
+	}
+	defer rows.Close()
+	var c store.Credential
+	found := false
+	for rows.Next() {
+		var (
+			t                    store.Token
+			th                   []byte
+			owner                sql.NullString
+			created              int64
+			expires, used, revok sql.NullInt64
+		)
+		dst := []any{&t.ID, &t.Name, &owner, &t.Scope, &th, &created, &expires, &used, &revok}
+		p, m, err := scanPrincipalRole(rows, dst...)
+		if err != nil {
+			return store.Credential{}, fmt.Errorf("look up token: %w", err)
+		}
+		if !found {
+			if len(th) != sha256.Size || subtle.ConstantTimeCompare(th, hash[:]) != 1 {
+				return store.Credential{}, fmt.Errorf("token: %w", store.ErrNotFound)
+			}
+			copy(t.Hash[:], th)
+			t.PrincipalID = owner.String
+			t.Created, t.Expires = fromMicros(created), fromNullMicros(expires)
+			t.LastUsed, t.Revoked = fromNullMicros(used), fromNullMicros(revok)
+			c.Token, c.Owner, found = t, p, true
+		}
+		if m.Project != "" {
+			c.Roles = append(c.Roles, m)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return store.Credential{}, fmt.Errorf("look up token: %w", err)
+	}
+	if !found {
+		return store.Credential{}, fmt.Errorf("token: %w", store.ErrNotFound)
+	}
+	if !c.Token.Active() {
+		return store.Credential{}, fmt.Errorf("token %q: %w", c.Token.ID, store.ErrRevoked)
+	}
+	return c, nil
+}
+
+// PrincipalWithRoles implements store.Store.
+func (s *Store) PrincipalWithRoles(ctx context.Context, id string) (store.Principal, []store.Member, error) {
+	rows, err := s.read.QueryContext(ctx, s.sqlOf(qPrincipalRoles), id)
+	if err != nil {
+		return store.Principal{}, nil, fmt.Errorf("read principal %q: %w", id, err)
+	}
+	defer rows.Close()
+	var (
+		p     store.Principal
+		roles []store.Member
+		found bool
+	)
+	for rows.Next() {
+		pp, m, err := scanPrincipalRole(rows)
+		if err != nil {
+			return store.Principal{}, nil, fmt.Errorf("read principal %q: %w", id, err)
+		}
+		p, found = pp, true
+		if m.Project != "" {
+			roles = append(roles, m)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return store.Principal{}, nil, fmt.Errorf("read principal %q: %w", id, err)
+	}
+	if !found {
+		return store.Principal{}, nil, fmt.Errorf("principal %q: %w", id, store.ErrNotFound)
+	}
+	return p, roles, nil
+}
+
+// scanPrincipalRole scans leading columns into lead, then a principal and
+// one of its roles (project "" when it has none).
+func scanPrincipalRole(sc interface{ Scan(...any) error }, lead ...any) (store.Principal, store.Member, error) {
+	var (
+		p              store.Principal
+		m              store.Member
+		clearance      string
+		iss, sub, cert sql.NullString
+		created        int64
+		disabled       sql.NullInt64
+	)
+	dst := append(lead, &p.ID, &p.Name, &p.Kind, &p.Admin, &clearance, &p.Email, &iss, &sub, &cert, &created, &disabled,
+		&m.Project, &m.Role, &m.Source)
+	if err := sc.Scan(dst...); err != nil {
+		return p, m, err
+	}
+	p.Clearance = store.Classification(clearance)
+	p.OIDCIssuer, p.OIDCSubject, p.CertSubject = iss.String, sub.String, cert.String
+	p.Created = fromMicros(created)
+	p.Disabled = fromNullMicros(disabled)
+	m.PrincipalID, m.PrincipalName = p.ID, p.Name
+	return p, m, nil
+}
+
+// PatchPrincipal implements store.Store.
+func (s *Store) PatchPrincipal(ctx context.Context, id string, p store.PrincipalPatch) error {
+	var (
+		admin     sql.NullBool
+		clearance sql.NullString
+		email     sql.NullString
+		cert      sql.NullString
+		disabled  sql.NullInt64
+	)
+	if p.Admin != nil {
+		admin = sql.NullBool{Bool: *p.Admin, Valid: true}
+	}
+	if p.Clearance != nil {
+		if !p.Clearance.Valid() {
+			return fmt.Errorf("patch principal %q: clearance %.40q: %w", id, *p.Clearance, store.ErrInvalid)
+		}
+		clearance = sql.NullString{String: string(*p.Clearance), Valid: true}
+	}
+	if p.Email != nil {
+		email = sql.NullString{String: *p.Email, Valid: true}
+	}
+	if p.CertSubject != nil {
+		cert = nullString(*p.CertSubject)
+	}
+	if p.Disabled != nil && !p.Disabled.IsZero() {
+		disabled = sql.NullInt64{Int64: micros(*p.Disabled), Valid: true}
+	}
+	res, err := s.write.ExecContext(ctx, s.sqlOf(qPatchPrincipal), admin, clearance, email,
+		p.CertSubject != nil, cert, p.Disabled != nil, disabled, id)
+	if err != nil {
+		if s.d.IsUnique(err) {
+			return fmt.Errorf("patch principal %q: %w", id, store.ErrExists)
+		}
+		return fmt.Errorf("patch principal %q: %w", id, err)
+	}
+	return affected(res, fmt.Sprintf("principal %q", id))
 }

@@ -659,6 +659,11 @@ func (s *Store) SetArtifactMeta(ctx context.Context, project, repo, digest strin
 		if err != nil {
 			return fmt.Errorf("set metadata of %s in %s/%s: %w", digest, project, repo, err)
 		}
+		if change != nil && change.From != "" && string(change.From) != old {
+			// The caller decided on a classification that has changed
+			// since: writing now could lower what someone else raised.
+			return fmt.Errorf("set metadata of %s in %s/%s: its classification changed to %s meanwhile: %w", digest, project, repo, old, store.ErrConflict)
+		}
 		if old != string(meta.Classification) {
 			if change == nil || change.Actor == "" {
 				return fmt.Errorf("set metadata of %s in %s/%s: a classification change needs its actor: %w", digest, project, repo, store.ErrInvalid)
@@ -731,6 +736,12 @@ func (s *Store) ListArtifacts(ctx context.Context, project string, f store.Artif
 	if f.Classification != "" {
 		q += ` AND m.classification = ?`
 		args = append(args, string(f.Classification))
+	}
+	if len(f.AtMost) > 0 {
+		q += ` AND m.classification IN (?` + strings.Repeat(`, ?`, len(f.AtMost)-1) + `)`
+		for _, c := range f.AtMost {
+			args = append(args, string(c))
+		}
 	}
 	if f.Query != "" {
 		pat := "%" + likeEscape(strings.ToLower(f.Query)) + "%"
@@ -1443,7 +1454,7 @@ var allQueries = []string{
 	qInsertPKey, qPKeys, qUpdatePKey, qDeletePKey, qBlobs, qUpdateBlobKey, qHasBlob,
 	qProjectOfRepo, qInsertRef, qBlobExists, qRefsRecorded, qNoRefs, qUnreferenced,
 	qBlobCreated, qBlobReferenced, qDeleteBlobByID,
-	qToken, qSetQuota, qBlobClass, qInsertSSO, qSSO, qDeleteSSO, qExpireSSO, qClassOf, qInsertChange, qChanges, qQuotaOf, qQuotaOfRepo, qUsageManifestsByID,
+	qToken, qSetQuota, qBlobClass, qPatchPrincipal, qCredential, qPrincipalRoles, qInsertSSO, qSSO, qDeleteSSO, qExpireSSO, qClassOf, qInsertChange, qChanges, qQuotaOf, qQuotaOfRepo, qUsageManifestsByID,
 	qPrincipalExists, qInsertPrincipal, qPrincipal, qPrincipalByName, qPrincipalByOIDC, qPrincipalByCert, qPrincipals, qUpdatePrincipal,
 	qUpsertMember, qDeleteMember, qMembers, qMembershipsOf,
 }
