@@ -11,7 +11,6 @@ import (
 	"net/url"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,6 +19,7 @@ import (
 	"github.com/palisade-sec/palisade/internal/access"
 	"github.com/palisade-sec/palisade/internal/store"
 	"github.com/palisade-sec/palisade/internal/store/sqlite"
+	"github.com/palisade-sec/palisade/internal/testutil"
 )
 
 const (
@@ -46,30 +46,12 @@ func roleOf(p Principal) string {
 	return p.PermsIn("a").String()
 }
 
-// clock is a settable time source.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 // newTestAuth returns an Authenticator over a real SQLite store holding
 // an admin, a read-only and a revoked token, and the clock it reads.
-func newTestAuth(t testing.TB) (*Authenticator, store.Store, *clock) {
+func newTestAuth(t testing.TB) (*Authenticator, store.Store, *testutil.Clock) {
 	t.Helper()
 	ctx := context.Background()
-	clk := &clock{now: time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)}
+	clk := testutil.NewClock(time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC))
 	st, err := sqlite.Open(ctx, sqlite.Options{Path: filepath.Join(t.TempDir(), "auth.db"), Now: clk.Now})
 	if err != nil {
 		t.Fatal(err)
@@ -78,7 +60,7 @@ func newTestAuth(t testing.TB) (*Authenticator, store.Store, *clock) {
 	for _, p := range []store.Principal{
 		{ID: "root", Name: "root", Kind: store.KindUser, Admin: true, Clearance: store.Restricted},
 		{ID: "dev", Name: "dev", Kind: store.KindUser, Clearance: store.Internal},
-		{ID: "gone", Name: "gone", Kind: store.KindUser, Clearance: store.Internal, Disabled: clk.now},
+		{ID: "gone", Name: "gone", Kind: store.KindUser, Clearance: store.Internal, Disabled: clk.Now()},
 	} {
 		if _, err := st.CreatePrincipal(ctx, p); err != nil {
 			t.Fatal(err)
@@ -97,9 +79,9 @@ func newTestAuth(t testing.TB) (*Authenticator, store.Store, *clock) {
 		{"admin", adminSecret, "root", "", time.Time{}},
 		{"ro", roSecret, "root", "*:reader", time.Time{}},
 		{"revoked", revokedSecret, "root", "", time.Time{}},
-		{"dev", devSecret, "dev", "", clk.now.Add(time.Hour)},
+		{"dev", devSecret, "dev", "", clk.Now().Add(time.Hour)},
 		{"dev-read", devReadSecret, "dev", "a:reader,b:owner", time.Time{}},
-		{"expired", expiredSecret, "dev", "", clk.now},
+		{"expired", expiredSecret, "dev", "", clk.Now()},
 		{"disabled", disabledSecret, "gone", "", time.Time{}},
 	} {
 		if _, err := st.CreateToken(ctx, store.Token{ID: tk.id, Name: tk.id, PrincipalID: tk.owner, Scope: tk.scope, Expires: tk.expires, Hash: sha256.Sum256([]byte(tk.secret))}); err != nil {

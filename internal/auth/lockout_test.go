@@ -13,13 +13,14 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/palisade-sec/palisade/internal/testutil"
 	"github.com/palisade-sec/palisade/internal/throttle"
 )
 
 // newLockoutAuth returns an Authenticator over newTestAuth's store with a
 // throttle.Lockout of the server's defaults (5 free failures, then 1s
 // doubling), both on the returned clock, and the limits it reported.
-func newLockoutAuth(t *testing.T) (*Authenticator, *clock, func() []string) {
+func newLockoutAuth(t *testing.T) (*Authenticator, *testutil.Clock, func() []string) {
 	t.Helper()
 	_, st, clk := newTestAuth(t)
 	var mu sync.Mutex

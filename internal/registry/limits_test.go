@@ -13,30 +13,9 @@ import (
 
 	"github.com/palisade-sec/palisade/internal/auth"
 	"github.com/palisade-sec/palisade/internal/store"
+	"github.com/palisade-sec/palisade/internal/testutil"
 	"github.com/palisade-sec/palisade/internal/throttle"
 )
-
-// limitClock is a settable clock for the limiters of these tests.
-type limitClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newLimitClock() *limitClock {
-	return &limitClock{now: time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)}
-}
-
-func (c *limitClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *limitClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
 
 // withAuth replaces the harness's authenticator by one over the same store
 // with the limits of opts (its Store is set here).
@@ -92,7 +71,7 @@ func TestPerTokenRateLimit(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			clk := newLimitClock()
+			clk := testutil.NewClock(time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC))
 			var limited []string
 			var mu sync.Mutex
 			lim := throttle.NewLimiter(throttle.LimiterOptions{Rate: tt.rate, Burst: tt.burst, Now: clk.Now})
@@ -150,7 +129,7 @@ func TestPerTokenRateLimit(t *testing.T) {
 
 func TestPerSourceRateLimit(t *testing.T) {
 	t.Parallel()
-	clk := newLimitClock()
+	clk := testutil.NewClock(time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC))
 	lim := throttle.NewLimiter(throttle.LimiterOptions{Rate: 0.5, Burst: 3, Now: clk.Now})
 	h := newHarness(t, withAuth(auth.Options{PerSource: lim, Now: clk.Now}))
 	// The harness's requests all come from 127.0.0.1: one source, whatever

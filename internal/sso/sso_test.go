@@ -19,6 +19,7 @@ import (
 	"github.com/palisade-sec/palisade/internal/oidc"
 	"github.com/palisade-sec/palisade/internal/store"
 	"github.com/palisade-sec/palisade/internal/store/sqlite"
+	"github.com/palisade-sec/palisade/internal/testutil"
 	"github.com/palisade-sec/palisade/internal/testutil/oidctest"
 )
 
@@ -27,24 +28,6 @@ import (
 var t0 = time.Date(2030, 1, 2, 3, 4, 5, 0, time.UTC)
 
 const issuer = "https://idp.example.com"
-
-// clock is an injected clock that moves only when told to.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
 
 // lockedRand is a deterministic random source that is safe for the
 // concurrent use the Service makes of it.
@@ -63,7 +46,7 @@ func (l *lockedRand) Read(p []byte) (int, error) {
 type env struct {
 	svc *Service
 	st  *sqlite.Store
-	clk *clock
+	clk *testutil.Clock
 }
 
 // newEnv opens a temp SQLite store with projects ml, web and ops, and a
@@ -76,7 +59,7 @@ func newEnv(t *testing.T, cfg Config) *env {
 // newEnvStore is newEnv with the Service's store wrapped by wrap.
 func newEnvStore(t *testing.T, cfg Config, wrap func(*sqlite.Store) Store) *env {
 	t.Helper()
-	clk := &clock{t: t0}
+	clk := testutil.NewClock(t0)
 	st, err := sqlite.Open(t.Context(), sqlite.Options{Path: filepath.Join(t.TempDir(), "meta.db"), Now: clk.Now})
 	if err != nil {
 		t.Fatalf("sqlite.Open: %v", err)
