@@ -321,7 +321,7 @@ func (reg *Registry) authorize(w http.ResponseWriter, r *http.Request, req *requ
 		d = access.Decide(p.Principal, access.ActPull, access.Resource{Project: project, Classification: access.Public, Promoted: true})
 	}
 	if !d.Allowed() {
-		writeError(w, http.StatusForbidden, codeDenied, d.Reason())
+		writeError(w, http.StatusForbidden, codeDenied, denial(d))
 		return false
 	}
 	return true
@@ -346,9 +346,9 @@ func (reg *Registry) allowPull(w http.ResponseWriter, req *request, level store.
 		d = access.Decide(req.p.Principal, access.ActPush, access.Resource{Project: req.name.project})
 	}
 	if !d.Allowed() {
-		msg := d.Reason()
+		msg := denial(d)
 		if level == "" {
-			msg = "denied: the blob is not part of any artifact (yet, or any more), so its classification is unknown: only those who may push to project " +
+			msg = "the blob is not part of any artifact (yet, or any more), so its classification is unknown: only those who may push to project " +
 				req.name.project + " and hold a restricted clearance may read it"
 		}
 		writeError(w, http.StatusForbidden, codeDenied, msg)
@@ -356,6 +356,10 @@ func (reg *Registry) allowPull(w http.ResponseWriter, req *request, level store.
 	}
 	return true
 }
+
+// denial is a decision's reason for a DENIED error, whose code already
+// says "denied" (clients print both).
+func denial(d access.Decision) string { return strings.TrimPrefix(d.Reason(), "denied: ") }
 
 // authFailed answers a request whose credentials are missing or refused
 // with 401 and a Bearer challenge, 429 while the caller must wait, or 500
