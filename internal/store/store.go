@@ -309,6 +309,63 @@ type SSORequest struct {
 	Expires time.Time
 }
 
+// AuditRecord is one stored audit entry: its index in the log, its exact
+// bytes (what the tree hashes), and columns copied out of it for searching.
+type AuditRecord struct {
+	Index      int64
+	Data       []byte
+	Time       time.Time
+	RequestID  string
+	Action     string
+	Actor      string // pseudonym
+	Project    string
+	Repository string
+	Digest     string
+	Outcome    string
+}
+
+// AuditHash is one stored hash of the audit log's Merkle tree, at its
+// stored-hash index (internal/auditlog's layout; opaque to the store).
+type AuditHash struct {
+	ID   int64
+	Hash [sha256.Size]byte
+}
+
+// AuditCheckpoint is a stored signed checkpoint of the audit log.
+type AuditCheckpoint struct {
+	Size int64
+	Note []byte
+}
+
+// AuditQuery selects audit records; empty fields match all. Records come
+// in index order, after After (-1 for from the start), at most N.
+type AuditQuery struct {
+	From, To   time.Time // time range, To exclusive; zero is open
+	Actor      string
+	Action     string
+	Project    string
+	Repository string
+	Digest     string
+	Outcome    string
+	After      int64
+	N          int
+}
+
+// AuditTx is the write side of the audit log inside one transaction that
+// holds the log's sequencer lock: one appender at a time, across servers.
+type AuditTx interface {
+	// Size returns the number of entries.
+	Size(ctx context.Context) (int64, error)
+	// Hashes returns the stored hashes with these IDs, in order, or
+	// ErrNotFound if one is missing.
+	Hashes(ctx context.Context, ids []int64) ([][sha256.Size]byte, error)
+	// Insert records entries (whose indexes must continue the log) and
+	// stored hashes. ErrExists if an index or hash ID is taken.
+	Insert(ctx context.Context, recs []AuditRecord, hashes []AuditHash) error
+	// PutCheckpoint records the signed checkpoint of a tree size.
+	PutCheckpoint(ctx context.Context, size int64, note []byte) error
+}
+
 // Page selects a window of a lexically ordered list, like the OCI n and last
 // query parameters: at most N entries (all when N <= 0) that sort strictly
 // after Last (from the start when Last is "").
@@ -541,6 +598,36 @@ type Store interface {
 	// is gone: of concurrent callers exactly one succeeds, which makes a
 	// login single-use.
 	DeleteSSORequest(ctx context.Context, hash [sha256.Size]byte) error
+
+	// AuditAppend runs fn in one write transaction holding the audit
+	// log's sequencer lock and commits it when fn succeeds.
+	AuditAppend(ctx context.Context, fn func(AuditTx) error) error
+	// AuditSize returns the number of audit entries.
+	AuditSize(ctx context.Context) (int64, error)
+	// AuditEntries returns up to n records from index start, in order.
+	AuditEntries(ctx context.Context, start int64, n int) ([]AuditRecord, error)
+	// AuditHashes returns stored tree hashes by ID (ErrNotFound if one is
+	// missing).
+	AuditHashes(ctx context.Context, ids []int64) ([][sha256.Size]byte, error)
+	// AuditCheckpoint returns the checkpoint of the largest tree size, or
+	// ErrNotFound when there is none.
+	AuditCheckpoint(ctx context.Context) (size int64, note []byte, err error)
+	// AuditCheckpoints returns up to n checkpoints of sizes above after,
+	// smallest first: (size, note) pairs.
+	AuditCheckpoints(ctx context.Context, after int64, n int) ([]AuditCheckpoint, error)
+	// AuditSearch returns the records q selects.
+	AuditSearch(ctx context.Context, q AuditQuery) ([]AuditRecord, error)
+	// AuditKey returns the wrapped checkpoint signing key and its verifier
+	// key text, or ErrNotFound; CreateAuditKey records them (ErrExists if
+	// another server did first).
+	AuditKey(ctx context.Context, id string) (wrapped []byte, verifier string, err error)
+	CreateAuditKey(ctx context.Context, id string, wrapped []byte, verifier string) error
+	// AuditSubject returns a principal's wrapped pseudonym key and epoch,
+	// or ErrNotFound; CreateAuditSubject records one (ErrExists if it has
+	// one); DeleteAuditSubject destroys it (ErrNotFound if none).
+	AuditSubject(ctx context.Context, principalID string) (wrapped []byte, epoch int, err error)
+	CreateAuditSubject(ctx context.Context, principalID string, wrapped []byte, epoch int) error
+	DeleteAuditSubject(ctx context.Context, principalID string) error
 
 	// Close releases the database connections.
 	Close() error

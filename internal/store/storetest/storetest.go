@@ -57,6 +57,8 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"SSORequests", testSSORequests},
 		{"Credentials", testCredentials},
 		{"PatchPrincipal", testPatchPrincipal},
+		{"Audit", testAudit},
+		{"AuditSequencer", testAuditSequencer},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -1454,7 +1454,7 @@ var allQueries = []string{
 	qInsertPKey, qPKeys, qUpdatePKey, qDeletePKey, qBlobs, qUpdateBlobKey, qHasBlob,
 	qProjectOfRepo, qInsertRef, qBlobExists, qRefsRecorded, qNoRefs, qUnreferenced,
 	qBlobCreated, qBlobReferenced, qDeleteBlobByID,
-	qToken, qSetQuota, qBlobClass, qPatchPrincipal, qCredential, qPrincipalRoles, qInsertSSO, qSSO, qDeleteSSO, qExpireSSO, qClassOf, qInsertChange, qChanges, qQuotaOf, qQuotaOfRepo, qUsageManifestsByID,
+	qToken, qSetQuota, qBlobClass, qAuditMaxIdx, qAuditCheckpoints, qAuditCheckpoint, qAuditLatest, qAuditEntries, qAuditKey, qAuditKeyInsert, qAuditSubject, qAuditSubjectIns, qAuditSubjectDel, qPatchPrincipal, qCredential, qPrincipalRoles, qInsertSSO, qSSO, qDeleteSSO, qExpireSSO, qClassOf, qInsertChange, qChanges, qQuotaOf, qQuotaOfRepo, qUsageManifestsByID,
 	qPrincipalExists, qInsertPrincipal, qPrincipal, qPrincipalByName, qPrincipalByOIDC, qPrincipalByCert, qPrincipals, qUpdatePrincipal,
 	qUpsertMember, qDeleteMember, qMembers, qMembershipsOf,
 }

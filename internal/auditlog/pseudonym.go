@@ -1,0 +1,59 @@
+package auditlog
+
+import (
+	"crypto/hmac"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+)
+
+// SubjectKeySize is the size of a per-subject pseudonym key, in bytes.
+const SubjectKeySize = 32
+
+// Errors returned by Pseudonym and NewSubjectKey; test with errors.Is.
+var (
+	ErrSubjectKeySize = errors.New("audit subject key must be 32 bytes")
+	ErrEpoch          = errors.New("audit pseudonym epoch must be 1 to 4294967295")
+)
+
+// pseudonymLabel separates this use of a subject key from any other.
+const pseudonymLabel = "palisade/audit/actor/v1"
+
+// NewSubjectKey reads a fresh random subject key from r (crypto/rand
+// when r is nil). The key lives only in the mutable subject table;
+// destroying it makes every pseudonym derived from it unlinkable.
+func NewSubjectKey(r io.Reader) ([]byte, error) {
+	if r == nil {
+		r = rand.Reader
+	}
+	k := make([]byte, SubjectKeySize)
+	if _, err := io.ReadFull(r, k); err != nil {
+		return nil, fmt.Errorf("read audit subject key: %w", err)
+	}
+	return k, nil
+}
+
+// Pseudonym returns the actor pseudonym of the subject holding
+// subjectKey in the given epoch:
+//
+//	"p1." + base64url(HMAC-SHA256(subjectKey, "palisade/audit/actor/v1" || uint32be(epoch)))[:22]
+//
+// It is stable per key and epoch, so auditors can correlate a subject's
+// actions, and cannot be computed from an identity without the key, so
+// deleting the key erases the link. Epochs start at 1.
+func Pseudonym(subjectKey []byte, epoch int) (string, error) {
+	if len(subjectKey) != SubjectKeySize {
+		return "", ErrSubjectKeySize
+	}
+	if epoch < 1 || uint64(epoch) > entryMaxEpoch {
+		return "", ErrEpoch
+	}
+	m := hmac.New(sha256.New, subjectKey)
+	m.Write([]byte(pseudonymLabel))
+	m.Write(binary.BigEndian.AppendUint32(nil, uint32(epoch)))
+	return "p1." + base64.RawURLEncoding.EncodeToString(m.Sum(nil))[:22], nil
+}
