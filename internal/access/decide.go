@@ -211,3 +211,25 @@ func Decide(p *Principal, a Action, r Resource) Decision {
 	}
 	return d
 }
+
+// Code names the outcome in a few words fit for an audit entry's reason
+// ("access:no_grant"), where the sentence of Reason would be free text.
+func (d Decision) Code() string {
+	switch d.Outcome {
+	case Allowed:
+		return "access:allowed"
+	case DeniedAnonymous:
+		return "access:anonymous"
+	case DeniedNotAdmin:
+		return "access:not_admin"
+	case DeniedNoGrant:
+		return "access:no_grant"
+	case DeniedPermission:
+		return "access:permission"
+	case DeniedClearance:
+		return "access:clearance"
+	case DeniedNotPromoted:
+		return "access:not_promoted"
+	}
+	return "access:unknown_action"
+}

@@ -12,7 +12,9 @@ import (
 	"time"
 
 	"github.com/palisade-sec/palisade/internal/access"
+	"github.com/palisade-sec/palisade/internal/auditlog"
 	"github.com/palisade-sec/palisade/internal/auth"
+	"github.com/palisade-sec/palisade/internal/registry"
 	"github.com/palisade-sec/palisade/internal/server"
 	"github.com/palisade-sec/palisade/internal/store"
 )
@@ -32,7 +34,11 @@ type Route struct {
 	// Public routes need no credentials (single sign-on): the guard only
 	// applies the per-source rate limit.
 	Public bool
-	h      func(*API, http.ResponseWriter, *http.Request, auth.Principal)
+	// Audit is the audit action of a route that changes state: the guard
+	// records it before the handler runs (fail closed) and records the
+	// change aborted when the handler fails.
+	Audit auditlog.Action
+	h     func(*API, http.ResponseWriter, *http.Request, auth.Principal)
 }
 
 // Routes returns every route the API serves.
@@ -45,28 +51,28 @@ func Routes() []Route {
 		{Method: "POST", Path: "/api/v1/auth/sso/device/token", Public: true, h: (*API).ssoDeviceToken},
 		{Method: "GET", Path: "/api/v1/whoami", Action: access.ActWhoami, h: (*API).whoami},
 		{Method: "GET", Path: "/api/v1/tokens", Action: access.ActOwnTokens, h: (*API).listTokens},
-		{Method: "POST", Path: "/api/v1/tokens", Action: access.ActOwnTokens, h: (*API).createToken},
-		{Method: "DELETE", Path: "/api/v1/tokens/{id}", Action: access.ActOwnTokens, h: (*API).revokeToken},
+		{Method: "POST", Path: "/api/v1/tokens", Action: access.ActOwnTokens, Audit: auditlog.ActionTokenCreate, h: (*API).createToken},
+		{Method: "DELETE", Path: "/api/v1/tokens/{id}", Action: access.ActOwnTokens, Audit: auditlog.ActionTokenRevoke, h: (*API).revokeToken},
 		{Method: "GET", Path: "/api/v1/users", Action: access.ActManageUsers, h: (*API).listUsers},
-		{Method: "POST", Path: "/api/v1/users", Action: access.ActManageUsers, h: (*API).createUser},
+		{Method: "POST", Path: "/api/v1/users", Action: access.ActManageUsers, Audit: auditlog.ActionUserCreate, h: (*API).createUser},
 		{Method: "GET", Path: "/api/v1/users/{name}", Action: access.ActManageUsers, h: (*API).getUser},
-		{Method: "PATCH", Path: "/api/v1/users/{name}", Action: access.ActManageUsers, h: (*API).patchUser},
+		{Method: "PATCH", Path: "/api/v1/users/{name}", Action: access.ActManageUsers, Audit: auditlog.ActionUserChange, h: (*API).patchUser},
 		{Method: "GET", Path: "/api/v1/projects", Action: access.ActListProject, h: (*API).listProjects},
-		{Method: "POST", Path: "/api/v1/projects", Action: access.ActCreateProject, h: (*API).createProject},
+		{Method: "POST", Path: "/api/v1/projects", Action: access.ActCreateProject, Audit: auditlog.ActionProjectCreate, h: (*API).createProject},
 		{Method: "GET", Path: "/api/v1/projects/{project}", Action: access.ActReadProject, h: (*API).getProject},
 		{Method: "GET", Path: "/api/v1/projects/{project}/members", Action: access.ActReadMembers, h: (*API).listMembers},
-		{Method: "PUT", Path: "/api/v1/projects/{project}/members/{name}", Action: access.ActManageMembers, h: (*API).setMember},
-		{Method: "DELETE", Path: "/api/v1/projects/{project}/members/{name}", Action: access.ActManageMembers, h: (*API).removeMember},
+		{Method: "PUT", Path: "/api/v1/projects/{project}/members/{name}", Action: access.ActManageMembers, Audit: auditlog.ActionMemberSet, h: (*API).setMember},
+		{Method: "DELETE", Path: "/api/v1/projects/{project}/members/{name}", Action: access.ActManageMembers, Audit: auditlog.ActionMemberRemove, h: (*API).removeMember},
 		{Method: "GET", Path: "/api/v1/projects/{project}/usage", Action: access.ActReadUsage, h: (*API).getUsage},
-		{Method: "PUT", Path: "/api/v1/projects/{project}/quota", Action: access.ActSetQuota, h: (*API).setQuota},
+		{Method: "PUT", Path: "/api/v1/projects/{project}/quota", Action: access.ActSetQuota, Audit: auditlog.ActionQuotaSet, h: (*API).setQuota},
 		{Method: "GET", Path: "/api/v1/projects/{project}/repositories", Action: access.ActListArtifacts, h: (*API).listRepositories},
 		{Method: "GET", Path: "/api/v1/projects/{project}/artifacts", Action: access.ActListArtifacts, h: (*API).listArtifacts},
 		{Method: "GET", Path: "/api/v1/projects/{project}/artifacts/{digest}", Action: access.ActReadArtifact, Classified: true, h: (*API).getArtifact},
-		{Method: "PATCH", Path: "/api/v1/projects/{project}/artifacts/{digest}", Action: access.ActEditMeta, h: (*API).patchArtifact},
-		{Method: "POST", Path: "/api/v1/admin/rotate-keys", Action: access.ActKeys, h: (*API).rotateKeys},
-		{Method: "POST", Path: "/api/v1/admin/projects/{project}/shred", Action: access.ActKeys, h: (*API).shredProject},
-		{Method: "POST", Path: "/api/v1/admin/fsck", Action: access.ActMaintenance, h: (*API).fsck},
-		{Method: "POST", Path: "/api/v1/admin/gc", Action: access.ActMaintenance, h: (*API).gc},
+		{Method: "PATCH", Path: "/api/v1/projects/{project}/artifacts/{digest}", Action: access.ActEditMeta, Audit: auditlog.ActionMetadataChange, h: (*API).patchArtifact},
+		{Method: "POST", Path: "/api/v1/admin/rotate-keys", Action: access.ActKeys, Audit: auditlog.ActionKeyRotate, h: (*API).rotateKeys},
+		{Method: "POST", Path: "/api/v1/admin/projects/{project}/shred", Action: access.ActKeys, Audit: auditlog.ActionKeyShred, h: (*API).shredProject},
+		{Method: "POST", Path: "/api/v1/admin/fsck", Action: access.ActMaintenance, Audit: auditlog.ActionMaintenanceFsck, h: (*API).fsck},
+		{Method: "POST", Path: "/api/v1/admin/gc", Action: access.ActMaintenance, Audit: auditlog.ActionMaintenanceGC, h: (*API).gc},
 	}
 }
 
@@ -113,7 +119,9 @@ type Options struct {
 	// Maintenance serves fsck and gc; nil answers 501.
 	Maintenance Maintainer
 	// SSO serves single sign-on; nil when it is not configured.
-	SSO    SingleSignOn
+	SSO SingleSignOn
+	// Audit records denials and changes; nil records nothing (tests).
+	Audit  Recorder
 	Logger *slog.Logger
 	// Now and Rand default to time.Now and crypto/rand.Reader (token
 	// expiry and generation).
@@ -130,6 +138,7 @@ type API struct {
 	objects ObjectRemover
 	maint   Maintainer
 	sso     SingleSignOn
+	audit   Recorder
 	log     *slog.Logger
 	now     func() time.Time
 	rand    io.Reader
@@ -144,7 +153,7 @@ func New(opts Options) (*API, error) {
 	if a.log == nil {
 		a.log = slog.New(slog.DiscardHandler)
 	}
-	a.now, a.rand, a.sso = opts.Now, opts.Rand, opts.SSO
+	a.now, a.rand, a.sso, a.audit = opts.Now, opts.Rand, opts.SSO, opts.Audit
 	if a.now == nil {
 		a.now = time.Now
 	}
@@ -208,10 +217,31 @@ func (a *API) guard(rt Route) http.Handler {
 			res.Classification, res.Promoted = access.Public, true
 		}
 		if d := access.Decide(p.Principal, rt.Action, res); !d.Allowed() {
+			a.recordDenial(r, p, res.Project, d)
 			writeError(w, http.StatusForbidden, "forbidden", d.Reason())
 			return
 		}
-		rt.h(a, w, r, p)
+		if rt.Audit == "" || a.audit == nil {
+			rt.h(a, w, r, p)
+			return
+		}
+		// A change is recorded before it is made: if the audit log cannot
+		// take the entry, the change does not happen.
+		ev := a.event(r, p, rt.Audit, auditlog.OutcomeAllowed, "")
+		if _, err := a.audit.Record(r.Context(), ev); err != nil {
+			a.log.ErrorContext(r.Context(), "api: audit log", slog.String("error", err.Error()))
+			w.Header().Set("Retry-After", "5")
+			writeError(w, http.StatusServiceUnavailable, "unavailable", "the audit log cannot record this change, so it was not made: try again shortly")
+			return
+		}
+		sw := &statusWriter{ResponseWriter: w}
+		rt.h(a, sw, r, p)
+		if sw.status >= 400 {
+			ev.Outcome, ev.Reason = auditlog.OutcomeAborted, "status_"+strconv.Itoa(sw.status)
+			if _, err := a.audit.Record(context.WithoutCancel(r.Context()), ev); err != nil {
+				a.log.ErrorContext(r.Context(), "api: audit log: record an aborted change", slog.String("error", err.Error()))
+			}
+		}
 	})
 }
 
@@ -296,6 +326,90 @@ func page(r *http.Request) (store.Page, error) {
 		p.N = n
 	}
 	return p, nil
+}
+
+// Recorder appends events to the audit log (auditlog.Recorder).
+type Recorder interface {
+	Record(ctx context.Context, ev auditlog.Event) (int64, error)
+}
+
+// statusWriter remembers the status a handler answered.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the connection.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// event describes the request for the audit log: who, what, where.
+func (a *API) event(r *http.Request, p auth.Principal, act auditlog.Action, outcome auditlog.Outcome, reason string) auditlog.Event {
+	ev := auditlog.Event{RequestID: server.RequestID(r.Context()), Action: act, Outcome: outcome, Reason: reason,
+		Project: r.PathValue("project"), Object: auditlog.Object{Kind: objectKind(act)}}
+	if p.Principal != nil {
+		ev.PrincipalID, ev.Service = p.ID, p.Kind == access.Service
+	}
+	if d := r.PathValue("digest"); d != "" && registry.ValidDigest(d) {
+		ev.Object.Digest = d
+		if repo := r.URL.Query().Get("repository"); repo != "" && ev.Project != "" {
+			ev.Object.Repository = ev.Project + "/" + repo
+		}
+	}
+	if id := r.PathValue("id"); id != "" && len(id) <= 64 {
+		ev.Object.ID = id
+	}
+	return ev
+}
+
+// objectKind is what an action is done to.
+func objectKind(act auditlog.Action) auditlog.ObjectKind {
+	switch act {
+	case auditlog.ActionTokenCreate, auditlog.ActionTokenRevoke:
+		return auditlog.ObjectToken
+	case auditlog.ActionUserCreate, auditlog.ActionUserChange:
+		return auditlog.ObjectUser
+	case auditlog.ActionProjectCreate:
+		return auditlog.ObjectProject
+	case auditlog.ActionMemberSet, auditlog.ActionMemberRemove:
+		return auditlog.ObjectMember
+	case auditlog.ActionQuotaSet:
+		return auditlog.ObjectQuota
+	case auditlog.ActionMetadataChange, auditlog.ActionClassificationChange:
+		return auditlog.ObjectArtifact
+	case auditlog.ActionKeyRotate, auditlog.ActionKeyShred, auditlog.ActionMasterRewrap:
+		return auditlog.ObjectKey
+	}
+	return auditlog.ObjectStore
+}
+
+// recordDenial records a denied request. The denial stands whether or not
+// the log takes it.
+func (a *API) recordDenial(r *http.Request, p auth.Principal, project string, d access.Decision) {
+	if a.audit == nil {
+		return
+	}
+	ev := a.event(r, p, auditlog.ActionAccessDenied, auditlog.OutcomeDenied, d.Code())
+	ev.Project, ev.Object = project, auditlog.Object{Kind: auditlog.ObjectProject}
+	if project == "" {
+		ev.Object.Kind = auditlog.ObjectStore
+	}
+	if _, err := a.audit.Record(r.Context(), ev); err != nil {
+		a.log.ErrorContext(r.Context(), "api: audit log: record a denial", slog.String("error", err.Error()))
+	}
 }
 
 // decide answers 403 with the decision's reason unless p may do act to

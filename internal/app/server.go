@@ -17,6 +17,7 @@ import (
 	"gocloud.dev/secrets"
 
 	"github.com/palisade-sec/palisade/internal/api"
+	"github.com/palisade-sec/palisade/internal/auditlog"
 	"github.com/palisade-sec/palisade/internal/auth"
 	"github.com/palisade-sec/palisade/internal/blob"
 	_ "github.com/palisade-sec/palisade/internal/blob/s3" // s3:// for --blobs
@@ -189,10 +190,32 @@ func (a *App) newServer(ctx context.Context, cfg config.Server, out, logOut io.W
 		PerSource: throttle.NewLimiter(throttle.LimiterOptions{Rate: cfg.Limits.SourceRate, Burst: burst(cfg.Limits.SourceRate)}),
 		OnLimited: func(limit string) { limited.WithLabelValues(limit).Inc() },
 	})
+	var wrapper auditlog.Wrapper = keeper
+	if previous != nil {
+		fw := fallbackWrapper{current: keeper, previous: previous}
+		// While the master key is being replaced, bring the audit keys
+		// under the new one, so that they open once kek_previous is gone.
+		n, err := st.RewrapAudit(ctx, fw.rewrap(ctx))
+		if err != nil {
+			_ = srv.Close()
+			return nil, fmt.Errorf("start server: rewrap the audit keys under the new master key: %w", err)
+		}
+		if n > 0 {
+			log.InfoContext(ctx, "audit keys rewrapped under the new master key", slog.Int("keys", n))
+		}
+		wrapper = fw
+	}
+	audit, err := openAudit(ctx, cfg, st, wrapper, log)
+	if err != nil {
+		_ = srv.Close()
+		return nil, fmt.Errorf("start server: %w", err)
+	}
+	rt.closer = append(rt.closer, func(context.Context) error { audit.log.Close(); return nil })
 	reg, err := registry.New(registry.Options{
 		Store: st, Blobs: blobs, Auth: authn, Logger: log, Metrics: srv.Registry(), CurrentKey: keys.Current,
 		Uploads:   throttle.NewGate(cfg.Limits.UploadsPerToken),
 		OnLimited: func(limit string) { limited.WithLabelValues(limit).Inc() },
+		Audit:     audit.rec,
 	})
 	if err != nil {
 		_ = srv.Close()
@@ -204,7 +227,7 @@ func (a *App) newServer(ctx context.Context, cfg config.Server, out, logOut io.W
 		projectKey = cfg.KEK // a keeper URL: a reference, not key material
 	}
 	opts := api.Options{Store: st, Auth: authn, ProjectKeyID: projectKey, Keys: keys, Objects: blobs,
-		Maintenance: maintenance.Service{Store: st, Blobs: blobs, Logger: log}, Logger: log}
+		Maintenance: maintenance.Service{Store: st, Blobs: blobs, Logger: log}, Logger: log, Audit: audit.rec}
 	if cfg.OIDC.Enabled() {
 		svc, err := singleSignOn(cfg.OIDC, st, log)
 		if err != nil {
@@ -222,6 +245,72 @@ func (a *App) newServer(ctx context.Context, cfg config.Server, out, logOut io.W
 	rt.srv = srv
 	rt.store = st
 	return rt, nil
+}
+
+// serverAudit is the server's audit trail.
+type serverAudit struct {
+	log *auditlog.Log
+	rec *auditlog.Recorder
+	// verifier is the checkpoint verifier key verifiers pin.
+	verifier string
+}
+
+// openAudit opens the audit log: the checkpoint signing key (created on
+// first start, wrapped by the master key), the sequencer, and the
+// pseudonym keys.
+func openAudit(ctx context.Context, cfg config.Server, st store.Store, keeper auditlog.Wrapper, log *slog.Logger) (serverAudit, error) {
+	signer, vkey, err := auditlog.LoadOrCreateKey(ctx, st, keeper, "palisade-audit", rand.Reader)
+	if err != nil {
+		return serverAudit{}, err
+	}
+	l, err := auditlog.New(auditlog.Options{Store: st, Signer: signer, Origin: cfg.AuditOrigin, Logger: log})
+	if err != nil {
+		return serverAudit{}, err
+	}
+	node, _ := os.Hostname()
+	rec := auditlog.NewRecorder(l, auditlog.NewSubjects(st, keeper, rand.Reader, 1), node, nil)
+	return serverAudit{log: l, rec: rec, verifier: vkey}, nil
+}
+
+// fallbackWrapper wraps with the current master key and unwraps with it,
+// or with the previous one while a master key is being replaced
+// (kek_previous).
+type fallbackWrapper struct {
+	current, previous *secrets.Keeper
+}
+
+func (w fallbackWrapper) Encrypt(ctx context.Context, plaintext []byte) ([]byte, error) {
+	return w.current.Encrypt(ctx, plaintext)
+}
+
+// rewrap returns a function that rewraps a key the previous master key
+// wrapped under the current one, and leaves the others.
+func (w fallbackWrapper) rewrap(ctx context.Context) func([]byte) ([]byte, bool, error) {
+	return func(wrapped []byte) ([]byte, bool, error) {
+		if _, err := w.current.Decrypt(ctx, wrapped); err == nil {
+			return nil, false, nil
+		}
+		p, err := w.previous.Decrypt(ctx, wrapped)
+		if err != nil {
+			return nil, false, errors.New("neither the master key nor kek_previous opens it")
+		}
+		nw, err := w.current.Encrypt(ctx, p)
+		if err != nil {
+			return nil, false, err
+		}
+		return nw, true, nil
+	}
+}
+
+func (w fallbackWrapper) Decrypt(ctx context.Context, ciphertext []byte) ([]byte, error) {
+	p, err := w.current.Decrypt(ctx, ciphertext)
+	if err == nil {
+		return p, nil
+	}
+	if p, perr := w.previous.Decrypt(ctx, ciphertext); perr == nil {
+		return p, nil
+	}
+	return nil, err
 }
 
 // maxSecretFile bounds the OIDC client secret file.

@@ -54,6 +54,7 @@ const (
 	EnvTokenRate       = "PALISADE_LIMITS_TOKEN_RATE"
 	EnvSourceRate      = "PALISADE_LIMITS_SOURCE_RATE"
 	EnvUploadsPerToken = "PALISADE_LIMITS_UPLOADS_PER_TOKEN"
+	EnvAuditOrigin     = "PALISADE_AUDIT_ORIGIN"
 	EnvOIDCIssuer      = "PALISADE_OIDC_ISSUER"
 	EnvOIDCClientID    = "PALISADE_OIDC_CLIENT_ID"
 	EnvOIDCSecretFile  = "PALISADE_OIDC_CLIENT_SECRET_FILE"
@@ -120,6 +121,9 @@ type Server struct {
 	Limits Limits
 	// OIDC configures single sign-on; off while Issuer is empty.
 	OIDC OIDC
+	// AuditOrigin names the audit log in its checkpoints:
+	// "<public host>/audit/<shard>".
+	AuditOrigin string
 	// LogLevel is debug, info, warn or error.
 	LogLevel string
 	// ShutdownTimeout bounds the graceful shutdown: requests still running
@@ -183,8 +187,12 @@ func DefaultServer() Server {
 		LogLevel:        DefaultLogLevel,
 		ShutdownTimeout: DefaultShutdownTimeout,
 		Limits:          DefaultLimits(),
+		AuditOrigin:     DefaultAuditOrigin,
 	}
 }
+
+// DefaultAuditOrigin is the audit log's origin until one is configured.
+const DefaultAuditOrigin = "palisade.local/audit/1"
 
 // DatabaseURL returns the effective database: Database, or sqlite: and the
 // database file in DataDir.
@@ -301,6 +309,7 @@ func (c Server) String() string {
 	line("limits.token_rate", strconv.FormatFloat(c.Limits.TokenRate, 'g', -1, 64))
 	line("limits.source_rate", strconv.FormatFloat(c.Limits.SourceRate, 'g', -1, 64))
 	line("limits.uploads_per_token", strconv.Itoa(c.Limits.UploadsPerToken))
+	line("audit.origin", c.AuditOrigin)
 	if o := c.OIDC; o.Enabled() {
 		line("oidc.issuer", o.Issuer)
 		line("oidc.client_id", o.ClientID)
@@ -355,7 +364,8 @@ func redactURL(s string) string {
 
 // Keys of the server file, in the order error messages list them.
 var (
-	serverKeys       = []string{"listen", "data", "database", "blobs", "kek", "kek_previous", "tls", "limits", "oidc", "log_level", "shutdown_timeout"}
+	serverKeys       = []string{"listen", "data", "database", "blobs", "kek", "kek_previous", "tls", "limits", "oidc", "audit", "log_level", "shutdown_timeout"}
+	serverAuditKeys  = []string{"origin"}
 	serverOIDCKeys   = []string{"issuer", "client_id", "client_secret_file", "redirect_url", "scopes", "groups_claim", "default_clearance", "token_ttl", "admin_groups", "groups"}
 	serverTLSKeys    = []string{"cert", "key", "client_ca"}
 	serverLimitsKeys = []string{"token_rate", "source_rate", "uploads_per_token"}
@@ -461,6 +471,10 @@ func (pr *parser) server(n *yaml.Node, c *Server) {
 			})
 		case "oidc":
 			pr.oidc(v, &c.OIDC)
+		case "audit":
+			pr.mapping(v, "audit", serverAuditKeys, func(key string, v *yaml.Node) {
+				set(&c.AuditOrigin, v, "audit."+key)
+			})
 		case "limits":
 			pr.mapping(v, "limits", serverLimitsKeys, func(key string, v *yaml.Node) {
 				t := strings.TrimSpace(pr.text(v, "limits."+key))
@@ -561,7 +575,7 @@ func ApplyServerEnv(c *Server, lookup func(string) (string, bool)) error {
 		EnvBlobs: &next.Blobs, EnvKEK: &next.KEK, EnvKEKPrevious: &next.KEKPrevious, EnvTLSCert: &next.TLSCert,
 		EnvTLSKey: &next.TLSKey, EnvLogLevel: &next.LogLevel, EnvTLSClientCA: &next.TLSClientCA,
 		EnvOIDCIssuer: &next.OIDC.Issuer, EnvOIDCClientID: &next.OIDC.ClientID, EnvOIDCSecretFile: &next.OIDC.ClientSecretFile,
-		EnvOIDCRedirectURL: &next.OIDC.RedirectURL,
+		EnvOIDCRedirectURL: &next.OIDC.RedirectURL, EnvAuditOrigin: &next.AuditOrigin,
 	} {
 		if v, ok := get(name); ok {
 			*dst = v
@@ -660,6 +674,9 @@ func (c Server) Validate() error {
 	if c.TLSClientCA != "" && c.TLSCert == "" {
 		add("tls.client_ca: client certificates need TLS: set tls.cert and tls.key too")
 	}
+	if !validOrigin(c.AuditOrigin) {
+		add("audit.origin %q: use HOST/audit/SHARD, printable ASCII without spaces (the log's name in its checkpoints)", c.AuditOrigin)
+	}
 	if o := c.OIDC; o.Enabled() {
 		if o.ClientID == "" {
 			add("oidc.client_id: single sign-on needs the client ID registered with the provider")
@@ -718,4 +735,17 @@ func ParseGrant(s string) (project string, role access.Role, err error) {
 		return "", "", fmt.Errorf("grant %.80q: %w", s, err)
 	}
 	return project, role, nil
+}
+
+// validOrigin reports whether s can be a checkpoint's origin line.
+func validOrigin(s string) bool {
+	if s == "" || len(s) > 256 {
+		return false
+	}
+	for _, r := range s {
+		if r <= ' ' || r > '~' || r == '+' {
+			return false
+		}
+	}
+	return true
 }

@@ -44,7 +44,7 @@ shutdown_timeout: 10s
 		{"file over defaults", file, nil, Server{
 			Listen: "0.0.0.0:9000", DataDir: "/srv/palisade", Database: "postgres://pal:pw@db:5432/pal",
 			TLSCert: "/etc/cert.pem", TLSKey: "/etc/key.pem", TLSClientCA: "/etc/clients.pem", LogLevel: "debug", ShutdownTimeout: 10 * time.Second,
-			Limits: Limits{TokenRate: 50, SourceRate: 2000, UploadsPerToken: 4},
+			Limits: Limits{TokenRate: 50, SourceRate: 2000, UploadsPerToken: 4}, AuditOrigin: DefaultAuditOrigin,
 		}},
 		{"env over file", file, map[string]string{
 			EnvListen: "127.0.0.1:1", EnvData: "/env/data", EnvDatabase: "sqlite:/env/db", EnvBlobs: "mem://",
@@ -54,16 +54,16 @@ shutdown_timeout: 10s
 		}, Server{
 			Listen: "127.0.0.1:1", DataDir: "/env/data", Database: "sqlite:/env/db", Blobs: "mem://",
 			KEK: "/env/kek", TLSCert: "c", TLSKey: "k", TLSClientCA: "ca", LogLevel: "warn", ShutdownTimeout: time.Minute,
-			AdminToken: "tok", Limits: Limits{TokenRate: 0.5, SourceRate: 0, UploadsPerToken: 2},
+			AdminToken: "tok", Limits: Limits{TokenRate: 0.5, SourceRate: 0, UploadsPerToken: 2}, AuditOrigin: DefaultAuditOrigin,
 		}},
 		{"empty env keeps file", file, map[string]string{EnvListen: "", EnvData: "  "}, Server{
 			Listen: "0.0.0.0:9000", DataDir: "/srv/palisade", Database: "postgres://pal:pw@db:5432/pal",
 			TLSCert: "/etc/cert.pem", TLSKey: "/etc/key.pem", TLSClientCA: "/etc/clients.pem", LogLevel: "debug", ShutdownTimeout: 10 * time.Second,
-			Limits: Limits{TokenRate: 50, SourceRate: 2000, UploadsPerToken: 4},
+			Limits: Limits{TokenRate: 50, SourceRate: 2000, UploadsPerToken: 4}, AuditOrigin: DefaultAuditOrigin,
 		}},
 		{"partial file keeps defaults", "listen: ':8080'\n", nil, Server{
 			Listen: ":8080", DataDir: DefaultDataDir, LogLevel: DefaultLogLevel, ShutdownTimeout: DefaultShutdownTimeout,
-			Limits: DefaultLimits(),
+			Limits: DefaultLimits(), AuditOrigin: DefaultAuditOrigin,
 		}},
 	}
 	for _, tt := range tests {
@@ -91,7 +91,7 @@ func TestParseServerProblems(t *testing.T) {
 		want []string // one per problem, in order
 	}{
 		{"unknown keys with lines", "listen: ':1'\nlisten_addr: x\ntls:\n  certificate: a\n", []string{
-			`line 2: unknown key "listen_addr" at the top level (valid keys: listen, data, database, blobs, kek, kek_previous, tls, limits, oidc, log_level, shutdown_timeout)`,
+			`line 2: unknown key "listen_addr" at the top level (valid keys: listen, data, database, blobs, kek, kek_previous, tls, limits, oidc, audit, log_level, shutdown_timeout)`,
 			`line 4: unknown key "certificate" under tls (valid keys: cert, key, client_ca)`,
 		}},
 		{"bad values", "data: [a]\nshutdown_timeout: soon\ntls: 5\n", []string{

@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/palisade-sec/palisade/internal/access"
+	"github.com/palisade-sec/palisade/internal/auditlog"
 	"github.com/palisade-sec/palisade/internal/auth"
 	"github.com/palisade-sec/palisade/internal/blob"
 	"github.com/palisade-sec/palisade/internal/server"
@@ -44,6 +46,14 @@ type Options struct {
 	// OnLimited, when set, is told of each request the upload limit
 	// refused ("uploads").
 	OnLimited func(limit string)
+	// Audit records denials, changes and reads of confidential bytes; nil
+	// records nothing (tests).
+	Audit Recorder
+}
+
+// Recorder appends events to the audit log (auditlog.Recorder).
+type Recorder interface {
+	Record(ctx context.Context, ev auditlog.Event) (int64, error)
 }
 
 // UploadGate bounds concurrent operations per key (throttle.Gate).
@@ -63,6 +73,7 @@ type Registry struct {
 	current func(ctx context.Context, project string, wrapped []byte) ([]byte, error)
 	uploads UploadGate
 	limited func(string)
+	audit   Recorder
 }
 
 // New returns a Registry.
@@ -73,7 +84,7 @@ func New(opts Options) (*Registry, error) {
 	r := &Registry{
 		st: opts.Store, blobs: opts.Blobs, auth: opts.Auth,
 		service: opts.Service, log: opts.Logger, maxMan: opts.MaxManifestBytes,
-		m: newRegistryMetrics(opts.Metrics), current: opts.CurrentKey, uploads: opts.Uploads, limited: opts.OnLimited,
+		m: newRegistryMetrics(opts.Metrics), current: opts.CurrentKey, uploads: opts.Uploads, limited: opts.OnLimited, audit: opts.Audit,
 	}
 	if r.limited == nil {
 		r.limited = func(string) {}
@@ -219,6 +230,27 @@ func (reg *Registry) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		defer release()
 	}
+	if act, ok := auditAction(rt, r); ok && reg.audit != nil {
+		// A change is recorded before it is made: if the audit log cannot
+		// take the entry, the change does not happen.
+		ev := reg.event(r, req, act, auditlog.OutcomeAllowed, "")
+		if _, err := reg.audit.Record(r.Context(), ev); err != nil {
+			reg.log.ErrorContext(r.Context(), "registry: audit log", "error", err.Error())
+			w.Header().Set("Retry-After", "5")
+			writeError(w, http.StatusServiceUnavailable, codeUnknown, "the audit log cannot record this change, so it was not made: try again shortly")
+			return
+		}
+		sw := &statusWriter{ResponseWriter: w}
+		w = sw
+		defer func() {
+			if sw.status >= 400 {
+				ev.Outcome, ev.Reason = auditlog.OutcomeAborted, "status_"+strconv.Itoa(sw.status)
+				if _, err := reg.audit.Record(context.WithoutCancel(r.Context()), ev); err != nil {
+					reg.log.ErrorContext(r.Context(), "registry: audit log: record an aborted change", "error", err.Error())
+				}
+			}
+		}()
+	}
 	switch rt {
 	case RouteManifest:
 		switch r.Method {
@@ -321,6 +353,7 @@ func (reg *Registry) authorize(w http.ResponseWriter, r *http.Request, req *requ
 		d = access.Decide(p.Principal, access.ActPull, access.Resource{Project: project, Classification: access.Public, Promoted: true})
 	}
 	if !d.Allowed() {
+		reg.recordDenial(r, req, d)
 		writeError(w, http.StatusForbidden, codeDenied, denial(d))
 		return false
 	}
@@ -333,7 +366,7 @@ func (reg *Registry) authorize(w http.ResponseWriter, r *http.Request, req *requ
 // deleted one, whose classification is then unknown) is treated as
 // restricted, and only those who may push to the project may read it. It
 // returns false after answering 403.
-func (reg *Registry) allowPull(w http.ResponseWriter, req *request, level store.Classification) bool {
+func (reg *Registry) allowPull(w http.ResponseWriter, r *http.Request, req *request, level store.Classification) bool {
 	res := access.Resource{Project: req.name.project, Classification: access.Restricted}
 	if level != "" {
 		l, err := access.ParseLevel(string(level))
@@ -351,11 +384,97 @@ func (reg *Registry) allowPull(w http.ResponseWriter, req *request, level store.
 			msg = "the blob is not part of any artifact (yet, or any more), so its classification is unknown: only those who may push to project " +
 				req.name.project + " and hold a restricted clearance may read it"
 		}
+		reg.recordDenial(r, req, d)
 		writeError(w, http.StatusForbidden, codeDenied, msg)
 		return false
 	}
+	// Reads of confidential and restricted bytes are recorded before they
+	// are served.
+	if reg.audit != nil && res.Classification >= access.Confidential && r.Method == http.MethodGet {
+		ev := reg.event(r, req, auditlog.ActionArtifactPull, auditlog.OutcomeAllowed, "")
+		if req.route == RouteBlob {
+			ev.Object = auditlog.Object{Kind: auditlog.ObjectBlob, Repository: req.name.full, Digest: req.arg}
+		}
+		if _, err := reg.audit.Record(r.Context(), ev); err != nil {
+			reg.log.ErrorContext(r.Context(), "registry: audit log", "error", err.Error())
+			w.Header().Set("Retry-After", "5")
+			writeError(w, http.StatusServiceUnavailable, codeUnknown, "the audit log cannot record this read of "+res.Classification.String()+" data, so it is not served: try again shortly")
+			return false
+		}
+	}
 	return true
 }
+
+// auditAction is the audit action of a request that changes state.
+func auditAction(rt string, r *http.Request) (auditlog.Action, bool) {
+	switch {
+	case rt == RouteManifest && r.Method == http.MethodPut:
+		return auditlog.ActionArtifactPush, true
+	case rt == RouteManifest && r.Method == http.MethodDelete:
+		return auditlog.ActionArtifactDelete, true
+	case rt == RouteBlob && r.Method == http.MethodDelete:
+		return auditlog.ActionBlobDelete, true
+	case rt == RouteUpload && r.Method == http.MethodPut,
+		rt == RouteUploads && r.URL.Query().Has("digest"):
+		return auditlog.ActionBlobPush, true
+	}
+	return "", false
+}
+
+// event describes a registry request for the audit log.
+func (reg *Registry) event(r *http.Request, req *request, act auditlog.Action, outcome auditlog.Outcome, reason string) auditlog.Event {
+	ev := auditlog.Event{RequestID: server.RequestID(r.Context()), Action: act, Outcome: outcome, Reason: reason,
+		Project: req.name.project, Object: auditlog.Object{Kind: auditlog.ObjectArtifact, Repository: req.name.full}}
+	if req.p.Principal != nil {
+		ev.PrincipalID, ev.Service = req.p.ID, req.p.Kind == access.Service
+	}
+	if validDigest(req.arg) {
+		ev.Object.Digest = req.arg
+	} else if d := r.URL.Query().Get("digest"); validDigest(d) {
+		ev.Object.Digest = d
+	}
+	switch act {
+	case auditlog.ActionBlobPush, auditlog.ActionBlobDelete:
+		ev.Object.Kind = auditlog.ObjectBlob
+	}
+	return ev
+}
+
+// recordDenial records a denied request; the denial stands whether or not
+// the log takes it.
+func (reg *Registry) recordDenial(r *http.Request, req *request, d access.Decision) {
+	if reg.audit == nil {
+		return
+	}
+	ev := reg.event(r, req, auditlog.ActionAccessDenied, auditlog.OutcomeDenied, d.Code())
+	ev.Object = auditlog.Object{Kind: auditlog.ObjectRepository, Repository: req.name.full}
+	if _, err := reg.audit.Record(r.Context(), ev); err != nil {
+		reg.log.ErrorContext(r.Context(), "registry: audit log: record a denial", "error", err.Error())
+	}
+}
+
+// statusWriter remembers the status a handler answered.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+// Unwrap lets http.ResponseController reach the connection.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // denial is a decision's reason for a DENIED error, whose code already
 // says "denied" (clients print both).

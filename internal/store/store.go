@@ -628,6 +628,10 @@ type Store interface {
 	AuditSubject(ctx context.Context, principalID string) (wrapped []byte, epoch int, err error)
 	CreateAuditSubject(ctx context.Context, principalID string, wrapped []byte, epoch int) error
 	DeleteAuditSubject(ctx context.Context, principalID string) error
+	// RewrapAudit passes every wrapped audit key (the checkpoint key and
+	// the pseudonym keys) to rewrap and stores what it returns when it
+	// reports a change, in one transaction; it returns how many changed.
+	RewrapAudit(ctx context.Context, rewrap func(wrapped []byte) ([]byte, bool, error)) (int, error)
 
 	// Close releases the database connections.
 	Close() error

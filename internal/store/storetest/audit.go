@@ -146,6 +146,30 @@ func testAudit(t *testing.T, s store.Store) {
 	_, _, err = s.AuditSubject(ctx, "p-alice")
 	wantErr(t, "AuditSubject after deletion", err, store.ErrNotFound)
 	wantErr(t, "DeleteAuditSubject twice", s.DeleteAuditSubject(ctx, "p-alice"), store.ErrNotFound)
+
+	// Rewrapping changes what the function says changed, in both tables.
+	if err := s.CreateAuditSubject(ctx, "p-bob", []byte("old"), 1); err != nil {
+		t.Fatal(err)
+	}
+	n := must(s.RewrapAudit(ctx, func(w []byte) ([]byte, bool, error) {
+		if string(w) == "old" || string(w) == "wrapped" {
+			return append([]byte("new-"), w...), true, nil
+		}
+		return nil, false, nil
+	}))(t)
+	if n != 2 {
+		t.Errorf("RewrapAudit changed %d keys, want 2", n)
+	}
+	if w, _, _ := s.AuditKey(ctx, "checkpoint"); string(w) != "new-wrapped" {
+		t.Errorf("checkpoint key after RewrapAudit: %q", w)
+	}
+	if w, _, _ := s.AuditSubject(ctx, "p-bob"); string(w) != "new-old" {
+		t.Errorf("subject key after RewrapAudit: %q", w)
+	}
+	boom = errors.New("no key opens it")
+	if _, err := s.RewrapAudit(ctx, func([]byte) ([]byte, bool, error) { return nil, false, boom }); !errors.Is(err, boom) {
+		t.Errorf("RewrapAudit with a failing function: %v", err)
+	}
 }
 
 // testAuditSequencer has many writers append at once: the indexes must

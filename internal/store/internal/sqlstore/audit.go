@@ -339,3 +339,53 @@ func (s *Store) AuditCheckpoints(ctx context.Context, after int64, n int) ([]sto
 	}
 	return out, nil
 }
+
+// RewrapAudit implements store.Store.
+func (s *Store) RewrapAudit(ctx context.Context, rewrap func([]byte) ([]byte, bool, error)) (int, error) {
+	changed := 0
+	err := s.inTx(ctx, func(tx *sql.Tx) error {
+		for _, t := range []struct{ table, key string }{{"audit_keys", "id"}, {"audit_subjects", "principal_id"}} {
+			rows, err := tx.QueryContext(ctx, `SELECT `+t.key+`, wrapped FROM `+t.table)
+			if err != nil {
+				return fmt.Errorf("read %s: %w", t.table, err)
+			}
+			type row struct {
+				id      string
+				wrapped []byte
+			}
+			var all []row
+			for rows.Next() {
+				var r row
+				if err := rows.Scan(&r.id, &r.wrapped); err != nil {
+					rows.Close()
+					return fmt.Errorf("read %s: %w", t.table, err)
+				}
+				all = append(all, r)
+			}
+			err = rows.Err()
+			rows.Close()
+			if err != nil {
+				return fmt.Errorf("read %s: %w", t.table, err)
+			}
+			for _, r := range all {
+				w, ok, err := rewrap(r.wrapped)
+				if err != nil {
+					return fmt.Errorf("rewrap %s %q: %w", t.table, r.id, err)
+				}
+				if !ok {
+					continue
+				}
+				q := rebind(`UPDATE `+t.table+` SET wrapped = ? WHERE `+t.key+` = ?`, s.d.Numbered)
+				if _, err := tx.ExecContext(ctx, q, w, r.id); err != nil {
+					return fmt.Errorf("rewrap %s %q: %w", t.table, r.id, err)
+				}
+				changed++
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
+	}
+	return changed, nil
+}

@@ -1,0 +1,156 @@
+package app
+
+import (
+	"crypto/sha256"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"sort"
+	"strings"
+	"testing"
+
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"golang.org/x/mod/sumdb/note"
+
+	"github.com/palisade-sec/palisade/internal/auditlog"
+	"github.com/palisade-sec/palisade/internal/config"
+	"github.com/palisade-sec/palisade/internal/store"
+)
+
+// auditTable is what each route of accessTable writes to the audit log
+// when an administrator calls it: the action of the one entry it appends,
+// "" for none. Reads of confidential bytes are recorded too.
+var auditTable = map[string]auditlog.Action{
+	"PUT /v2/{name}/manifests/{reference}":                auditlog.ActionArtifactPush,
+	"DELETE /v2/{name}/manifests/{reference}":             auditlog.ActionArtifactDelete,
+	"DELETE /v2/{name}/blobs/{digest}":                    auditlog.ActionBlobDelete,
+	"PUT /v2/{name}/blobs/uploads/{id}":                   auditlog.ActionBlobPush,
+	"GET /v2/{name}/manifests/{reference}":                auditlog.ActionArtifactPull,
+	"GET /v2/{name}/blobs/{digest}":                       auditlog.ActionArtifactPull,
+	"POST /api/v1/tokens":                                 auditlog.ActionTokenCreate,
+	"DELETE /api/v1/tokens/{id}":                          auditlog.ActionTokenRevoke,
+	"POST /api/v1/users":                                  auditlog.ActionUserCreate,
+	"PATCH /api/v1/users/{name}":                          auditlog.ActionUserChange,
+	"POST /api/v1/projects":                               auditlog.ActionProjectCreate,
+	"PUT /api/v1/projects/{project}/members/{name}":       auditlog.ActionMemberSet,
+	"DELETE /api/v1/projects/{project}/members/{name}":    auditlog.ActionMemberRemove,
+	"PUT /api/v1/projects/{project}/quota":                auditlog.ActionQuotaSet,
+	"PATCH /api/v1/projects/{project}/artifacts/{digest}": auditlog.ActionMetadataChange,
+	"POST /api/v1/admin/rotate-keys":                      auditlog.ActionKeyRotate,
+	"POST /api/v1/admin/projects/{project}/shred":         auditlog.ActionKeyShred,
+	"POST /api/v1/admin/fsck":                             auditlog.ActionMaintenanceFsck,
+	"POST /api/v1/admin/gc":                               auditlog.ActionMaintenanceGC,
+}
+
+// TestAuditTable calls every route of accessTable once as an
+// administrator and once as a principal without access, and checks the
+// entries appended: exactly the route's action (and, when the handler
+// fails after the entry, an aborted one), and exactly one access.denied
+// for the denial.
+func TestAuditTable(t *testing.T) {
+	t.Parallel()
+	cfg := config.DefaultServer()
+	cfg.DataDir = t.TempDir() + "/data"
+	cfg.Listen = "127.0.0.1:0"
+	addr, st := liveServer(t, cfg)
+	ctx := t.Context()
+	f := &accessFixture{base: "http://" + addr, st: st, client: &http.Client{}}
+	cfgBlob := []byte(`{"architecture":"amd64","os":"linux"}`)
+	layer := []byte("weights of the fixture model")
+	f.layer = fmt.Sprintf("sha256:%x", sha256.Sum256(layer))
+	m := ocispec.Manifest{MediaType: ocispec.MediaTypeImageManifest,
+		Config:      ocispec.Descriptor{MediaType: ocispec.MediaTypeImageConfig, Digest: digestOf(cfgBlob), Size: int64(len(cfgBlob))},
+		Layers:      []ocispec.Descriptor{{MediaType: ocispec.MediaTypeImageLayer, Digest: digestOf(layer), Size: int64(len(layer))}},
+		Annotations: map[string]string{"org.palisade.classification": "confidential"}}
+	m.SchemaVersion = 2
+	var err error
+	if f.manifest, err = json.Marshal(m); err != nil {
+		t.Fatal(err)
+	}
+	f.digest = fmt.Sprintf("sha256:%x", sha256.Sum256(f.manifest))
+	if _, err := st.CreatePrincipal(ctx, store.Principal{ID: "stranger", Name: "stranger", Kind: store.KindUser, Clearance: store.Internal}); err != nil {
+		t.Fatal(err)
+	}
+	const strangerToken = "pal_audit-table-stranger-000000000000000000000"
+	if _, err := st.CreateToken(ctx, store.Token{ID: "stranger", PrincipalID: "stranger", Hash: sha256.Sum256([]byte(strangerToken))}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.CreateToken(ctx, store.Token{ID: "victim", Name: "victim", PrincipalID: "admin", Hash: sha256.Sum256([]byte("pal_victim"))}); err != nil {
+		t.Fatal(err)
+	}
+	// entriesSince returns the actions and outcomes appended after size.
+	entriesSince := func(size int64) []string {
+		t.Helper()
+		recs, err := st.AuditEntries(ctx, size, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, r := range recs {
+			e, err := auditlog.Decode(r.Data)
+			if err != nil {
+				t.Fatalf("entry %d: %v", r.Index, err)
+			}
+			out = append(out, string(e.Action)+"/"+string(e.Outcome))
+		}
+		return out
+	}
+	routes := make([]string, 0, len(accessTable))
+	for r := range accessTable {
+		routes = append(routes, r)
+	}
+	sort.SliceStable(routes, func(i, j int) bool {
+		return weight(routes[i]) < weight(routes[j]) || weight(routes[i]) == weight(routes[j]) && routes[i] < routes[j]
+	})
+	for _, route := range routes {
+		f.reset(t, nil)
+		method, path, body, header := f.request(t, route)
+		before, err := st.AuditSize(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		code, resp := f.send(t, method, path, e2eToken, body, header...)
+		got := entriesSince(before)
+		var want []string
+		if act := auditTable[route]; act != "" {
+			want = []string{string(act) + "/allowed"}
+			if code >= 400 {
+				want = append(want, string(act)+"/aborted")
+			}
+		}
+		if strings.Join(got, " ") != strings.Join(want, " ") {
+			t.Errorf("%s as the administrator (%d %s): entries %v, want %v", route, code, resp, got, want)
+		}
+		if accessTable[route].roles == "*" {
+			continue
+		}
+		// A principal without access is denied, and that is recorded once.
+		method, path, body, header = f.request(t, route)
+		before, _ = st.AuditSize(ctx)
+		if code, _ := f.send(t, method, path, strangerToken, body, header...); code != http.StatusForbidden {
+			t.Fatalf("%s as a stranger: %d", route, code)
+		}
+		if got := entriesSince(before); strings.Join(got, " ") != "access.denied/denied" {
+			t.Errorf("%s denied: entries %v, want one access.denied", route, got)
+		}
+	}
+	// Every entry of the run verifies.
+	if _, err := auditlog.Verify(ctx, st, cfg.AuditOrigin, auditVerifier(t, st), nil); err != nil {
+		t.Errorf("Verify after the run: %v", err)
+	}
+}
+
+// auditVerifier returns the verifier of the log's checkpoint key, from
+// the store.
+func auditVerifier(t *testing.T, st store.Store) note.Verifier {
+	t.Helper()
+	_, vkey, err := st.AuditKey(t.Context(), auditlog.SigningKeyID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := note.NewVerifier(vkey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}

@@ -1,0 +1,82 @@
+package auditlog
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Event is what a server component reports for the audit trail; the
+// Recorder turns it into an Entry: it adds the time and node, and
+// replaces the principal by its pseudonym.
+type Event struct {
+	RequestID string
+	// PrincipalID is who acted; "" for the server itself or a caller
+	// that could not be authenticated (the actor is then "system").
+	PrincipalID string
+	// Service reports that the principal is a service account.
+	Service bool
+	Action  Action
+	Project string
+	Object  Object
+	Outcome Outcome
+	Reason  string
+}
+
+// Recorder appends events to the log.
+type Recorder struct {
+	log      *Log
+	subjects *Subjects
+	node     string
+	now      func() time.Time
+}
+
+// NewRecorder returns a Recorder appending to l as node, with pseudonyms
+// from s.
+func NewRecorder(l *Log, s *Subjects, node string, now func() time.Time) *Recorder {
+	if now == nil {
+		now = time.Now
+	}
+	return &Recorder{log: l, subjects: s, node: safeToken(node, "node"), now: now}
+}
+
+// Record appends the event and returns its index once it is durable.
+func (r *Recorder) Record(ctx context.Context, ev Event) (int64, error) {
+	if r == nil {
+		return 0, errors.New("no audit log")
+	}
+	e := Entry{V: SchemaVersion, Time: r.now().UTC().Truncate(time.Millisecond), RequestID: safeToken(ev.RequestID, "request"),
+		Node: r.node, Project: ev.Project, Action: ev.Action, Object: ev.Object, Outcome: ev.Outcome, Reason: ev.Reason,
+		Actor: Actor{Kind: ActorSystem}}
+	if ev.PrincipalID != "" {
+		pid, epoch, err := r.subjects.Pseudonym(ctx, ev.PrincipalID)
+		if err != nil {
+			return 0, fmt.Errorf("record %s: %w", ev.Action, err)
+		}
+		e.Actor = Actor{Kind: ActorUser, PID: pid, Epoch: epoch}
+		if ev.Service {
+			e.Actor.Kind = ActorService
+		}
+	}
+	return r.log.Append(ctx, e)
+}
+
+// safeToken keeps the characters entries allow in request IDs and node
+// names ([A-Za-z0-9_-]), at most 64, or fallback when none is left.
+func safeToken(s, fallback string) string {
+	s = strings.Map(func(c rune) rune {
+		if 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '-' {
+			return c
+		}
+		return '_'
+	}, s)
+	if len(s) > 64 {
+		s = s[:64]
+	}
+	if s == "" {
+		return fallback
+	}
+	return s
+}
