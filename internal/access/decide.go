@@ -64,8 +64,9 @@ const (
 	ActCreateProject Action = "create-project"
 	ActManageUsers   Action = "manage-users"
 	ActSetQuota      Action = "set-quota"
-	ActKeys          Action = "manage-keys" // rotation, crypto-shredding
-	ActMaintenance   Action = "maintenance" // fsck, gc
+	ActKeys          Action = "manage-keys"    // rotation, crypto-shredding
+	ActMaintenance   Action = "maintenance"    // fsck, gc
+	ActAuditLog      Action = "read-audit-log" // the whole audit log
 
 	// In a project.
 	ActReadProject   Action = "read-project"
@@ -179,7 +180,7 @@ func Decide(p *Principal, a Action, r Resource) Decision {
 	switch a {
 	case ActWhoami, ActOwnTokens, ActListProject:
 		return d
-	case ActCreateProject, ActManageUsers, ActSetQuota, ActKeys, ActMaintenance:
+	case ActCreateProject, ActManageUsers, ActSetQuota, ActKeys, ActMaintenance, ActAuditLog:
 		if !p.Admin {
 			d.Outcome = DeniedNotAdmin
 		}

@@ -72,6 +72,13 @@ func Routes() []Route {
 		{Method: "POST", Path: "/api/v1/admin/rotate-keys", Action: access.ActKeys, Audit: auditlog.ActionKeyRotate, h: (*API).rotateKeys},
 		{Method: "POST", Path: "/api/v1/admin/projects/{project}/shred", Action: access.ActKeys, Audit: auditlog.ActionKeyShred, h: (*API).shredProject},
 		{Method: "POST", Path: "/api/v1/admin/fsck", Action: access.ActMaintenance, Audit: auditlog.ActionMaintenanceFsck, h: (*API).fsck},
+		{Method: "GET", Path: "/api/v1/audit", Action: access.ActAuditLog, h: (*API).auditInfo},
+		{Method: "GET", Path: "/api/v1/audit/entries", Action: access.ActAuditLog, h: (*API).auditEntries},
+		{Method: "GET", Path: "/api/v1/audit/entries/{index}/proof", Action: access.ActAuditLog, h: (*API).auditProof},
+		{Method: "GET", Path: "/api/v1/audit/checkpoints", Action: access.ActAuditLog, h: (*API).auditCheckpoints},
+		{Method: "GET", Path: "/api/v1/audit/tiles/{path...}", Action: access.ActAuditLog, h: (*API).auditTiles},
+		{Method: "GET", Path: "/api/v1/projects/{project}/audit/entries", Action: access.ActReadAudit, h: (*API).projectAuditEntries},
+		{Method: "POST", Path: "/api/v1/admin/erase-subject", Action: access.ActManageUsers, h: (*API).eraseSubject},
 		{Method: "POST", Path: "/api/v1/admin/gc", Action: access.ActMaintenance, Audit: auditlog.ActionMaintenanceGC, h: (*API).gc},
 	}
 }
@@ -121,8 +128,14 @@ type Options struct {
 	// SSO serves single sign-on; nil when it is not configured.
 	SSO SingleSignOn
 	// Audit records denials and changes; nil records nothing (tests).
-	Audit  Recorder
-	Logger *slog.Logger
+	Audit Recorder
+	// AuditLog, AuditOrigin and AuditVerifierKey serve the audit log's
+	// read routes; Eraser serves erase-subject. Nil answers 501.
+	AuditLog         AuditReader
+	AuditOrigin      string
+	AuditVerifierKey string
+	Eraser           Eraser
+	Logger           *slog.Logger
 	// Now and Rand default to time.Now and crypto/rand.Reader (token
 	// expiry and generation).
 	Now  func() time.Time
@@ -139,9 +152,14 @@ type API struct {
 	maint   Maintainer
 	sso     SingleSignOn
 	audit   Recorder
-	log     *slog.Logger
-	now     func() time.Time
-	rand    io.Reader
+	// The audit log's read side.
+	auditRead   AuditReader
+	auditOrigin string
+	auditKey    string
+	eraser      Eraser
+	log         *slog.Logger
+	now         func() time.Time
+	rand        io.Reader
 }
 
 // New returns an API.
@@ -154,6 +172,7 @@ func New(opts Options) (*API, error) {
 		a.log = slog.New(slog.DiscardHandler)
 	}
 	a.now, a.rand, a.sso, a.audit = opts.Now, opts.Rand, opts.SSO, opts.Audit
+	a.auditRead, a.auditOrigin, a.auditKey, a.eraser = opts.AuditLog, opts.AuditOrigin, opts.AuditVerifierKey, opts.Eraser
 	if a.now == nil {
 		a.now = time.Now
 	}

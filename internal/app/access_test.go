@@ -97,6 +97,13 @@ var accessTable = map[string]rule{
 	"POST /api/v1/admin/projects/{project}/shred":         {roles: adminOnly},
 	"POST /api/v1/admin/fsck":                             {roles: adminOnly},
 	"POST /api/v1/admin/gc":                               {roles: adminOnly},
+	"GET /api/v1/audit":                                   {roles: adminOnly},
+	"GET /api/v1/audit/entries":                           {roles: adminOnly},
+	"GET /api/v1/audit/entries/{index}/proof":             {roles: adminOnly},
+	"GET /api/v1/audit/checkpoints":                       {roles: adminOnly},
+	"GET /api/v1/audit/tiles/{path...}":                   {roles: adminOnly},
+	"GET /api/v1/projects/{project}/audit/entries":        {roles: "owner auditor admin"},
+	"POST /api/v1/admin/erase-subject":                    {roles: adminOnly},
 }
 
 // publicRoutes need no credentials at all.
@@ -336,6 +343,12 @@ func (f *accessFixture) request(t *testing.T, route string) (method, path string
 		// refused after the guard, as a bad request, which is all the
 		// table needs.
 		body = []byte(`{"project": "ml", "master": true}`)
+	case "GET /api/v1/audit/entries/{index}/proof":
+		path = strings.Replace(path, "{index}", "0", 1)
+	case "GET /api/v1/audit/tiles/{path...}":
+		path = strings.Replace(path, "{path...}", "checkpoint", 1)
+	case "POST /api/v1/admin/erase-subject":
+		body = []byte(`{"user": "target"}`)
 	case "POST /api/v1/admin/gc":
 		body = []byte(`{"dry_run": true}`)
 	}

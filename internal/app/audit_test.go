@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"sort"
 	"strings"
@@ -153,4 +154,120 @@ func auditVerifier(t *testing.T, st store.Store) note.Verifier {
 		t.Fatal(err)
 	}
 	return v
+}
+
+// TestAuditAPI reads the log through the API as an administrator: the
+// key and checkpoint verifiers pin, a search, an inclusion proof checked
+// offline, the tiles' checkpoint; a project auditor sees its project's
+// part only; an erasure is recorded before the key is destroyed.
+func TestAuditAPI(t *testing.T) {
+	t.Parallel()
+	cfg := config.DefaultServer()
+	cfg.DataDir = t.TempDir() + "/data"
+	cfg.Listen = "127.0.0.1:0"
+	addr, st := liveServer(t, cfg)
+	ctx := t.Context()
+	base := "http://" + addr
+	for _, p := range []string{"ml", "hr"} {
+		if code := call(t, "POST", base+"/api/v1/projects", e2eToken, map[string]string{"name": p}, nil); code != 201 {
+			t.Fatalf("create %s: %d", p, code)
+		}
+	}
+	if _, err := st.CreatePrincipal(ctx, store.Principal{ID: "aud", Name: "aud", Kind: store.KindUser, Clearance: store.Internal}); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.SetMember(ctx, store.Member{Project: "ml", PrincipalID: "aud", Role: "auditor", Source: "manual"}); err != nil {
+		t.Fatal(err)
+	}
+	const audToken = "pal_audit-api-auditor-0000000000000000000000000"
+	if _, err := st.CreateToken(ctx, store.Token{ID: "aud", PrincipalID: "aud", Hash: sha256.Sum256([]byte(audToken))}); err != nil {
+		t.Fatal(err)
+	}
+	// The auditor is denied something in hr: recorded, in hr.
+	if code := call(t, "GET", base+"/api/v1/projects/hr/usage", audToken, nil, nil); code != http.StatusForbidden {
+		t.Fatalf("auditor reads hr: %d", code)
+	}
+
+	var info struct {
+		Origin, VerifierKey, Checkpoint string
+		Size                            int64
+	}
+	if code := call(t, "GET", base+"/api/v1/audit", e2eToken, nil, &info); code != 200 || info.Origin != cfg.AuditOrigin || info.Size < 3 {
+		t.Fatalf("audit info: %d %+v", code, info)
+	}
+	v, err := note.NewVerifier(info.VerifierKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := auditlog.OpenCheckpoint([]byte(info.Checkpoint), info.Origin, v); err != nil {
+		t.Errorf("the checkpoint does not verify with the key served: %v", err)
+	}
+	var page struct {
+		Items []struct {
+			Index int64
+			Data  []byte
+		}
+		Next int64
+	}
+	if code := call(t, "GET", base+"/api/v1/audit/entries?action=project.create", e2eToken, nil, &page); code != 200 || len(page.Items) != 2 {
+		t.Fatalf("search project.create: %d, %d items", code, len(page.Items))
+	}
+	// An inclusion proof of the first, checked offline.
+	req, _ := http.NewRequestWithContext(ctx, "GET", fmt.Sprintf("%s/api/v1/audit/entries/%d/proof", base, page.Items[0].Index), nil)
+	req.Header.Set("Authorization", "Bearer "+e2eToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	proof, err := auditlog.ParseProof(text)
+	if err != nil {
+		t.Fatalf("proof: %v\n%s", err, text)
+	}
+	if _, err := auditlog.CheckProof(proof, info.Origin, v); err != nil || string(proof.Entry) != string(page.Items[0].Data) {
+		t.Errorf("CheckProof: %v", err)
+	}
+	// Tiles: the checkpoint.
+	var loc string
+	if code := call(t, "GET", base+"/api/v1/audit/tiles/checkpoint", e2eToken, nil, &loc); code != 200 {
+		t.Errorf("tiles checkpoint: %d", code)
+	}
+	// The project auditor sees ml's entries only, and not the whole log.
+	var mine struct{ Items []struct{ Entry auditlog.Entry } }
+	if code := call(t, "GET", base+"/api/v1/projects/ml/audit/entries", audToken, nil, &mine); code != 200 {
+		t.Fatalf("auditor's project entries: %d", code)
+	}
+	for _, it := range mine.Items {
+		if it.Entry.Project != "ml" {
+			t.Errorf("auditor of ml sees an entry of %q", it.Entry.Project)
+		}
+	}
+	if code := call(t, "GET", base+"/api/v1/projects/hr/audit/entries", audToken, nil, nil); code != http.StatusForbidden {
+		t.Errorf("auditor of ml reads hr's entries: %d", code)
+	}
+	if code := call(t, "GET", base+"/api/v1/audit/entries", audToken, nil, nil); code != http.StatusForbidden {
+		t.Errorf("auditor reads the whole log: %d", code)
+	}
+
+	// Erasure: the auditor has a pseudonym (its denial was recorded).
+	var erased struct{ Pseudonym string }
+	if code := call(t, "POST", base+"/api/v1/admin/erase-subject", e2eToken, map[string]string{"user": "aud"}, &erased); code != 200 || erased.Pseudonym == "" {
+		t.Fatalf("erase-subject: %d %+v", code, erased)
+	}
+	if _, _, err := st.AuditSubject(ctx, "aud"); err == nil {
+		t.Error("the pseudonym key survived the erasure")
+	}
+	if code := call(t, "POST", base+"/api/v1/admin/erase-subject", e2eToken, map[string]string{"user": "aud"}, nil); code != http.StatusNotFound {
+		t.Errorf("erasing twice: %d", code)
+	}
+	var last struct {
+		Items []struct{ Entry auditlog.Entry }
+	}
+	if code := call(t, "GET", base+"/api/v1/audit/entries?action=subject.erase", e2eToken, nil, &last); code != 200 || len(last.Items) != 1 || last.Items[0].Entry.Object.ID != erased.Pseudonym {
+		t.Errorf("subject.erase entry: %d %+v", code, last)
+	}
+	if _, err := auditlog.Verify(ctx, st, cfg.AuditOrigin, v, nil); err != nil {
+		t.Errorf("Verify: %v", err)
+	}
 }

@@ -227,7 +227,8 @@ func (a *App) newServer(ctx context.Context, cfg config.Server, out, logOut io.W
 		projectKey = cfg.KEK // a keeper URL: a reference, not key material
 	}
 	opts := api.Options{Store: st, Auth: authn, ProjectKeyID: projectKey, Keys: keys, Objects: blobs,
-		Maintenance: maintenance.Service{Store: st, Blobs: blobs, Logger: log}, Logger: log, Audit: audit.rec}
+		Maintenance: maintenance.Service{Store: st, Blobs: blobs, Logger: log}, Logger: log, Audit: audit.rec,
+		AuditLog: st, AuditOrigin: cfg.AuditOrigin, AuditVerifierKey: audit.verifier, Eraser: audit.subjects}
 	if cfg.OIDC.Enabled() {
 		svc, err := singleSignOn(cfg.OIDC, st, log)
 		if err != nil {
@@ -249,8 +250,9 @@ func (a *App) newServer(ctx context.Context, cfg config.Server, out, logOut io.W
 
 // serverAudit is the server's audit trail.
 type serverAudit struct {
-	log *auditlog.Log
-	rec *auditlog.Recorder
+	log      *auditlog.Log
+	rec      *auditlog.Recorder
+	subjects *auditlog.Subjects
 	// verifier is the checkpoint verifier key verifiers pin.
 	verifier string
 }
@@ -268,8 +270,9 @@ func openAudit(ctx context.Context, cfg config.Server, st store.Store, keeper au
 		return serverAudit{}, err
 	}
 	node, _ := os.Hostname()
-	rec := auditlog.NewRecorder(l, auditlog.NewSubjects(st, keeper, rand.Reader, 1), node, nil)
-	return serverAudit{log: l, rec: rec, verifier: vkey}, nil
+	subjects := auditlog.NewSubjects(st, keeper, rand.Reader, 1)
+	rec := auditlog.NewRecorder(l, subjects, node, nil)
+	return serverAudit{log: l, rec: rec, subjects: subjects, verifier: vkey}, nil
 }
 
 // fallbackWrapper wraps with the current master key and unwraps with it,

@@ -131,6 +131,20 @@ func pseudonymOf(key []byte, epoch int) (string, int, error) {
 	return pid, epoch, nil
 }
 
+// Current returns the principal's pseudonym without creating a key:
+// ErrNotFound (wrapped) when it has none.
+func (s *Subjects) Current(ctx context.Context, principalID string) (string, int, error) {
+	wrapped, epoch, err := s.st.AuditSubject(ctx, principalID)
+	if err != nil {
+		return "", 0, fmt.Errorf("pseudonym: %w", err)
+	}
+	key, err := s.w.Decrypt(ctx, wrapped)
+	if err != nil {
+		return "", 0, fmt.Errorf("unwrap a pseudonym key: %w", err)
+	}
+	return pseudonymOf(key, epoch)
+}
+
 // Erase destroys the principal's pseudonym key and returns the pseudonym
 // it had, for the subject.erase entry that records the erasure. From then
 // on its entries cannot be tied to it; should it act again it gets a new

@@ -19,6 +19,12 @@ import (
 // Storage is what the log needs from the metadata store.
 type Storage interface {
 	AuditAppend(ctx context.Context, fn func(store.AuditTx) error) error
+	Reader
+}
+
+// Reader is the read side of the log's storage: what verification,
+// proofs and tiles need (the store, or a client of the server's API).
+type Reader interface {
 	AuditSize(ctx context.Context) (int64, error)
 	AuditEntries(ctx context.Context, start int64, n int) ([]store.AuditRecord, error)
 	AuditHashes(ctx context.Context, ids []int64) ([][sha256.Size]byte, error)

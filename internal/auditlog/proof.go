@@ -52,7 +52,7 @@ type Proof struct {
 //
 // Nothing is verified here: the proof is checked by whoever receives it
 // (CheckProof), against the log's verifier key.
-func Prove(ctx context.Context, st Storage, index int64) (Proof, error) {
+func Prove(ctx context.Context, st Reader, index int64) (Proof, error) {
 	size, cp, err := st.AuditCheckpoint(ctx)
 	if errors.Is(err, store.ErrNotFound) {
 		return Proof{}, fmt.Errorf("prove entry %d: the log has no checkpoint: %w", index, err)
@@ -82,7 +82,7 @@ func Prove(ctx context.Context, st Storage, index int64) (Proof, error) {
 }
 
 // auditHashReader reads the log's stored hashes for tlog.
-func auditHashReader(ctx context.Context, st Storage) tlog.HashReader {
+func auditHashReader(ctx context.Context, st Reader) tlog.HashReader {
 	return tlog.HashReaderFunc(func(ids []int64) ([]tlog.Hash, error) {
 		hs, err := st.AuditHashes(ctx, ids)
 		if err != nil {

@@ -44,12 +44,12 @@ const maxTilePath = 64
 // Only what the latest checkpoint covers is served; a tile or bundle
 // beyond it is 404, a path that is not in the spec's canonical form 400.
 // A request reads at most one checkpoint and 256 hashes or entries.
-func TileHandler(st Storage) http.Handler {
+func TileHandler(st Reader) http.Handler {
 	return tileHandler{st: st}
 }
 
 type tileHandler struct {
-	st Storage
+	st Reader
 }
 
 func (h tileHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {

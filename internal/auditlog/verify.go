@@ -144,7 +144,7 @@ type Report struct {
 // stored, and, with a previous state, that the log extends it. It returns
 // a *TamperError (wrapping ErrTampered) for what it finds wrong, with the
 // entry concerned.
-func Verify(ctx context.Context, st Storage, origin string, v note.Verifier, prev *State) (Report, error) {
+func Verify(ctx context.Context, st Reader, origin string, v note.Verifier, prev *State) (Report, error) {
 	rep := Report{Previous: -1}
 	latestSize, latestNote, err := st.AuditCheckpoint(ctx)
 	if errors.Is(err, store.ErrNotFound) {
