@@ -234,7 +234,9 @@ func TestAuditAPI(t *testing.T) {
 		t.Errorf("tiles checkpoint: %d", code)
 	}
 	// The project auditor sees ml's entries only, and not the whole log.
-	var mine struct{ Items []struct{ Entry auditlog.Entry } }
+	var mine struct {
+		Items []struct{ Entry auditlog.Entry }
+	}
 	if code := call(t, "GET", base+"/api/v1/projects/ml/audit/entries", audToken, nil, &mine); code != 200 {
 		t.Fatalf("auditor's project entries: %d", code)
 	}
