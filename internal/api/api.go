@@ -218,6 +218,7 @@ func (a *API) guard(rt Route) http.Handler {
 			writeError(w, http.StatusUnauthorized, "unauthorized", "authentication required: send an API token as 'Authorization: Bearer TOKEN' (palisade login stores one)")
 			return
 		case errors.Is(err, auth.ErrBadCredentials):
+			a.recordAuthFailure(r, "auth:bad_credentials")
 			w.Header().Set("WWW-Authenticate", `Bearer realm="palisade"`)
 			writeError(w, http.StatusUnauthorized, "unauthorized", "credentials not accepted: the token is unknown or revoked")
 			return
@@ -413,6 +414,19 @@ func objectKind(act auditlog.Action) auditlog.ObjectKind {
 		return auditlog.ObjectKey
 	}
 	return auditlog.ObjectStore
+}
+
+// recordAuthFailure records credentials that were not accepted. The
+// caller is unknown: the actor is the system, the reason says what failed.
+func (a *API) recordAuthFailure(r *http.Request, reason string) {
+	if a.audit == nil {
+		return
+	}
+	ev := auditlog.Event{RequestID: server.RequestID(r.Context()), Action: auditlog.ActionAuthFailure,
+		Outcome: auditlog.OutcomeDenied, Reason: reason, Object: auditlog.Object{Kind: auditlog.ObjectSession}}
+	if _, err := a.audit.Record(r.Context(), ev); err != nil {
+		a.log.ErrorContext(r.Context(), "api: audit log: record an authentication failure", slog.String("error", err.Error()))
+	}
 }
 
 // recordDenial records a denied request. The denial stands whether or not

@@ -6,8 +6,10 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/palisade-sec/palisade/internal/auditlog"
 	"github.com/palisade-sec/palisade/internal/auth"
 	"github.com/palisade-sec/palisade/internal/oidc"
+	"github.com/palisade-sec/palisade/internal/server"
 	"github.com/palisade-sec/palisade/internal/sso"
 )
 
@@ -135,6 +137,7 @@ func (a *API) ssoCallback(w http.ResponseWriter, r *http.Request, _ auth.Princip
 		a.ssoError(w, r, err)
 		return
 	}
+	a.recordLogin(r, l)
 	writeJSON(w, http.StatusOK, loginResponse(l))
 }
 
@@ -169,5 +172,18 @@ func (a *API) ssoDeviceToken(w http.ResponseWriter, r *http.Request, _ auth.Prin
 		a.ssoError(w, r, err)
 		return
 	}
+	a.recordLogin(r, l)
 	writeJSON(w, http.StatusOK, loginResponse(l))
+}
+
+// recordLogin records a single sign-on login and the token it issued.
+func (a *API) recordLogin(r *http.Request, l sso.Login) {
+	if a.audit == nil {
+		return
+	}
+	ev := auditlog.Event{RequestID: server.RequestID(r.Context()), PrincipalID: l.PrincipalID, Action: auditlog.ActionAuthSuccess,
+		Outcome: auditlog.OutcomeAllowed, Reason: "sso", Object: auditlog.Object{Kind: auditlog.ObjectToken, ID: l.TokenID}}
+	if _, err := a.audit.Record(r.Context(), ev); err != nil {
+		a.log.ErrorContext(r.Context(), "api: audit log: record a login", "error", err.Error())
+	}
 }

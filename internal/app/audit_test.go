@@ -269,6 +269,25 @@ func TestAuditAPI(t *testing.T) {
 	if code := call(t, "GET", base+"/api/v1/audit/entries?action=subject.erase", e2eToken, nil, &last); code != 200 || len(last.Items) != 1 || last.Items[0].Entry.Object.ID != erased.Pseudonym {
 		t.Errorf("subject.erase entry: %d %+v", code, last)
 	}
+	// A session token issued and refused credentials are recorded.
+	tr, _ := http.NewRequestWithContext(ctx, "GET", base+"/v2/token?scope=repository:ml/x:pull&service=palisade", nil)
+	tr.SetBasicAuth("robot", e2eToken)
+	if resp, err := http.DefaultClient.Do(tr); err != nil || resp.StatusCode != 200 {
+		t.Fatalf("token endpoint: %v %v", resp, err)
+	} else {
+		resp.Body.Close()
+	}
+	if code := call(t, "GET", base+"/api/v1/whoami", "pal_not-a-token-000000000000000000000000000000", nil, nil); code != http.StatusUnauthorized {
+		t.Fatalf("a wrong token: %d", code)
+	}
+	for action, reason := range map[string]string{"session.issue": "", "auth.failure": "auth:bad_credentials"} {
+		var got struct {
+			Items []struct{ Entry auditlog.Entry }
+		}
+		if code := call(t, "GET", base+"/api/v1/audit/entries?action="+action, e2eToken, nil, &got); code != 200 || len(got.Items) != 1 || got.Items[0].Entry.Reason != reason {
+			t.Errorf("%s entries: %d %+v", action, code, got)
+		}
+	}
 	if _, err := auditlog.Verify(ctx, st, cfg.AuditOrigin, v, nil); err != nil {
 		t.Errorf("Verify: %v", err)
 	}

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"os"
 	"strings"
 	"time"
@@ -16,6 +17,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"gocloud.dev/secrets"
 
+	"github.com/palisade-sec/palisade/internal/access"
 	"github.com/palisade-sec/palisade/internal/api"
 	"github.com/palisade-sec/palisade/internal/auditlog"
 	"github.com/palisade-sec/palisade/internal/auth"
@@ -184,12 +186,6 @@ func (a *App) newServer(ctx context.Context, cfg config.Server, out, logOut io.W
 		_ = srv.Close()
 		return nil, fmt.Errorf("start server: %w", err)
 	}
-	authn := auth.New(auth.Options{Store: st, Logger: log,
-		Lockout:   throttle.NewLockout(throttle.LockoutOptions{}),
-		PerToken:  throttle.NewLimiter(throttle.LimiterOptions{Rate: cfg.Limits.TokenRate, Burst: burst(cfg.Limits.TokenRate)}),
-		PerSource: throttle.NewLimiter(throttle.LimiterOptions{Rate: cfg.Limits.SourceRate, Burst: burst(cfg.Limits.SourceRate)}),
-		OnLimited: func(limit string) { limited.WithLabelValues(limit).Inc() },
-	})
 	var wrapper auditlog.Wrapper = keeper
 	if previous != nil {
 		fw := fallbackWrapper{current: keeper, previous: previous}
@@ -211,6 +207,19 @@ func (a *App) newServer(ctx context.Context, cfg config.Server, out, logOut io.W
 		return nil, fmt.Errorf("start server: %w", err)
 	}
 	rt.closer = append(rt.closer, func(context.Context) error { audit.log.Close(); return nil })
+	authn := auth.New(auth.Options{Store: st, Logger: log,
+		Lockout:   throttle.NewLockout(throttle.LockoutOptions{}),
+		PerToken:  throttle.NewLimiter(throttle.LimiterOptions{Rate: cfg.Limits.TokenRate, Burst: burst(cfg.Limits.TokenRate)}),
+		PerSource: throttle.NewLimiter(throttle.LimiterOptions{Rate: cfg.Limits.SourceRate, Burst: burst(cfg.Limits.SourceRate)}),
+		OnLimited: func(limit string) { limited.WithLabelValues(limit).Inc() },
+		OnIssue: func(r *http.Request, p auth.Principal) {
+			ev := auditlog.Event{RequestID: server.RequestID(r.Context()), PrincipalID: p.ID, Service: p.Kind == access.Service,
+				Action: auditlog.ActionSessionIssue, Outcome: auditlog.OutcomeAllowed, Object: auditlog.Object{Kind: auditlog.ObjectSession, ID: p.TokenID}}
+			if _, err := audit.rec.Record(r.Context(), ev); err != nil {
+				log.ErrorContext(r.Context(), "audit log: record a session token", slog.String("error", err.Error()))
+			}
+		},
+	})
 	reg, err := registry.New(registry.Options{
 		Store: st, Blobs: blobs, Auth: authn, Logger: log, Metrics: srv.Registry(), CurrentKey: keys.Current,
 		Uploads:   throttle.NewGate(cfg.Limits.UploadsPerToken),

@@ -146,6 +146,9 @@ type Options struct {
 	// OnLimited, when set, is told of each request a limit refused:
 	// "token", "source" or "lockout".
 	OnLimited func(limit string)
+	// OnIssue, when set, is told of each session token the token
+	// endpoint issued (for the audit log).
+	OnIssue func(r *http.Request, p Principal)
 	// Now and Rand default to time.Now and crypto/rand.Reader.
 	Now  func() time.Time
 	Rand io.Reader
@@ -159,6 +162,7 @@ type Authenticator struct {
 	perToken  RateLimiter
 	perSource RateLimiter
 	onLimited func(string)
+	onIssue   func(*http.Request, Principal)
 	now       func() time.Time
 	rand      io.Reader
 }
@@ -166,7 +170,7 @@ type Authenticator struct {
 // New returns an Authenticator.
 func New(opts Options) *Authenticator {
 	a := &Authenticator{st: opts.Store, log: opts.Logger, lockout: opts.Lockout,
-		perToken: opts.PerToken, perSource: opts.PerSource, onLimited: opts.OnLimited, now: opts.Now, rand: opts.Rand}
+		perToken: opts.PerToken, perSource: opts.PerSource, onLimited: opts.OnLimited, onIssue: opts.OnIssue, now: opts.Now, rand: opts.Rand}
 	if a.onLimited == nil {
 		a.onLimited = func(string) {}
 	}

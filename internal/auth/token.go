@@ -92,6 +92,9 @@ func (a *Authenticator) TokenHandler() http.Handler {
 			tokenError(w, http.StatusInternalServerError, "server_error", "internal error")
 			return
 		}
+		if a.onIssue != nil {
+			a.onIssue(r, p)
+		}
 		// Issue set expires from its own reading of the clock: another
 		// reading here would make the lifetime a second short (299).
 		issued := expires.Add(-SessionTTL)

@@ -494,6 +494,15 @@ func (reg *Registry) authFailed(w http.ResponseWriter, r *http.Request, err erro
 		reg.internal(w, r, "authenticate", err)
 		return
 	}
+	if errors.Is(err, auth.ErrBadCredentials) && reg.audit != nil {
+		// Missing credentials are the normal start of the token flow;
+		// refused ones are recorded. The caller is unknown.
+		ev := auditlog.Event{RequestID: server.RequestID(r.Context()), Action: auditlog.ActionAuthFailure,
+			Outcome: auditlog.OutcomeDenied, Reason: "auth:bad_credentials", Object: auditlog.Object{Kind: auditlog.ObjectSession}}
+		if _, aerr := reg.audit.Record(r.Context(), ev); aerr != nil {
+			reg.log.ErrorContext(r.Context(), "registry: audit log: record an authentication failure", "error", aerr.Error())
+		}
+	}
 	scheme := "http"
 	if r.TLS != nil {
 		scheme = "https"

@@ -198,10 +198,11 @@ func (s *Service) take(ctx context.Context, handle, kind string) (store.SSOReque
 // Login is a finished login: the API token it yields (shown once) and
 // who it is for.
 type Login struct {
-	Token   string
-	TokenID string
-	Expires time.Time
-	User    string
+	Token       string
+	TokenID     string
+	PrincipalID string
+	Expires     time.Time
+	User        string
 	// Created reports that the login created the user.
 	Created bool
 }
@@ -329,7 +330,7 @@ func (s *Service) login(ctx context.Context, id oidc.Identity) (Login, error) {
 		return Login{}, fmt.Errorf("issue the login's token: %w", err)
 	}
 	s.log.InfoContext(ctx, "single sign-on", slog.String("principal_id", u.ID), slog.String("token_id", tid), slog.Bool("created", created))
-	return Login{Token: secret, TokenID: tid, Expires: expires, User: u.Name, Created: created}, nil
+	return Login{Token: secret, TokenID: tid, PrincipalID: u.ID, Expires: expires, User: u.Name, Created: created}, nil
 }
 
 // user finds or creates the user of an identity.
