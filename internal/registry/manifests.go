@@ -17,6 +17,7 @@ import (
 
 	"github.com/palisade-sec/palisade/internal/access"
 	"github.com/palisade-sec/palisade/internal/artifact"
+	"github.com/palisade-sec/palisade/internal/auditlog"
 	"github.com/palisade-sec/palisade/internal/ocimanifest"
 	"github.com/palisade-sec/palisade/internal/server"
 	"github.com/palisade-sec/palisade/internal/store"
@@ -246,6 +247,15 @@ func (reg *Registry) putManifest(w http.ResponseWriter, r *http.Request, req *re
 	if _, err := reg.st.EnsureRepository(ctx, req.name.project, req.name.repo); err != nil {
 		reg.internal(w, r, "create the repository", err)
 		return
+	}
+	// The push is recorded, with the manifest's digest, before it is
+	// stored: if the audit log cannot take the entry, nothing is stored.
+	if reg.audit != nil {
+		var ok bool
+		if w, ok = reg.recordChange(w, r, req, auditlog.ActionArtifactPush, dgst); !ok {
+			return
+		}
+		defer w.(*statusWriter).compensate()
 	}
 	m := store.Manifest{
 		Project: req.name.project, Repository: req.name.repo, Digest: dgst,

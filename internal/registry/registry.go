@@ -231,25 +231,11 @@ func (reg *Registry) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		defer release()
 	}
 	if act, ok := auditAction(rt, r); ok && reg.audit != nil {
-		// A change is recorded before it is made: if the audit log cannot
-		// take the entry, the change does not happen.
-		ev := reg.event(r, req, act, auditlog.OutcomeAllowed, "")
-		if _, err := reg.audit.Record(r.Context(), ev); err != nil {
-			reg.log.ErrorContext(r.Context(), "registry: audit log", "error", err.Error())
-			w.Header().Set("Retry-After", "5")
-			writeError(w, http.StatusServiceUnavailable, codeUnknown, "the audit log cannot record this change, so it was not made: try again shortly")
+		var recorded bool
+		if w, recorded = reg.recordChange(w, r, req, act, ""); !recorded {
 			return
 		}
-		sw := &statusWriter{ResponseWriter: w}
-		w = sw
-		defer func() {
-			if sw.status >= 400 {
-				ev.Outcome, ev.Reason = auditlog.OutcomeAborted, "status_"+strconv.Itoa(sw.status)
-				if _, err := reg.audit.Record(context.WithoutCancel(r.Context()), ev); err != nil {
-					reg.log.ErrorContext(r.Context(), "registry: audit log: record an aborted change", "error", err.Error())
-				}
-			}
-		}()
+		defer w.(*statusWriter).compensate()
 	}
 	switch rt {
 	case RouteManifest:
@@ -408,8 +394,7 @@ func (reg *Registry) allowPull(w http.ResponseWriter, r *http.Request, req *requ
 // auditAction is the audit action of a request that changes state.
 func auditAction(rt string, r *http.Request) (auditlog.Action, bool) {
 	switch {
-	case rt == RouteManifest && r.Method == http.MethodPut:
-		return auditlog.ActionArtifactPush, true
+	// A manifest PUT is recorded by putManifest, once it knows the digest.
 	case rt == RouteManifest && r.Method == http.MethodDelete:
 		return auditlog.ActionArtifactDelete, true
 	case rt == RouteBlob && r.Method == http.MethodDelete:
@@ -453,10 +438,41 @@ func (reg *Registry) recordDenial(r *http.Request, req *request, d access.Decisi
 	}
 }
 
+// recordChange records a change before it is made (fail closed: 503 when
+// the log cannot take it) and returns the writer to answer through, whose
+// compensate records the change aborted if the answer is an error.
+func (reg *Registry) recordChange(w http.ResponseWriter, r *http.Request, req *request, act auditlog.Action, digest string) (http.ResponseWriter, bool) {
+	ev := reg.event(r, req, act, auditlog.OutcomeAllowed, "")
+	if digest != "" {
+		ev.Object.Digest = digest
+	}
+	if _, err := reg.audit.Record(r.Context(), ev); err != nil {
+		reg.log.ErrorContext(r.Context(), "registry: audit log", "error", err.Error())
+		w.Header().Set("Retry-After", "5")
+		writeError(w, http.StatusServiceUnavailable, codeUnknown, "the audit log cannot record this change, so it was not made: try again shortly")
+		return w, false
+	}
+	return &statusWriter{ResponseWriter: w, onError: func(status int) {
+		ev.Outcome, ev.Reason = auditlog.OutcomeAborted, "status_"+strconv.Itoa(status)
+		if _, err := reg.audit.Record(context.WithoutCancel(r.Context()), ev); err != nil {
+			reg.log.ErrorContext(r.Context(), "registry: audit log: record an aborted change", "error", err.Error())
+		}
+	}}, true
+}
+
 // statusWriter remembers the status a handler answered.
 type statusWriter struct {
 	http.ResponseWriter
 	status int
+	// onError is told the status when the answer is an error.
+	onError func(status int)
+}
+
+// compensate runs onError once the handler answered an error.
+func (w *statusWriter) compensate() {
+	if w.status >= 400 && w.onError != nil {
+		w.onError(w.status)
+	}
 }
 
 func (w *statusWriter) WriteHeader(code int) {
