@@ -11,6 +11,7 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/palisade-sec/palisade/internal/access"
+	"github.com/palisade-sec/palisade/internal/auditlog"
 	"github.com/palisade-sec/palisade/internal/auth"
 	"github.com/palisade-sec/palisade/internal/registry"
 	"github.com/palisade-sec/palisade/internal/store"
@@ -386,6 +387,18 @@ func (a *API) patchArtifact(w http.ResponseWriter, r *http.Request, p auth.Princ
 			return
 		}
 		meta.DataTags = slices.Compact(slices.Sorted(slices.Values(*patch.DataTags)))
+	}
+	if meta.Classification != m.Meta.Classification && a.audit != nil {
+		// A classification change is an event of its own, recorded
+		// before it is made; the reason given stays in the change's
+		// record in the database (it is free text).
+		ev := a.event(r, p, auditlog.ActionClassificationChange, auditlog.OutcomeAllowed, "to_"+string(meta.Classification))
+		if _, err := a.audit.Record(ctx, ev); err != nil {
+			a.log.ErrorContext(ctx, "api: audit log", "error", err.Error())
+			w.Header().Set("Retry-After", "5")
+			writeError(w, http.StatusServiceUnavailable, "unavailable", "the audit log cannot record this change, so it was not made: try again shortly")
+			return
+		}
 	}
 	if err := a.st.SetArtifactMeta(ctx, project, repo, digest, meta, change); err != nil {
 		if errors.Is(err, store.ErrConflict) {

@@ -292,3 +292,44 @@ func TestAuditAPI(t *testing.T) {
 		t.Errorf("Verify: %v", err)
 	}
 }
+
+// TestAuditClassificationChange: raising an artifact's classification is
+// recorded as its own action, with the new level, besides the metadata
+// change.
+func TestAuditClassificationChange(t *testing.T) {
+	t.Parallel()
+	cfg := config.DefaultServer()
+	cfg.DataDir = t.TempDir() + "/data"
+	cfg.Listen = "127.0.0.1:0"
+	addr, st := liveServer(t, cfg)
+	f := &accessFixture{base: "http://" + addr, st: st, client: &http.Client{}}
+	cfgBlob := []byte(`{"architecture":"amd64","os":"linux"}`)
+	layer := []byte("weights of the fixture model")
+	m := ocispec.Manifest{MediaType: ocispec.MediaTypeImageManifest,
+		Config: ocispec.Descriptor{MediaType: ocispec.MediaTypeImageConfig, Digest: digestOf(cfgBlob), Size: int64(len(cfgBlob))},
+		Layers: []ocispec.Descriptor{{MediaType: ocispec.MediaTypeImageLayer, Digest: digestOf(layer), Size: int64(len(layer))}}}
+	m.SchemaVersion = 2
+	var err error
+	if f.manifest, err = json.Marshal(m); err != nil {
+		t.Fatal(err)
+	}
+	f.digest = fmt.Sprintf("sha256:%x", sha256.Sum256(f.manifest))
+	f.reset(t, nil)
+	before, _ := st.AuditSize(t.Context())
+	code, resp := f.send(t, "PATCH", "/api/v1/projects/ml/artifacts/"+f.digest+"?repository=model", e2eToken, []byte(`{"classification": "restricted"}`))
+	if code != 200 {
+		t.Fatalf("raise: %d %s", code, resp)
+	}
+	recs, err := st.AuditEntries(t.Context(), before, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, r := range recs {
+		e, _ := auditlog.Decode(r.Data)
+		got = append(got, string(e.Action)+"/"+e.Reason)
+	}
+	if strings.Join(got, " ") != "metadata.change/ classification.change/to_restricted" {
+		t.Errorf("entries %v", got)
+	}
+}
