@@ -92,6 +92,8 @@ type State struct {
 	Root     string    `json:"root"` // base64
 	Note     string    `json:"checkpoint"`
 	Verified time.Time `json:"verified"`
+	// Key is the verifier key the verifier pinned (name+hash+key).
+	Key string `json:"key,omitempty"`
 }
 
 // maxState bounds a state file.

@@ -156,7 +156,8 @@ generate' makes a key pair); 'palisade digest' prints a model's root digest.
 and images that encrypts every blob at rest and allows each user only what
 their role, token and clearance permit. 'palisade login' (also --sso),
 'whoami', 'project', 'push', 'pull', 'ls', 'inspect', 'rm', 'classify',
-'dataset check', 'token', 'user' and 'admin' (key rotation,
+'dataset check', 'token', 'user', 'audit' (the tamper-evident audit log:
+tail, search, export, proof, verify, monitor) and 'admin' (key rotation,
 crypto-shredding, fsck, gc) talk to it.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
@@ -170,6 +171,6 @@ crypto-shredding, fsck, gc) talk to it.`,
 		newLsCommand(os.LookupEnv), newInspectCommand(os.LookupEnv), newRmCommand(os.LookupEnv),
 		newAdminCommand(os.LookupEnv), newPushCommand(os.LookupEnv), newPullCommand(os.LookupEnv),
 		newDatasetCommand(os.LookupEnv), newWhoamiCommand(os.LookupEnv), newTokenCommand(os.LookupEnv),
-		newUserCommand(os.LookupEnv), newClassifyCommand(os.LookupEnv))
+		newUserCommand(os.LookupEnv), newClassifyCommand(os.LookupEnv), newAuditCommand(os.LookupEnv))
 	return root
 }
