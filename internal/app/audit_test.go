@@ -23,7 +23,7 @@ import (
 // "" for none. Reads of confidential bytes are recorded too.
 var auditTable = map[string]auditlog.Action{
 	"PUT /v2/{name}/manifests/{reference}":                auditlog.ActionArtifactPush,
-	"DELETE /v2/{name}/manifests/{reference}":             auditlog.ActionArtifactDelete,
+	"DELETE /v2/{name}/manifests/{reference}":             auditlog.ActionTagDelete,
 	"DELETE /v2/{name}/blobs/{digest}":                    auditlog.ActionBlobDelete,
 	"PUT /v2/{name}/blobs/uploads/{id}":                   auditlog.ActionBlobPush,
 	"GET /v2/{name}/manifests/{reference}":                auditlog.ActionArtifactPull,

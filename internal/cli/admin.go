@@ -215,7 +215,9 @@ manifest of blobs it just uploaded.`,
 	gf.register(gc, true)
 	gc.Flags().DurationVar(&minAge, "min-age", 0, "delete only blobs and data older than this (default 1h)")
 	gc.Flags().BoolVar(&dryRun, "dry-run", false, "count what would be deleted without deleting")
-	cmd.AddCommand(rotate, shred, fsck, gc)
+	// The same command as 'palisade audit erase-subject', where
+	// administrators of the server look for it too.
+	cmd.AddCommand(rotate, shred, fsck, gc, newAuditEraseCommand(lookupEnv))
 	return cmd
 }
 

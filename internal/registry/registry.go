@@ -396,6 +396,11 @@ func auditAction(rt string, r *http.Request) (auditlog.Action, bool) {
 	switch {
 	// A manifest PUT is recorded by putManifest, once it knows the digest.
 	case rt == RouteManifest && r.Method == http.MethodDelete:
+		// DELETE of a tag removes the tag only.
+		ref := r.URL.Path[strings.LastIndexByte(r.URL.Path, '/')+1:]
+		if !validDigest(ref) {
+			return auditlog.ActionTagDelete, true
+		}
 		return auditlog.ActionArtifactDelete, true
 	case rt == RouteBlob && r.Method == http.MethodDelete:
 		return auditlog.ActionBlobDelete, true
@@ -421,6 +426,8 @@ func (reg *Registry) event(r *http.Request, req *request, act auditlog.Action, o
 	switch act {
 	case auditlog.ActionBlobPush, auditlog.ActionBlobDelete:
 		ev.Object.Kind = auditlog.ObjectBlob
+	case auditlog.ActionTagDelete:
+		ev.Object.Kind = auditlog.ObjectTag
 	}
 	return ev
 }
