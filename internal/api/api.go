@@ -254,10 +254,9 @@ func (a *API) guard(rt Route) http.Handler {
 			writeError(w, http.StatusServiceUnavailable, "unavailable", "the audit log cannot record this change, so it was not made: try again shortly")
 			return
 		}
-		sw := &statusWriter{ResponseWriter: w}
-		rt.h(a, sw, r, p)
-		if sw.status >= 400 {
-			ev.Outcome, ev.Reason = auditlog.OutcomeAborted, "status_"+strconv.Itoa(sw.status)
+		rt.h(a, w, r, p)
+		if status := server.Status(w); status >= 400 {
+			ev.Outcome, ev.Reason = auditlog.OutcomeAborted, "status_"+strconv.Itoa(status)
 			if _, err := a.audit.Record(context.WithoutCancel(r.Context()), ev); err != nil {
 				a.log.ErrorContext(r.Context(), "api: audit log: record an aborted change", slog.String("error", err.Error()))
 			}
@@ -352,29 +351,6 @@ func page(r *http.Request) (store.Page, error) {
 type Recorder interface {
 	Record(ctx context.Context, ev auditlog.Event) (int64, error)
 }
-
-// statusWriter remembers the status a handler answered.
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-}
-
-func (w *statusWriter) WriteHeader(code int) {
-	if w.status == 0 {
-		w.status = code
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *statusWriter) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	return w.ResponseWriter.Write(b)
-}
-
-// Unwrap lets http.ResponseController reach the connection.
-func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // event describes the request for the audit log: who, what, where.
 func (a *API) event(r *http.Request, p auth.Principal, act auditlog.Action, outcome auditlog.Outcome, reason string) auditlog.Event {

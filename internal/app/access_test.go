@@ -233,6 +233,27 @@ func (f *accessFixture) send(t *testing.T, method, path, token string, body []by
 	return resp.StatusCode, b
 }
 
+// newAccessFixture returns the fixture of a server at base: an image
+// manifest of a config and a layer, classified classification.
+func newAccessFixture(t *testing.T, base string, st store.Store, classification string) *accessFixture {
+	t.Helper()
+	f := &accessFixture{base: base, st: st, client: &http.Client{}}
+	config := []byte(`{"architecture":"amd64","os":"linux"}`)
+	layer := []byte("weights of the fixture model")
+	f.layer = fmt.Sprintf("sha256:%x", sha256.Sum256(layer))
+	m := ocispec.Manifest{MediaType: ocispec.MediaTypeImageManifest,
+		Config:      ocispec.Descriptor{MediaType: ocispec.MediaTypeImageConfig, Digest: digestOf(config), Size: int64(len(config))},
+		Layers:      []ocispec.Descriptor{{MediaType: ocispec.MediaTypeImageLayer, Digest: digestOf(layer), Size: int64(len(layer))}},
+		Annotations: map[string]string{"org.palisade.classification": classification}}
+	m.SchemaVersion = 2
+	var err error
+	if f.manifest, err = json.Marshal(m); err != nil {
+		t.Fatal(err)
+	}
+	f.digest = fmt.Sprintf("sha256:%x", sha256.Sum256(f.manifest))
+	return f
+}
+
 // reset brings the fixture back: project ml with its members, the
 // confidential artifact ml/model:v1, and the user "target".
 func (f *accessFixture) reset(t *testing.T, members map[string]string) {
@@ -377,20 +398,7 @@ func TestAccessTable(t *testing.T) {
 func playAccessTable(t *testing.T, cfg config.Server) {
 	addr, st := liveServer(t, cfg)
 	ctx := t.Context()
-	f := &accessFixture{base: "http://" + addr, st: st, client: &http.Client{}}
-	config := []byte(`{"architecture":"amd64","os":"linux"}`)
-	layer := []byte("weights of the fixture model")
-	f.layer = fmt.Sprintf("sha256:%x", sha256.Sum256(layer))
-	m := ocispec.Manifest{MediaType: ocispec.MediaTypeImageManifest,
-		Config:      ocispec.Descriptor{MediaType: ocispec.MediaTypeImageConfig, Digest: digestOf(config), Size: int64(len(config))},
-		Layers:      []ocispec.Descriptor{{MediaType: ocispec.MediaTypeImageLayer, Digest: digestOf(layer), Size: int64(len(layer))}},
-		Annotations: map[string]string{"org.palisade.classification": "confidential"}}
-	m.SchemaVersion = 2
-	var err error
-	if f.manifest, err = json.Marshal(m); err != nil {
-		t.Fatal(err)
-	}
-	f.digest = fmt.Sprintf("sha256:%x", sha256.Sum256(f.manifest))
+	f := newAccessFixture(t, "http://"+addr, st, "confidential")
 
 	// The principals, each with an unscoped token.
 	if _, err := st.CreateProject(ctx, store.Project{Name: "other", KeyID: "local:kek.key"}); err != nil {

@@ -2,7 +2,6 @@ package app
 
 import (
 	"crypto/sha256"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -10,7 +9,6 @@ import (
 	"strings"
 	"testing"
 
-	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/palisade-sec/palisade/internal/auditlog"
@@ -55,20 +53,7 @@ func TestAuditTable(t *testing.T) {
 	cfg.Listen = "127.0.0.1:0"
 	addr, st := liveServer(t, cfg)
 	ctx := t.Context()
-	f := &accessFixture{base: "http://" + addr, st: st, client: &http.Client{}}
-	cfgBlob := []byte(`{"architecture":"amd64","os":"linux"}`)
-	layer := []byte("weights of the fixture model")
-	f.layer = fmt.Sprintf("sha256:%x", sha256.Sum256(layer))
-	m := ocispec.Manifest{MediaType: ocispec.MediaTypeImageManifest,
-		Config:      ocispec.Descriptor{MediaType: ocispec.MediaTypeImageConfig, Digest: digestOf(cfgBlob), Size: int64(len(cfgBlob))},
-		Layers:      []ocispec.Descriptor{{MediaType: ocispec.MediaTypeImageLayer, Digest: digestOf(layer), Size: int64(len(layer))}},
-		Annotations: map[string]string{"org.palisade.classification": "confidential"}}
-	m.SchemaVersion = 2
-	var err error
-	if f.manifest, err = json.Marshal(m); err != nil {
-		t.Fatal(err)
-	}
-	f.digest = fmt.Sprintf("sha256:%x", sha256.Sum256(f.manifest))
+	f := newAccessFixture(t, "http://"+addr, st, "confidential")
 	if _, err := st.CreatePrincipal(ctx, store.Principal{ID: "stranger", Name: "stranger", Kind: store.KindUser, Clearance: store.Internal}); err != nil {
 		t.Fatal(err)
 	}
@@ -302,18 +287,7 @@ func TestAuditClassificationChange(t *testing.T) {
 	cfg.DataDir = t.TempDir() + "/data"
 	cfg.Listen = "127.0.0.1:0"
 	addr, st := liveServer(t, cfg)
-	f := &accessFixture{base: "http://" + addr, st: st, client: &http.Client{}}
-	cfgBlob := []byte(`{"architecture":"amd64","os":"linux"}`)
-	layer := []byte("weights of the fixture model")
-	m := ocispec.Manifest{MediaType: ocispec.MediaTypeImageManifest,
-		Config: ocispec.Descriptor{MediaType: ocispec.MediaTypeImageConfig, Digest: digestOf(cfgBlob), Size: int64(len(cfgBlob))},
-		Layers: []ocispec.Descriptor{{MediaType: ocispec.MediaTypeImageLayer, Digest: digestOf(layer), Size: int64(len(layer))}}}
-	m.SchemaVersion = 2
-	var err error
-	if f.manifest, err = json.Marshal(m); err != nil {
-		t.Fatal(err)
-	}
-	f.digest = fmt.Sprintf("sha256:%x", sha256.Sum256(f.manifest))
+	f := newAccessFixture(t, "http://"+addr, st, "internal")
 	f.reset(t, nil)
 	before, _ := st.AuditSize(t.Context())
 	code, resp := f.send(t, "PATCH", "/api/v1/projects/ml/artifacts/"+f.digest+"?repository=model", e2eToken, []byte(`{"classification": "restricted"}`))

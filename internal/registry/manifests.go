@@ -251,11 +251,11 @@ func (reg *Registry) putManifest(w http.ResponseWriter, r *http.Request, req *re
 	// The push is recorded, with the manifest's digest, before it is
 	// stored: if the audit log cannot take the entry, nothing is stored.
 	if reg.audit != nil {
-		var ok bool
-		if w, ok = reg.recordChange(w, r, req, auditlog.ActionArtifactPush, dgst); !ok {
+		compensate, ok := reg.recordChange(w, r, req, auditlog.ActionArtifactPush, dgst)
+		if !ok {
 			return
 		}
-		defer w.(*statusWriter).compensate()
+		defer compensate()
 	}
 	m := store.Manifest{
 		Project: req.name.project, Repository: req.name.repo, Digest: dgst,

@@ -231,11 +231,11 @@ func (reg *Registry) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		defer release()
 	}
 	if act, ok := auditAction(rt, r); ok && reg.audit != nil {
-		var recorded bool
-		if w, recorded = reg.recordChange(w, r, req, act, ""); !recorded {
+		compensate, recorded := reg.recordChange(w, r, req, act, "")
+		if !recorded {
 			return
 		}
-		defer w.(*statusWriter).compensate()
+		defer compensate()
 	}
 	switch rt {
 	case RouteManifest:
@@ -445,10 +445,11 @@ func (reg *Registry) recordDenial(r *http.Request, req *request, d access.Decisi
 	}
 }
 
-// recordChange records a change before it is made (fail closed: 503 when
-// the log cannot take it) and returns the writer to answer through, whose
-// compensate records the change aborted if the answer is an error.
-func (reg *Registry) recordChange(w http.ResponseWriter, r *http.Request, req *request, act auditlog.Action, digest string) (http.ResponseWriter, bool) {
+// recordChange records a change before it is made (fail closed: it
+// answers 503 and returns false when the log cannot take it). The
+// function it returns records the change aborted if the handler then
+// answered an error: defer it.
+func (reg *Registry) recordChange(w http.ResponseWriter, r *http.Request, req *request, act auditlog.Action, digest string) (func(), bool) {
 	ev := reg.event(r, req, act, auditlog.OutcomeAllowed, "")
 	if digest != "" {
 		ev.Object.Digest = digest
@@ -457,47 +458,19 @@ func (reg *Registry) recordChange(w http.ResponseWriter, r *http.Request, req *r
 		reg.log.ErrorContext(r.Context(), "registry: audit log", "error", err.Error())
 		w.Header().Set("Retry-After", "5")
 		writeError(w, http.StatusServiceUnavailable, codeUnknown, "the audit log cannot record this change, so it was not made: try again shortly")
-		return w, false
+		return nil, false
 	}
-	return &statusWriter{ResponseWriter: w, onError: func(status int) {
+	return func() {
+		status := server.Status(w)
+		if status < 400 {
+			return
+		}
 		ev.Outcome, ev.Reason = auditlog.OutcomeAborted, "status_"+strconv.Itoa(status)
 		if _, err := reg.audit.Record(context.WithoutCancel(r.Context()), ev); err != nil {
 			reg.log.ErrorContext(r.Context(), "registry: audit log: record an aborted change", "error", err.Error())
 		}
-	}}, true
+	}, true
 }
-
-// statusWriter remembers the status a handler answered.
-type statusWriter struct {
-	http.ResponseWriter
-	status int
-	// onError is told the status when the answer is an error.
-	onError func(status int)
-}
-
-// compensate runs onError once the handler answered an error.
-func (w *statusWriter) compensate() {
-	if w.status >= 400 && w.onError != nil {
-		w.onError(w.status)
-	}
-}
-
-func (w *statusWriter) WriteHeader(code int) {
-	if w.status == 0 {
-		w.status = code
-	}
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *statusWriter) Write(b []byte) (int, error) {
-	if w.status == 0 {
-		w.status = http.StatusOK
-	}
-	return w.ResponseWriter.Write(b)
-}
-
-// Unwrap lets http.ResponseController reach the connection.
-func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // denial is a decision's reason for a DENIED error, whose code already
 // says "denied" (clients print both).

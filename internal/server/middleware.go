@@ -98,6 +98,22 @@ func (r *recorder) Write(b []byte) (int, error) {
 // Unwrap lets http.ResponseController reach Flush, deadlines and the like.
 func (r *recorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 
+// Status returns the status a handler has answered through w (a
+// response writer the server gave it, or one wrapping it), or 0 when it
+// has not answered yet or w is not the server's.
+func Status(w http.ResponseWriter) int {
+	for {
+		switch v := w.(type) {
+		case *recorder:
+			return v.status
+		case interface{ Unwrap() http.ResponseWriter }:
+			w = v.Unwrap()
+		default:
+			return 0
+		}
+	}
+}
+
 // Flush passes through, for streaming handlers that type-assert.
 func (r *recorder) Flush() {
 	if r.status == 0 {

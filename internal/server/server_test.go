@@ -18,6 +18,7 @@ import (
 	"math/big"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -582,5 +583,34 @@ func TestNewErrors(t *testing.T) {
 	}
 	if err := s.Close(); err != nil {
 		t.Errorf("Close of an unused server: %v", err)
+	}
+}
+
+// unwrapper wraps a response writer the way handlers' middleware does.
+type unwrapper struct{ http.ResponseWriter }
+
+func (u unwrapper) Unwrap() http.ResponseWriter { return u.ResponseWriter }
+
+// TestStatus: a handler learns the status it (or what it called)
+// answered through the server's writer, also through wrappers.
+func TestStatus(t *testing.T) {
+	t.Parallel()
+	seen := make(chan [3]int, 1)
+	ts := start(t, Options{}, func(s *Server) {
+		s.Handle("GET /teapot", http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			before := Status(w)
+			unwrapper{w}.WriteHeader(http.StatusTeapot)
+			seen <- [3]int{before, Status(w), Status(unwrapper{w})}
+		}))
+	})
+	resp, _ := ts.get(t, "/teapot", nil)
+	if resp.StatusCode != http.StatusTeapot {
+		t.Fatalf("status %d", resp.StatusCode)
+	}
+	if got := <-seen; got != [3]int{0, http.StatusTeapot, http.StatusTeapot} {
+		t.Errorf("Status before, after and through a wrapper = %v", got)
+	}
+	if Status(httptest.NewRecorder()) != 0 {
+		t.Error("Status of a writer the server did not make is not 0")
 	}
 }
