@@ -58,7 +58,8 @@ func Routes() []Route {
 		{Method: "GET", Path: "/api/v1/users/{name}", Action: access.ActManageUsers, h: (*API).getUser},
 		{Method: "PATCH", Path: "/api/v1/users/{name}", Action: access.ActManageUsers, Audit: auditlog.ActionUserChange, h: (*API).patchUser},
 		{Method: "GET", Path: "/api/v1/projects", Action: access.ActListProject, h: (*API).listProjects},
-		{Method: "POST", Path: "/api/v1/projects", Action: access.ActCreateProject, Audit: auditlog.ActionProjectCreate, h: (*API).createProject},
+		// Recorded by the handler, which knows the project's name.
+		{Method: "POST", Path: "/api/v1/projects", Action: access.ActCreateProject, h: (*API).createProject},
 		{Method: "GET", Path: "/api/v1/projects/{project}", Action: access.ActReadProject, h: (*API).getProject},
 		{Method: "GET", Path: "/api/v1/projects/{project}/members", Action: access.ActReadMembers, h: (*API).listMembers},
 		{Method: "PUT", Path: "/api/v1/projects/{project}/members/{name}", Action: access.ActManageMembers, Audit: auditlog.ActionMemberSet, h: (*API).setMember},
@@ -245,22 +246,12 @@ func (a *API) guard(rt Route) http.Handler {
 			rt.h(a, w, r, p)
 			return
 		}
-		// A change is recorded before it is made: if the audit log cannot
-		// take the entry, the change does not happen.
-		ev := a.event(r, p, rt.Audit, auditlog.OutcomeAllowed, "")
-		if _, err := a.audit.Record(r.Context(), ev); err != nil {
-			a.log.ErrorContext(r.Context(), "api: audit log", slog.String("error", err.Error()))
-			w.Header().Set("Retry-After", "5")
-			writeError(w, http.StatusServiceUnavailable, "unavailable", "the audit log cannot record this change, so it was not made: try again shortly")
+		compensate, ok := a.recordChange(w, r, a.event(r, p, rt.Audit, auditlog.OutcomeAllowed, ""))
+		if !ok {
 			return
 		}
+		defer compensate()
 		rt.h(a, w, r, p)
-		if status := server.Status(w); status >= 400 {
-			ev.Outcome, ev.Reason = auditlog.OutcomeAborted, "status_"+strconv.Itoa(status)
-			if _, err := a.audit.Record(context.WithoutCancel(r.Context()), ev); err != nil {
-				a.log.ErrorContext(r.Context(), "api: audit log: record an aborted change", slog.String("error", err.Error()))
-			}
-		}
 	})
 }
 
@@ -390,6 +381,31 @@ func objectKind(act auditlog.Action) auditlog.ObjectKind {
 		return auditlog.ObjectKey
 	}
 	return auditlog.ObjectStore
+}
+
+// recordChange records a change before it is made: if the audit log
+// cannot take the entry, it answers 503 and returns false, and the change
+// must not happen. The function it returns records the change aborted if
+// the answer then is an error: defer it. With no audit log it does
+// nothing.
+func (a *API) recordChange(w http.ResponseWriter, r *http.Request, ev auditlog.Event) (func(), bool) {
+	if a.audit == nil {
+		return func() {}, true
+	}
+	if _, err := a.audit.Record(r.Context(), ev); err != nil {
+		a.log.ErrorContext(r.Context(), "api: audit log", slog.String("error", err.Error()))
+		w.Header().Set("Retry-After", "5")
+		writeError(w, http.StatusServiceUnavailable, "unavailable", "the audit log cannot record this change, so it was not made: try again shortly")
+		return nil, false
+	}
+	return func() {
+		if status := server.Status(w); status >= 400 {
+			ev.Outcome, ev.Reason = auditlog.OutcomeAborted, "status_"+strconv.Itoa(status)
+			if _, err := a.audit.Record(context.WithoutCancel(r.Context()), ev); err != nil {
+				a.log.ErrorContext(r.Context(), "api: audit log: record an aborted change", slog.String("error", err.Error()))
+			}
+		}
+	}, true
 }
 
 // recordAuthFailure records credentials that were not accepted. The

@@ -388,17 +388,15 @@ func (a *API) patchArtifact(w http.ResponseWriter, r *http.Request, p auth.Princ
 		}
 		meta.DataTags = slices.Compact(slices.Sorted(slices.Values(*patch.DataTags)))
 	}
-	if meta.Classification != m.Meta.Classification && a.audit != nil {
+	if meta.Classification != m.Meta.Classification {
 		// A classification change is an event of its own, recorded
 		// before it is made; the reason given stays in the change's
 		// record in the database (it is free text).
-		ev := a.event(r, p, auditlog.ActionClassificationChange, auditlog.OutcomeAllowed, "to_"+string(meta.Classification))
-		if _, err := a.audit.Record(ctx, ev); err != nil {
-			a.log.ErrorContext(ctx, "api: audit log", "error", err.Error())
-			w.Header().Set("Retry-After", "5")
-			writeError(w, http.StatusServiceUnavailable, "unavailable", "the audit log cannot record this change, so it was not made: try again shortly")
+		compensate, ok := a.recordChange(w, r, a.event(r, p, auditlog.ActionClassificationChange, auditlog.OutcomeAllowed, "to_"+string(meta.Classification)))
+		if !ok {
 			return
 		}
+		defer compensate()
 	}
 	if err := a.st.SetArtifactMeta(ctx, project, repo, digest, meta, change); err != nil {
 		if errors.Is(err, store.ErrConflict) {

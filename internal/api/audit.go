@@ -240,16 +240,13 @@ func (a *API) eraseSubject(w http.ResponseWriter, r *http.Request, p auth.Princi
 	}
 	// The erasure is recorded before it happens, naming only the
 	// pseudonym that is about to become unlinkable.
-	if a.audit != nil {
-		ev := a.event(r, p, auditlog.ActionSubjectErase, auditlog.OutcomeAllowed, "")
-		ev.Object = auditlog.Object{Kind: auditlog.ObjectSubject, ID: pid}
-		if _, err := a.audit.Record(r.Context(), ev); err != nil {
-			a.log.ErrorContext(r.Context(), "api: audit log", "error", err.Error())
-			w.Header().Set("Retry-After", "5")
-			writeError(w, http.StatusServiceUnavailable, "unavailable", "the audit log cannot record the erasure, so it was not made: try again shortly")
-			return
-		}
+	ev := a.event(r, p, auditlog.ActionSubjectErase, auditlog.OutcomeAllowed, "")
+	ev.Object = auditlog.Object{Kind: auditlog.ObjectSubject, ID: pid}
+	compensate, ok := a.recordChange(w, r, ev)
+	if !ok {
+		return
 	}
+	defer compensate()
 	if _, _, err := a.eraser.Erase(r.Context(), u.ID); err != nil {
 		a.internal(w, r, "erase the subject", err)
 		return

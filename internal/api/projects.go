@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/palisade-sec/palisade/internal/access"
+	"github.com/palisade-sec/palisade/internal/auditlog"
 	"github.com/palisade-sec/palisade/internal/auth"
 	"github.com/palisade-sec/palisade/internal/registry"
 	"github.com/palisade-sec/palisade/internal/store"
@@ -62,6 +63,13 @@ func (a *API) createProject(w http.ResponseWriter, r *http.Request, who auth.Pri
 			"invalid project name: use lower-case letters and digits, separated by '.', '_', '__' or dashes, at most 64 characters")
 		return
 	}
+	ev := a.event(r, who, auditlog.ActionProjectCreate, auditlog.OutcomeAllowed, "")
+	ev.Project = req.Name
+	compensate, ok := a.recordChange(w, r, ev)
+	if !ok {
+		return
+	}
+	defer compensate()
 	p, err := a.st.CreateProject(r.Context(), store.Project{Name: req.Name, KeyID: a.keyID})
 	if errors.Is(err, store.ErrExists) {
 		writeError(w, http.StatusConflict, "conflict", "project "+req.Name+" already exists")

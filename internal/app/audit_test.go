@@ -197,6 +197,11 @@ func TestAuditAPI(t *testing.T) {
 	if code := call(t, "GET", base+"/api/v1/audit/entries?action=project.create", e2eToken, nil, &page); code != 200 || len(page.Items) != 2 {
 		t.Fatalf("search project.create: %d, %d items", code, len(page.Items))
 	}
+	for i, want := range []string{"ml", "hr"} {
+		if e, err := auditlog.Decode(page.Items[i].Data); err != nil || e.Project != want {
+			t.Errorf("project.create entry %d names project %q (%v), want %q", i, e.Project, err, want)
+		}
+	}
 	// An inclusion proof of the first, checked offline.
 	req, _ := http.NewRequestWithContext(ctx, "GET", fmt.Sprintf("%s/api/v1/audit/entries/%d/proof", base, page.Items[0].Index), nil)
 	req.Header.Set("Authorization", "Bearer "+e2eToken)
