@@ -356,9 +356,6 @@ func (a *API) event(r *http.Request, p auth.Principal, act auditlog.Action, outc
 			ev.Object.Repository = ev.Project + "/" + repo
 		}
 	}
-	if id := r.PathValue("id"); id != "" && len(id) <= 64 {
-		ev.Object.ID = id
-	}
 	return ev
 }
 
@@ -400,7 +397,7 @@ func (a *API) recordChange(w http.ResponseWriter, r *http.Request, ev auditlog.E
 	}
 	return func() {
 		if status := server.Status(w); status >= 400 {
-			ev.Outcome, ev.Reason = auditlog.OutcomeAborted, "status_"+strconv.Itoa(status)
+			ev.Outcome, ev.Reason = auditlog.OutcomeAfter(status), "status_"+strconv.Itoa(status)
 			if _, err := a.audit.Record(context.WithoutCancel(r.Context()), ev); err != nil {
 				a.log.ErrorContext(r.Context(), "api: audit log: record an aborted change", slog.String("error", err.Error()))
 			}
@@ -437,11 +434,12 @@ func (a *API) recordDenial(r *http.Request, p auth.Principal, project string, d 
 	}
 }
 
-// decide answers 403 with the decision's reason unless p may do act to
-// res; it reports whether the handler may go on.
-func decide(w http.ResponseWriter, p auth.Principal, act access.Action, res access.Resource) bool {
+// decide answers 403 with the decision's reason, and records the denial,
+// unless p may do act to res; it reports whether the handler may go on.
+func (a *API) decide(w http.ResponseWriter, r *http.Request, p auth.Principal, act access.Action, res access.Resource) bool {
 	d := access.Decide(p.Principal, act, res)
 	if !d.Allowed() {
+		a.recordDenial(r, p, res.Project, d)
 		writeError(w, http.StatusForbidden, "forbidden", d.Reason())
 	}
 	return d.Allowed()

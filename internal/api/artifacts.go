@@ -234,7 +234,7 @@ func (a *API) getArtifact(w http.ResponseWriter, r *http.Request, p auth.Princip
 		a.storeError(w, r, "artifact "+digest+" in "+truncate(project+"/"+repo), err)
 		return
 	}
-	if !decide(w, p, access.ActReadArtifact, access.Resource{Project: project, Classification: levelOf(m.Meta.Classification)}) {
+	if !a.decide(w, r, p, access.ActReadArtifact, access.Resource{Project: project, Classification: levelOf(m.Meta.Classification)}) {
 		return
 	}
 	tags, err := a.st.TagsOf(ctx, project, repo, digest)
@@ -326,7 +326,7 @@ func (a *API) patchArtifact(w http.ResponseWriter, r *http.Request, p auth.Princ
 		return
 	}
 	// Editing shows the artifact's detail: it needs the clearance too.
-	if !decide(w, p, access.ActReadArtifact, access.Resource{Project: project, Classification: levelOf(m.Meta.Classification)}) {
+	if !a.decide(w, r, p, access.ActReadArtifact, access.Resource{Project: project, Classification: levelOf(m.Meta.Classification)}) {
 		return
 	}
 	if len(patch.Reason) > maxMetaField {
@@ -368,7 +368,7 @@ func (a *API) patchArtifact(w http.ResponseWriter, r *http.Request, p auth.Princ
 		}
 		if to < levelOf(m.Meta.Classification) {
 			// Lowering is a maintainer's call, with a reason on record.
-			if !decide(w, p, access.ActLowerClass, access.Resource{Project: project}) {
+			if !a.decide(w, r, p, access.ActLowerClass, access.Resource{Project: project}) {
 				return
 			}
 			if patch.Reason == "" {

@@ -109,7 +109,7 @@ func (a *API) ownerNames(r *http.Request) (map[string]string, error) {
 // token with ?all=true.
 func (a *API) listTokens(w http.ResponseWriter, r *http.Request, p auth.Principal) {
 	all := r.URL.Query().Get("all") == "true"
-	if all && !decide(w, p, access.ActManageUsers, access.Resource{}) {
+	if all && !a.decide(w, r, p, access.ActManageUsers, access.Resource{}) {
 		return
 	}
 	tokens, err := a.st.ListTokens(r.Context())
@@ -182,7 +182,7 @@ func (a *API) createToken(w http.ResponseWriter, r *http.Request, p auth.Princip
 	}
 	owner := store.Principal{ID: p.ID, Name: p.Name}
 	if req.Owner != "" && req.Owner != p.Name {
-		if !decide(w, p, access.ActManageUsers, access.Resource{}) {
+		if !a.decide(w, r, p, access.ActManageUsers, access.Resource{}) {
 			return
 		}
 		o, err := a.st.PrincipalByName(r.Context(), req.Owner)

@@ -137,7 +137,9 @@ func (a *API) ssoCallback(w http.ResponseWriter, r *http.Request, _ auth.Princip
 		a.ssoError(w, r, err)
 		return
 	}
-	a.recordLogin(r, l)
+	if !a.recordLogin(w, r, l) {
+		return
+	}
 	writeJSON(w, http.StatusOK, loginResponse(l))
 }
 
@@ -172,18 +174,36 @@ func (a *API) ssoDeviceToken(w http.ResponseWriter, r *http.Request, _ auth.Prin
 		a.ssoError(w, r, err)
 		return
 	}
-	a.recordLogin(r, l)
+	if !a.recordLogin(w, r, l) {
+		return
+	}
 	writeJSON(w, http.StatusOK, loginResponse(l))
 }
 
-// recordLogin records a single sign-on login and the token it issued.
-func (a *API) recordLogin(r *http.Request, l sso.Login) {
+// recordLogin records a single sign-on login (and the user it created,
+// if it did). When the log cannot take it, the token the login issued is
+// revoked and the login answered 503, so that no unrecorded login is
+// usable; it reports whether the caller may answer with the token.
+func (a *API) recordLogin(w http.ResponseWriter, r *http.Request, l sso.Login) bool {
 	if a.audit == nil {
-		return
+		return true
 	}
-	ev := auditlog.Event{RequestID: server.RequestID(r.Context()), PrincipalID: l.PrincipalID, Action: auditlog.ActionAuthSuccess,
-		Outcome: auditlog.OutcomeAllowed, Reason: "sso", Object: auditlog.Object{Kind: auditlog.ObjectToken, ID: l.TokenID}}
-	if _, err := a.audit.Record(r.Context(), ev); err != nil {
-		a.log.ErrorContext(r.Context(), "api: audit log: record a login", "error", err.Error())
+	evs := []auditlog.Event{{RequestID: server.RequestID(r.Context()), PrincipalID: l.PrincipalID, Action: auditlog.ActionAuthSuccess,
+		Outcome: auditlog.OutcomeAllowed, Reason: "sso", Object: auditlog.Object{Kind: auditlog.ObjectToken, ID: l.TokenID}}}
+	if l.Created {
+		evs = append([]auditlog.Event{{RequestID: server.RequestID(r.Context()), PrincipalID: l.PrincipalID, Action: auditlog.ActionUserCreate,
+			Outcome: auditlog.OutcomeAllowed, Reason: "sso", Object: auditlog.Object{Kind: auditlog.ObjectUser}}}, evs...)
 	}
+	for _, ev := range evs {
+		if _, err := a.audit.Record(r.Context(), ev); err != nil {
+			a.log.ErrorContext(r.Context(), "api: audit log: record a login", "error", err.Error())
+			if rerr := a.st.RevokeToken(context.WithoutCancel(r.Context()), l.TokenID); rerr != nil {
+				a.log.ErrorContext(r.Context(), "api: revoke the token of an unrecorded login", "error", rerr.Error())
+			}
+			w.Header().Set("Retry-After", "5")
+			writeError(w, http.StatusServiceUnavailable, "unavailable", "the audit log cannot record this login, so its token was revoked: try again shortly")
+			return false
+		}
+	}
+	return true
 }

@@ -270,11 +270,21 @@ func TestAuditAPI(t *testing.T) {
 	if code := call(t, "GET", base+"/api/v1/whoami", "pal_not-a-token-000000000000000000000000000000", nil, nil); code != http.StatusUnauthorized {
 		t.Fatalf("a wrong token: %d", code)
 	}
-	for action, reason := range map[string]string{"session.issue": "", "auth.failure": "auth:bad_credentials"} {
+	bad, _ := http.NewRequestWithContext(ctx, "GET", base+"/v2/token?scope=repository:ml/x:pull", nil)
+	bad.SetBasicAuth("robot", "pal_not-a-token-either-00000000000000000000000")
+	if resp, err := http.DefaultClient.Do(bad); err != nil || resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("token endpoint with a wrong token: %v %v", resp, err)
+	} else {
+		resp.Body.Close()
+	}
+	for action, want := range map[string]struct {
+		n      int
+		reason string
+	}{"session.issue": {1, ""}, "auth.failure": {2, "auth:bad_credentials"}} {
 		var got struct {
 			Items []struct{ Entry auditlog.Entry }
 		}
-		if code := call(t, "GET", base+"/api/v1/audit/entries?action="+action, e2eToken, nil, &got); code != 200 || len(got.Items) != 1 || got.Items[0].Entry.Reason != reason {
+		if code := call(t, "GET", base+"/api/v1/audit/entries?action="+action, e2eToken, nil, &got); code != 200 || len(got.Items) != want.n || got.Items[0].Entry.Reason != want.reason {
 			t.Errorf("%s entries: %d %+v", action, code, got)
 		}
 	}

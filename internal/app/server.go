@@ -212,6 +212,13 @@ func (a *App) newServer(ctx context.Context, cfg config.Server, out, logOut io.W
 		PerToken:  throttle.NewLimiter(throttle.LimiterOptions{Rate: cfg.Limits.TokenRate, Burst: burst(cfg.Limits.TokenRate)}),
 		PerSource: throttle.NewLimiter(throttle.LimiterOptions{Rate: cfg.Limits.SourceRate, Burst: burst(cfg.Limits.SourceRate)}),
 		OnLimited: func(limit string) { limited.WithLabelValues(limit).Inc() },
+		OnRefused: func(r *http.Request) {
+			ev := auditlog.Event{RequestID: server.RequestID(r.Context()), Action: auditlog.ActionAuthFailure,
+				Outcome: auditlog.OutcomeDenied, Reason: "auth:bad_credentials", Object: auditlog.Object{Kind: auditlog.ObjectSession}}
+			if _, err := audit.rec.Record(r.Context(), ev); err != nil {
+				log.ErrorContext(r.Context(), "audit log: record an authentication failure", slog.String("error", err.Error()))
+			}
+		},
 		OnIssue: func(r *http.Request, p auth.Principal) {
 			ev := auditlog.Event{RequestID: server.RequestID(r.Context()), PrincipalID: p.ID, Service: p.Kind == access.Service,
 				Action: auditlog.ActionSessionIssue, Outcome: auditlog.OutcomeAllowed, Object: auditlog.Object{Kind: auditlog.ObjectSession, ID: p.TokenID}}

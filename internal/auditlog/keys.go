@@ -22,6 +22,7 @@ type Wrapper interface {
 type KeyStore interface {
 	AuditKey(ctx context.Context, id string) (wrapped []byte, verifier string, err error)
 	CreateAuditKey(ctx context.Context, id string, wrapped []byte, verifier string) error
+	AuditSize(ctx context.Context) (int64, error)
 }
 
 // SigningKeyID names the checkpoint signing key in the store.
@@ -35,6 +36,13 @@ const SigningKeyID = "checkpoint"
 func LoadOrCreateKey(ctx context.Context, st KeyStore, w Wrapper, name string, random io.Reader) (note.Signer, string, error) {
 	wrapped, vkey, err := st.AuditKey(ctx, SigningKeyID)
 	if errors.Is(err, store.ErrNotFound) {
+		// A log with entries whose key is gone must not get a new key that
+		// would sign on as if nothing happened.
+		if n, serr := st.AuditSize(ctx); serr != nil {
+			return nil, "", fmt.Errorf("audit signing key: %w", serr)
+		} else if n > 0 {
+			return nil, "", fmt.Errorf("audit signing key: the audit log holds %d entries but its signing key is missing from the database: restore it from a backup", n)
+		}
 		skey, newV, gerr := note.GenerateKey(random, name)
 		if gerr != nil {
 			return nil, "", fmt.Errorf("generate the audit signing key: %w", gerr)

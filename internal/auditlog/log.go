@@ -1,6 +1,7 @@
 package auditlog
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"errors"
@@ -171,6 +172,9 @@ func (l *Log) commit(batch []*pending) {
 			return err
 		}
 		hr := &txHashes{ctx: ctx, tx: tx, added: map[int64]tlog.Hash{}}
+		if err := l.checkTip(ctx, tx, n, hr); err != nil {
+			return err
+		}
 		recs := make([]store.AuditRecord, len(batch))
 		var stored []store.AuditHash
 		for i, p := range batch {
@@ -212,6 +216,39 @@ func (l *Log) commit(batch []*pending) {
 		p.err = err
 		close(p.done)
 	}
+}
+
+// ErrInconsistent means the stored log does not match its own latest
+// checkpoint: the sequencer refuses to extend (and sign) it.
+var ErrInconsistent = errors.New("the stored audit log does not match its latest checkpoint")
+
+// checkTip refuses to extend a log whose stored state is not the one its
+// latest checkpoint committed to: entries without a checkpoint, or stored
+// hashes that no longer give the checkpoint's root. Otherwise someone who
+// rewrote the tables (and deleted the later checkpoints) would get the
+// next append to sign the forged history.
+func (l *Log) checkTip(ctx context.Context, tx store.AuditTx, n int64, hr tlog.HashReader) error {
+	if n == 0 {
+		return nil
+	}
+	size, note, err := tx.Checkpoint(ctx)
+	if errors.Is(err, store.ErrNotFound) {
+		return fmt.Errorf("%w: %d entries and no checkpoint (run palisade audit verify)", ErrInconsistent, n)
+	}
+	if err != nil {
+		return err
+	}
+	if size != n {
+		return fmt.Errorf("%w: %d entries, the latest checkpoint covers %d (run palisade audit verify)", ErrInconsistent, n, size)
+	}
+	root, err := tlog.TreeHash(n, hr)
+	if err != nil {
+		return fmt.Errorf("tree hash at %d: %w", n, err)
+	}
+	if !bytes.Contains(note, []byte("\n"+root.String()+"\n")) {
+		return fmt.Errorf("%w: the stored tree of %d entries does not have the root its checkpoint signed (run palisade audit verify)", ErrInconsistent, n)
+	}
+	return nil
 }
 
 // sign returns the signed checkpoint of a tree: the C2SP tlog-checkpoint

@@ -378,3 +378,54 @@ func mustTreeHash(t *testing.T, st Storage, n int64) tlog.Hash {
 	}
 	return h
 }
+
+// TestSequencerRefusesInconsistentLog: the sequencer does not extend (and
+// sign) a log whose stored state is not the one its latest checkpoint
+// committed to, nor may a new signing key replace a lost one.
+func TestSequencerRefusesInconsistentLog(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name   string
+		tamper func(t *testing.T, b backend)
+	}{
+		{"later checkpoints deleted", func(t *testing.T, b backend) {
+			b.exec(t, "DELETE FROM audit_checkpoints WHERE size > ?", 10)
+		}},
+		{"the stored hash of the first 16 entries rewritten", func(t *testing.T, b backend) {
+			// What recomputed entries and hashes would change at the top.
+			b.exec(t, "UPDATE audit_hashes SET hash = ? WHERE id = ?", make([]byte, 32), tlog.StoredHashIndex(4, 0))
+		}},
+		{"every checkpoint deleted", func(t *testing.T, b backend) {
+			b.exec(t, "DELETE FROM audit_checkpoints")
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			b := backends()["sqlite"](t)
+			signer, _ := testKey(t, "palisade-audit")
+			l := fill(t, b.st, signer, 30)
+			tc.tamper(t, b)
+			if _, err := l.Append(t.Context(), testEntry(99)); !errors.Is(err, ErrInconsistent) {
+				t.Errorf("Append to a tampered log: %v, want ErrInconsistent", err)
+			}
+		})
+	}
+	t.Run("signing key lost", func(t *testing.T) {
+		t.Parallel()
+		b := backends()["sqlite"](t)
+		st := b.st.(interface {
+			Storage
+			KeyStore
+		})
+		w := testWrapper(t)
+		signer, _, err := LoadOrCreateKey(t.Context(), st, w, "palisade-audit", rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fill(t, b.st, signer, 5)
+		b.exec(t, "DELETE FROM audit_keys")
+		if _, _, err := LoadOrCreateKey(t.Context(), st, w, "palisade-audit", rand.Reader); err == nil || !strings.Contains(err.Error(), "signing key is missing") {
+			t.Errorf("LoadOrCreateKey after the key was deleted: %v", err)
+		}
+	})
+}

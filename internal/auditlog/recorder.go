@@ -80,3 +80,14 @@ func safeToken(s, fallback string) string {
 	}
 	return s
 }
+
+// OutcomeAfter is the outcome of a change recorded before it was made
+// whose request then answered status (400 or more): aborted when the
+// request was refused (4xx: nothing was changed), failed when the server
+// failed (5xx: part of the change may have been made).
+func OutcomeAfter(status int) Outcome {
+	if status >= 500 {
+		return OutcomeFailed
+	}
+	return OutcomeAborted
+}

@@ -149,6 +149,9 @@ type Options struct {
 	// OnIssue, when set, is told of each session token the token
 	// endpoint issued (for the audit log).
 	OnIssue func(r *http.Request, p Principal)
+	// OnRefused, when set, is told of each request to the token endpoint
+	// whose credentials were not accepted.
+	OnRefused func(r *http.Request)
 	// Now and Rand default to time.Now and crypto/rand.Reader.
 	Now  func() time.Time
 	Rand io.Reader
@@ -163,6 +166,7 @@ type Authenticator struct {
 	perSource RateLimiter
 	onLimited func(string)
 	onIssue   func(*http.Request, Principal)
+	onRefused func(*http.Request)
 	now       func() time.Time
 	rand      io.Reader
 }
@@ -170,7 +174,7 @@ type Authenticator struct {
 // New returns an Authenticator.
 func New(opts Options) *Authenticator {
 	a := &Authenticator{st: opts.Store, log: opts.Logger, lockout: opts.Lockout,
-		perToken: opts.PerToken, perSource: opts.PerSource, onLimited: opts.OnLimited, onIssue: opts.OnIssue, now: opts.Now, rand: opts.Rand}
+		perToken: opts.PerToken, perSource: opts.PerSource, onLimited: opts.OnLimited, onIssue: opts.OnIssue, onRefused: opts.OnRefused, now: opts.Now, rand: opts.Rand}
 	if a.onLimited == nil {
 		a.onLimited = func(string) {}
 	}

@@ -62,6 +62,9 @@ func (a *Authenticator) TokenHandler() http.Handler {
 			tokenError(w, http.StatusTooManyRequests, "slow_down", wait.Error())
 			return
 		case errors.Is(err, ErrNoCredentials), errors.Is(err, ErrBadCredentials):
+			if errors.Is(err, ErrBadCredentials) && a.onRefused != nil {
+				a.onRefused(r)
+			}
 			w.Header().Set("WWW-Authenticate", `Basic realm="palisade"`)
 			tokenError(w, http.StatusUnauthorized, "invalid_grant",
 				"credentials not accepted: log in with an API token as the password (any user name)")

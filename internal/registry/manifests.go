@@ -244,18 +244,18 @@ func (reg *Registry) putManifest(w http.ResponseWriter, r *http.Request, req *re
 	if !reg.referencesExist(w, r, req, doc, mt) {
 		return
 	}
-	if _, err := reg.st.EnsureRepository(ctx, req.name.project, req.name.repo); err != nil {
-		reg.internal(w, r, "create the repository", err)
-		return
-	}
-	// The push is recorded, with the manifest's digest, before it is
-	// stored: if the audit log cannot take the entry, nothing is stored.
+	// The push is recorded, with the manifest's digest, before anything
+	// is stored: if the audit log cannot take the entry, nothing is.
 	if reg.audit != nil {
 		compensate, ok := reg.recordChange(w, r, req, auditlog.ActionArtifactPush, dgst)
 		if !ok {
 			return
 		}
 		defer compensate()
+	}
+	if _, err := reg.st.EnsureRepository(ctx, req.name.project, req.name.repo); err != nil {
+		reg.internal(w, r, "create the repository", err)
+		return
 	}
 	m := store.Manifest{
 		Project: req.name.project, Repository: req.name.repo, Digest: dgst,

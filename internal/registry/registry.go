@@ -465,7 +465,7 @@ func (reg *Registry) recordChange(w http.ResponseWriter, r *http.Request, req *r
 		if status < 400 {
 			return
 		}
-		ev.Outcome, ev.Reason = auditlog.OutcomeAborted, "status_"+strconv.Itoa(status)
+		ev.Outcome, ev.Reason = auditlog.OutcomeAfter(status), "status_"+strconv.Itoa(status)
 		if _, err := reg.audit.Record(context.WithoutCancel(r.Context()), ev); err != nil {
 			reg.log.ErrorContext(r.Context(), "registry: audit log: record an aborted change", "error", err.Error())
 		}

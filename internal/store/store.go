@@ -364,6 +364,9 @@ type AuditTx interface {
 	Insert(ctx context.Context, recs []AuditRecord, hashes []AuditHash) error
 	// PutCheckpoint records the signed checkpoint of a tree size.
 	PutCheckpoint(ctx context.Context, size int64, note []byte) error
+	// Checkpoint returns the checkpoint of the largest size, or
+	// ErrNotFound when there is none.
+	Checkpoint(ctx context.Context) (size int64, note []byte, err error)
 }
 
 // Page selects a window of a lexically ordered list, like the OCI n and last

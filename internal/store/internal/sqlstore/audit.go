@@ -160,6 +160,19 @@ func (a *auditTx) PutCheckpoint(ctx context.Context, size int64, note []byte) er
 	return nil
 }
 
+func (a *auditTx) Checkpoint(ctx context.Context) (int64, []byte, error) {
+	var size int64
+	var note []byte
+	err := a.tx.QueryRowContext(ctx, a.s.sqlOf(qAuditLatest)).Scan(&size, &note)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil, fmt.Errorf("audit checkpoint: %w", store.ErrNotFound)
+	}
+	if err != nil {
+		return 0, nil, fmt.Errorf("read audit checkpoint: %w", err)
+	}
+	return size, note, nil
+}
+
 // AuditSize implements store.Store.
 func (s *Store) AuditSize(ctx context.Context) (int64, error) {
 	var n int64
