@@ -181,7 +181,7 @@ func (a *API) ssoDeviceToken(w http.ResponseWriter, r *http.Request, _ auth.Prin
 }
 
 // recordLogin records a single sign-on login (and the user it created,
-// if it did). When the log cannot take it, the token the login issued is
+// and the changes its groups made, if any). When the log cannot take it, the token the login issued is
 // revoked and the login answered 503, so that no unrecorded login is
 // usable; it reports whether the caller may answer with the token.
 func (a *API) recordLogin(w http.ResponseWriter, r *http.Request, l sso.Login) bool {
@@ -190,6 +190,25 @@ func (a *API) recordLogin(w http.ResponseWriter, r *http.Request, l sso.Login) b
 	}
 	evs := []auditlog.Event{{RequestID: server.RequestID(r.Context()), PrincipalID: l.PrincipalID, Action: auditlog.ActionAuthSuccess,
 		Outcome: auditlog.OutcomeAllowed, Reason: "sso", Object: auditlog.Object{Kind: auditlog.ObjectToken, ID: l.TokenID}}}
+	// What the login's groups changed comes first, after the user's
+	// creation: the actor is the user, the reason says it came from the
+	// groups.
+	var changes []auditlog.Event
+	for _, c := range l.Changes {
+		ev := auditlog.Event{RequestID: server.RequestID(r.Context()), PrincipalID: l.PrincipalID, Outcome: auditlog.OutcomeAllowed, Project: c.Project}
+		switch c.Kind {
+		case sso.AdminGranted, sso.AdminRevoked:
+			ev.Action, ev.Reason, ev.Object = auditlog.ActionUserChange, "sso:"+string(c.Kind), auditlog.Object{Kind: auditlog.ObjectUser}
+		case sso.MemberSet:
+			ev.Action, ev.Reason, ev.Object = auditlog.ActionMemberSet, "sso:"+string(c.Role), auditlog.Object{Kind: auditlog.ObjectMember}
+		case sso.MemberRemoved:
+			ev.Action, ev.Reason, ev.Object = auditlog.ActionMemberRemove, "sso:groups", auditlog.Object{Kind: auditlog.ObjectMember}
+		default:
+			continue
+		}
+		changes = append(changes, ev)
+	}
+	evs = append(changes, evs...)
 	if l.Created {
 		evs = append([]auditlog.Event{{RequestID: server.RequestID(r.Context()), PrincipalID: l.PrincipalID, Action: auditlog.ActionUserCreate,
 			Outcome: auditlog.OutcomeAllowed, Reason: "sso", Object: auditlog.Object{Kind: auditlog.ObjectUser}}}, evs...)

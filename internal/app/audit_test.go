@@ -81,6 +81,19 @@ func TestAuditTable(t *testing.T) {
 		}
 		return out
 	}
+	// The first use of a token from an address is recorded as an
+	// authentication, once in audit.auth_success_interval: the table
+	// below sees only the routes' own entries.
+	for i, want := range []string{"auth.success/allowed", ""} {
+		before, _ := st.AuditSize(ctx)
+		if code, _ := f.send(t, "GET", "/api/v1/whoami", strangerToken, nil); code != http.StatusOK {
+			t.Fatalf("whoami as the stranger: %d", code)
+		}
+		if got := strings.Join(entriesSince(before), " "); got != want {
+			t.Errorf("stranger's request %d: entries %q, want %q", i+1, got, want)
+		}
+	}
+	f.send(t, "GET", "/api/v1/whoami", e2eToken, nil)
 	routes := make([]string, 0, len(accessTable))
 	for r := range accessTable {
 		routes = append(routes, r)
@@ -179,6 +192,23 @@ func TestAuditAPI(t *testing.T) {
 	}
 	if code := call(t, "GET", base+"/api/v1/audit", e2eToken, nil, &info); code != 200 || info.Origin != cfg.AuditOrigin || info.Size < 3 {
 		t.Fatalf("audit info: %d %+v", code, info)
+	}
+	// The log's size and appends are in the server's metrics.
+	mresp, err := http.Get(base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(mresp.Body)
+	mresp.Body.Close()
+	size, err := st.AuditSize(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{fmt.Sprintf("palisade_audit_tree_size %d\n", size), fmt.Sprintf("palisade_audit_entries_appended_total %d\n", size),
+		"palisade_audit_append_failures_total 0\n"} {
+		if !strings.Contains(string(metrics), want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
 	}
 	v, err := note.NewVerifier(info.VerifierKey)
 	if err != nil {

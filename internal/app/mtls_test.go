@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/palisade-sec/palisade/internal/api"
+	"github.com/palisade-sec/palisade/internal/auditlog"
 	"github.com/palisade-sec/palisade/internal/config"
 	"github.com/palisade-sec/palisade/internal/store"
 )
@@ -140,6 +141,23 @@ func TestMutualTLS(t *testing.T) {
 
 	if code, w := whoami(client(clientCA.issue(t, robot, false)), ""); code != 200 || w.Name != "deployer" || w.Via != "certificate" {
 		t.Errorf("mapped client certificate: %d %+v, want the service account deployer", code, w)
+	}
+	// The certificate's authentication is in the audit log, as the
+	// service account's.
+	recs, err := st.AuditEntries(ctx, 0, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, r := range recs {
+		e, err := auditlog.Decode(r.Data)
+		if err != nil {
+			t.Fatalf("entry %d: %v", r.Index, err)
+		}
+		found = found || e.Action == auditlog.ActionAuthSuccess && e.Reason == "certificate" && e.Actor.Kind == auditlog.ActorService
+	}
+	if !found {
+		t.Error("no auth.success entry with reason certificate for the service account")
 	}
 	if code, _ := whoami(client(clientCA.issue(t, pkix.Name{CommonName: "nobody"}, false)), ""); code != http.StatusUnauthorized {
 		t.Errorf("unmapped subject: %d, want 401", code)

@@ -201,7 +201,7 @@ func (a *App) newServer(ctx context.Context, cfg config.Server, out, logOut io.W
 		}
 		wrapper = fw
 	}
-	audit, err := openAudit(ctx, cfg, st, wrapper, log)
+	audit, err := openAudit(ctx, cfg, st, wrapper, log, srv.Registry())
 	if err != nil {
 		_ = srv.Close()
 		return nil, fmt.Errorf("start server: %w", err)
@@ -218,6 +218,17 @@ func (a *App) newServer(ctx context.Context, cfg config.Server, out, logOut io.W
 			if _, err := audit.rec.Record(r.Context(), ev); err != nil {
 				log.ErrorContext(r.Context(), "audit log: record an authentication failure", slog.String("error", err.Error()))
 			}
+		},
+		Recent: throttle.NewOnce(throttle.OnceOptions{Interval: cfg.AuditAuthSuccessInterval}),
+		OnSuccess: func(r *http.Request, p auth.Principal) error {
+			ev := auditlog.Event{RequestID: server.RequestID(r.Context()), PrincipalID: p.ID, Service: p.Kind == access.Service,
+				Action: auditlog.ActionAuthSuccess, Outcome: auditlog.OutcomeAllowed, Reason: p.Via,
+				Object: auditlog.Object{Kind: auditlog.ObjectToken, ID: p.TokenID}}
+			if p.Via == "certificate" {
+				ev.Object = auditlog.Object{Kind: auditlog.ObjectSession}
+			}
+			_, err := audit.rec.Record(r.Context(), ev)
+			return err
 		},
 		OnIssue: func(r *http.Request, p auth.Principal) {
 			ev := auditlog.Event{RequestID: server.RequestID(r.Context()), PrincipalID: p.ID, Service: p.Kind == access.Service,
@@ -243,7 +254,7 @@ func (a *App) newServer(ctx context.Context, cfg config.Server, out, logOut io.W
 		projectKey = cfg.KEK // a keeper URL: a reference, not key material
 	}
 	opts := api.Options{Store: st, Auth: authn, ProjectKeyID: projectKey, Keys: keys, Objects: blobs,
-		Maintenance: maintenance.Service{Store: st, Blobs: blobs, Logger: log}, Logger: log, Audit: audit.rec,
+		Maintenance: maintenance.Service{Store: st, Blobs: blobs, Logger: log, Audit: st}, Logger: log, Audit: audit.rec,
 		AuditLog: st, AuditOrigin: cfg.AuditOrigin, AuditVerifierKey: audit.verifier, Eraser: audit.subjects}
 	if cfg.OIDC.Enabled() {
 		svc, err := singleSignOn(cfg.OIDC, st, log)
@@ -276,12 +287,12 @@ type serverAudit struct {
 // openAudit opens the audit log: the checkpoint signing key (created on
 // first start, wrapped by the master key), the sequencer, and the
 // pseudonym keys.
-func openAudit(ctx context.Context, cfg config.Server, st store.Store, keeper auditlog.Wrapper, log *slog.Logger) (serverAudit, error) {
+func openAudit(ctx context.Context, cfg config.Server, st store.Store, keeper auditlog.Wrapper, log *slog.Logger, metrics prometheus.Registerer) (serverAudit, error) {
 	signer, vkey, err := auditlog.LoadOrCreateKey(ctx, st, keeper, "palisade-audit", rand.Reader)
 	if err != nil {
 		return serverAudit{}, err
 	}
-	l, err := auditlog.New(auditlog.Options{Store: st, Signer: signer, Origin: cfg.AuditOrigin, Logger: log})
+	l, err := auditlog.New(auditlog.Options{Store: st, Signer: signer, Origin: cfg.AuditOrigin, Logger: log, Metrics: metrics})
 	if err != nil {
 		return serverAudit{}, err
 	}

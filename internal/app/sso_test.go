@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/palisade-sec/palisade/internal/api"
+	"github.com/palisade-sec/palisade/internal/auditlog"
 	"github.com/palisade-sec/palisade/internal/config"
 	"github.com/palisade-sec/palisade/internal/store"
 	"github.com/palisade-sec/palisade/internal/testutil/oidctest"
@@ -102,9 +103,15 @@ func TestSSOBrowserLogin(t *testing.T) {
 		}
 		return l, cb
 	}
+	size := auditSize(t, st)
 	l, cb := login(t)
 	if !l.Created || l.User != alice.Username {
 		t.Errorf("first login = %+v, want user %s created", l, alice.Username)
+	}
+	// The login is recorded with what it changed: the user created, the
+	// role its group maps to (the group's project "gone" does not exist).
+	if got, want := auditSince(t, st, size), "user.create/allowed/sso ml:member.set/allowed/sso:developer auth.success/allowed/sso"; got != want {
+		t.Errorf("audit entries of the first login: %q, want %q", got, want)
 	}
 	var who api.Whoami
 	if code := call(t, "GET", base+"/api/v1/whoami", l.Token, nil, &who); code != 200 {
@@ -141,9 +148,13 @@ func TestSSOBrowserLogin(t *testing.T) {
 	if err := st.SetMember(t.Context(), store.Member{Project: "ml", PrincipalID: u.ID, Role: "owner", Source: "manual"}); err != nil {
 		t.Fatal(err)
 	}
+	size = auditSize(t, st)
 	l2, _ := login(t)
 	if l2.Created || l2.User != alice.Username {
 		t.Errorf("second login = %+v, want the same user", l2)
+	}
+	if got, want := auditSince(t, st, size), "auth.success/allowed/sso"; got != want {
+		t.Errorf("audit entries of a login that changed nothing: %q, want %q", got, want)
 	}
 	ms, err := st.MembershipsOf(t.Context(), u.ID)
 	if err != nil || len(ms) != 1 || ms[0].Role != "owner" || ms[0].Source != "manual" {
@@ -208,4 +219,37 @@ func TestSSODeviceLogin(t *testing.T) {
 	if code := call(t, "POST", base+"/api/v1/auth/sso/device/token", "", api.DevicePollRequest{Handle: d.Handle}, &e); code != 400 || e.Error.Code != "expired_token" {
 		t.Errorf("poll after the login: %d %+v", code, e)
 	}
+}
+
+// auditSize returns the number of entries in the server's audit log.
+func auditSize(t *testing.T, st store.Store) int64 {
+	t.Helper()
+	n, err := st.AuditSize(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// auditSince describes the entries appended after the first size, as
+// "[project:]action/outcome/reason", space-separated.
+func auditSince(t *testing.T, st store.Store, size int64) string {
+	t.Helper()
+	recs, err := st.AuditEntries(t.Context(), size, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, r := range recs {
+		e, err := auditlog.Decode(r.Data)
+		if err != nil {
+			t.Fatalf("entry %d: %v", r.Index, err)
+		}
+		d := string(e.Action) + "/" + string(e.Outcome) + "/" + e.Reason
+		if e.Project != "" {
+			d = e.Project + ":" + d
+		}
+		out = append(out, d)
+	}
+	return strings.Join(out, " ")
 }

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/mod/sumdb/note"
 	"golang.org/x/mod/sumdb/tlog"
 
@@ -47,6 +48,9 @@ type Options struct {
 	// Origin names the log in its checkpoints: "<host>/audit/<shard>".
 	Origin string
 	Logger *slog.Logger
+	// Metrics, when set, receives the log's Prometheus metrics
+	// (palisade_audit_*).
+	Metrics prometheus.Registerer
 }
 
 // Log appends entries. It is safe for concurrent use.
@@ -55,6 +59,7 @@ type Log struct {
 	signer note.Signer
 	origin string
 	log    *slog.Logger
+	m      *metrics
 
 	reqs chan *pending
 	stop chan struct{}
@@ -79,7 +84,8 @@ func New(opts Options) (*Log, error) {
 		return nil, errors.New("new audit log: store, signer and origin are required")
 	}
 	l := &Log{st: opts.Store, signer: opts.Signer, origin: opts.Origin, log: opts.Logger,
-		reqs: make(chan *pending, 4*MaxBatch), stop: make(chan struct{}), done: make(chan struct{})}
+		reqs: make(chan *pending, 4*MaxBatch), stop: make(chan struct{}), done: make(chan struct{}),
+		m: newMetrics(opts.Metrics, opts.Store)}
 	if l.log == nil {
 		l.log = slog.New(slog.DiscardHandler)
 	}
@@ -166,6 +172,7 @@ func (l *Log) run() {
 func (l *Log) commit(batch []*pending) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
+	start := time.Now()
 	err := l.st.AuditAppend(ctx, func(tx store.AuditTx) error {
 		n, err := tx.Size(ctx)
 		if err != nil {
@@ -208,6 +215,8 @@ func (l *Log) commit(batch []*pending) {
 		}
 		return tx.PutCheckpoint(ctx, size, cp)
 	})
+	end := time.Now()
+	l.m.observe(len(batch), end.Sub(start), err, end)
 	if err != nil {
 		l.log.Error("audit log: append failed", slog.Int("entries", len(batch)), slog.String("error", err.Error()))
 		err = fmt.Errorf("append to the audit log: %w", err)

@@ -128,6 +128,12 @@ type Lockout interface {
 	Succeed(key string)
 }
 
+// Recent lets a key through at most once per interval (throttle.Once).
+type Recent interface {
+	Take(key string) bool
+	Release(key string)
+}
+
 // RateLimiter limits requests per key (throttle.Limiter).
 type RateLimiter interface {
 	Allow(key string) (bool, time.Duration)
@@ -152,6 +158,15 @@ type Options struct {
 	// OnRefused, when set, is told of each request to the token endpoint
 	// whose credentials were not accepted.
 	OnRefused func(r *http.Request)
+	// OnSuccess, when set, is told of successful authentications with an
+	// API token or a client certificate (for the audit log): of each
+	// credential from each source address, the first one that Recent lets
+	// through (every one when Recent is nil). Session tokens are left out:
+	// their issue is what OnIssue reports. When OnSuccess fails the key is
+	// released, so that the next request reports again; the request goes
+	// on either way, as with failures and denials.
+	OnSuccess func(r *http.Request, p Principal) error
+	Recent    Recent
 	// Now and Rand default to time.Now and crypto/rand.Reader.
 	Now  func() time.Time
 	Rand io.Reader
@@ -167,6 +182,8 @@ type Authenticator struct {
 	onLimited func(string)
 	onIssue   func(*http.Request, Principal)
 	onRefused func(*http.Request)
+	onSuccess func(*http.Request, Principal) error
+	recent    Recent
 	now       func() time.Time
 	rand      io.Reader
 }
@@ -174,7 +191,8 @@ type Authenticator struct {
 // New returns an Authenticator.
 func New(opts Options) *Authenticator {
 	a := &Authenticator{st: opts.Store, log: opts.Logger, lockout: opts.Lockout,
-		perToken: opts.PerToken, perSource: opts.PerSource, onLimited: opts.OnLimited, onIssue: opts.OnIssue, onRefused: opts.OnRefused, now: opts.Now, rand: opts.Rand}
+		perToken: opts.PerToken, perSource: opts.PerSource, onLimited: opts.OnLimited, onIssue: opts.OnIssue, onRefused: opts.OnRefused, onSuccess: opts.OnSuccess, recent: opts.Recent,
+		now: opts.Now, rand: opts.Rand}
 	if a.onLimited == nil {
 		a.onLimited = func(string) {}
 	}
@@ -225,6 +243,9 @@ func (a *Authenticator) Authenticate(r *http.Request) (Principal, error) {
 			return Principal{}, err
 		}
 		if p, ok, err := a.certificate(r); ok || err != nil {
+			if err == nil {
+				a.succeeded(r, p)
+			}
 			return p, err
 		}
 		return Principal{}, ErrNoCredentials
@@ -284,7 +305,30 @@ func (a *Authenticator) guarded(r *http.Request, account string, check func(cont
 			return Principal{}, &WaitError{RetryAfter: wait}
 		}
 	}
+	a.succeeded(r, p)
 	return p, nil
+}
+
+// succeeded reports a successful authentication to OnSuccess, once per
+// credential and source address while Recent holds the key.
+func (a *Authenticator) succeeded(r *http.Request, p Principal) {
+	if a.onSuccess == nil || p.session {
+		return
+	}
+	credential := p.TokenID
+	if p.Via == "certificate" {
+		credential = p.ID
+	}
+	key := "success:" + p.Via + ":" + credential + "|" + Source(r)
+	if a.recent != nil && !a.recent.Take(key) {
+		return
+	}
+	if err := a.onSuccess(r, p); err != nil {
+		if a.recent != nil {
+			a.recent.Release(key)
+		}
+		a.log.ErrorContext(r.Context(), "report a successful authentication", slog.String("error", err.Error()))
+	}
 }
 
 func (a *Authenticator) credentials(ctx context.Context, h string, r *http.Request) (Principal, error) {

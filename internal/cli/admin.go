@@ -120,14 +120,16 @@ remove its ciphertext from blob storage. Copies of that ciphertext elsewhere
 	)
 	fsck := &cobra.Command{
 		Use:   "fsck",
-		Short: "Check storage: decrypt and re-hash every blob, check every manifest's references",
+		Short: "Check storage: re-hash every blob, check every manifest's references and the audit index",
 		Long: `Read every blob of every project to its end, decrypting it and checking its
-digest, check that every manifest's blobs and manifests exist, and list data
-in storage that no record names. Problems are reported by kind: missing (a
+digest, check that every manifest's blobs and manifests exist, list data in
+storage that no record names, and compare each audit entry's search columns
+with its bytes. Problems are reported by kind: missing (a
 record without data), corrupt (data that does not decrypt), tampered (data
 that decrypts but is another blob's), unreadable (its key was destroyed),
 orphaned (data without a record), dangling (a manifest naming what is not
-stored).
+stored), audit_index (an audit entry whose search columns were changed in the
+database: searches miss it, though its bytes still verify).
 
 Exit codes: 0 no problem, 1 problems found, 2 the check could not run.`,
 		Args: cobra.NoArgs,
@@ -146,14 +148,18 @@ Exit codes: 0 no problem, 1 problems found, 2 the check could not run.`,
 					return err
 				}
 			} else {
-				fmt.Fprintf(out, "Checked %d blobs (%d bytes) and %d manifests in %d projects, %d objects in storage\n",
-					rep.Blobs, rep.BlobBytes, rep.Manifests, rep.Projects, rep.Objects)
+				fmt.Fprintf(out, "Checked %d blobs (%d bytes) and %d manifests in %d projects, %d objects in storage, %d audit entries\n",
+					rep.Blobs, rep.BlobBytes, rep.Manifests, rep.Projects, rep.Objects, rep.AuditEntries)
 				for _, p := range rep.Problems {
 					where := p.Project
 					if p.Repository != "" {
 						where += "/" + p.Repository
 					}
-					fmt.Fprintf(out, "%-10s %s %s: %s\n", p.Kind, where, p.Digest, p.Detail)
+					what := p.Digest
+					if p.AuditEntry != nil {
+						what = fmt.Sprintf("audit entry %d", *p.AuditEntry)
+					}
+					fmt.Fprintf(out, "%-10s %s %s: %s\n", p.Kind, where, what, p.Detail)
 				}
 				if len(rep.Problems) == 0 {
 					fmt.Fprintln(out, "No problems found.")

@@ -55,13 +55,15 @@ const (
 	EnvSourceRate      = "PALISADE_LIMITS_SOURCE_RATE"
 	EnvUploadsPerToken = "PALISADE_LIMITS_UPLOADS_PER_TOKEN"
 	EnvAuditOrigin     = "PALISADE_AUDIT_ORIGIN"
-	EnvOIDCIssuer      = "PALISADE_OIDC_ISSUER"
-	EnvOIDCClientID    = "PALISADE_OIDC_CLIENT_ID"
-	EnvOIDCSecretFile  = "PALISADE_OIDC_CLIENT_SECRET_FILE"
-	EnvOIDCRedirectURL = "PALISADE_OIDC_REDIRECT_URL"
-	EnvLogLevel        = "PALISADE_LOG_LEVEL"
-	EnvShutdownTimeout = "PALISADE_SHUTDOWN_TIMEOUT"
-	EnvAdminToken      = "PALISADE_ADMIN_TOKEN"
+	// EnvAuditAuthSuccessInterval sets audit.auth_success_interval.
+	EnvAuditAuthSuccessInterval = "PALISADE_AUDIT_AUTH_SUCCESS_INTERVAL"
+	EnvOIDCIssuer               = "PALISADE_OIDC_ISSUER"
+	EnvOIDCClientID             = "PALISADE_OIDC_CLIENT_ID"
+	EnvOIDCSecretFile           = "PALISADE_OIDC_CLIENT_SECRET_FILE"
+	EnvOIDCRedirectURL          = "PALISADE_OIDC_REDIRECT_URL"
+	EnvLogLevel                 = "PALISADE_LOG_LEVEL"
+	EnvShutdownTimeout          = "PALISADE_SHUTDOWN_TIMEOUT"
+	EnvAdminToken               = "PALISADE_ADMIN_TOKEN"
 )
 
 // Secret is a secret value (a token). Every way of formatting it prints
@@ -124,6 +126,10 @@ type Server struct {
 	// AuditOrigin names the audit log in its checkpoints:
 	// "<public host>/audit/<shard>".
 	AuditOrigin string
+	// AuditAuthSuccessInterval is how often the audit log records a
+	// successful authentication of the same credential from the same
+	// address: once per interval; 0 records every one.
+	AuditAuthSuccessInterval time.Duration
 	// LogLevel is debug, info, warn or error.
 	LogLevel string
 	// ShutdownTimeout bounds the graceful shutdown: requests still running
@@ -182,17 +188,25 @@ func DefaultLimits() Limits {
 // files and a local key in ./palisade-data, on 127.0.0.1:8700.
 func DefaultServer() Server {
 	return Server{
-		Listen:          DefaultListen,
-		DataDir:         DefaultDataDir,
-		LogLevel:        DefaultLogLevel,
-		ShutdownTimeout: DefaultShutdownTimeout,
-		Limits:          DefaultLimits(),
-		AuditOrigin:     DefaultAuditOrigin,
+		Listen:                   DefaultListen,
+		DataDir:                  DefaultDataDir,
+		LogLevel:                 DefaultLogLevel,
+		ShutdownTimeout:          DefaultShutdownTimeout,
+		Limits:                   DefaultLimits(),
+		AuditOrigin:              DefaultAuditOrigin,
+		AuditAuthSuccessInterval: DefaultAuditAuthSuccessInterval,
 	}
 }
 
 // DefaultAuditOrigin is the audit log's origin until one is configured.
 const DefaultAuditOrigin = "palisade.local/audit/1"
+
+// DefaultAuditAuthSuccessInterval is how often a credential's successful
+// authentications from one address are recorded until configured.
+const DefaultAuditAuthSuccessInterval = 15 * time.Minute
+
+// MaxAuditAuthSuccessInterval bounds audit.auth_success_interval.
+const MaxAuditAuthSuccessInterval = 24 * time.Hour
 
 // DatabaseURL returns the effective database: Database, or sqlite: and the
 // database file in DataDir.
@@ -310,6 +324,7 @@ func (c Server) String() string {
 	line("limits.source_rate", strconv.FormatFloat(c.Limits.SourceRate, 'g', -1, 64))
 	line("limits.uploads_per_token", strconv.Itoa(c.Limits.UploadsPerToken))
 	line("audit.origin", c.AuditOrigin)
+	line("audit.auth_success_interval", c.AuditAuthSuccessInterval.String())
 	if o := c.OIDC; o.Enabled() {
 		line("oidc.issuer", o.Issuer)
 		line("oidc.client_id", o.ClientID)
@@ -365,7 +380,7 @@ func redactURL(s string) string {
 // Keys of the server file, in the order error messages list them.
 var (
 	serverKeys       = []string{"listen", "data", "database", "blobs", "kek", "kek_previous", "tls", "limits", "oidc", "audit", "log_level", "shutdown_timeout"}
-	serverAuditKeys  = []string{"origin"}
+	serverAuditKeys  = []string{"origin", "auth_success_interval"}
 	serverOIDCKeys   = []string{"issuer", "client_id", "client_secret_file", "redirect_url", "scopes", "groups_claim", "default_clearance", "token_ttl", "admin_groups", "groups"}
 	serverTLSKeys    = []string{"cert", "key", "client_ca"}
 	serverLimitsKeys = []string{"token_rate", "source_rate", "uploads_per_token"}
@@ -473,7 +488,21 @@ func (pr *parser) server(n *yaml.Node, c *Server) {
 			pr.oidc(v, &c.OIDC)
 		case "audit":
 			pr.mapping(v, "audit", serverAuditKeys, func(key string, v *yaml.Node) {
-				set(&c.AuditOrigin, v, "audit."+key)
+				switch key {
+				case "origin":
+					set(&c.AuditOrigin, v, "audit."+key)
+				case "auth_success_interval":
+					t := strings.TrimSpace(pr.text(v, "audit."+key))
+					if t == "" {
+						return
+					}
+					d, err := time.ParseDuration(t)
+					if err != nil {
+						pr.addf(v, "audit.auth_success_interval must be a duration such as 15m or 0 (every time), not %q", t)
+						return
+					}
+					c.AuditAuthSuccessInterval = d
+				}
 			})
 		case "limits":
 			pr.mapping(v, "limits", serverLimitsKeys, func(key string, v *yaml.Node) {
@@ -581,6 +610,13 @@ func ApplyServerEnv(c *Server, lookup func(string) (string, bool)) error {
 			*dst = v
 		}
 	}
+	if v, ok := get(EnvAuditAuthSuccessInterval); ok {
+		d, err := time.ParseDuration(v)
+		if err != nil {
+			problems = append(problems, fmt.Errorf("%s must be a duration such as 15m or 0 (every time), not %q", EnvAuditAuthSuccessInterval, v))
+		}
+		next.AuditAuthSuccessInterval = d
+	}
 	if v, ok := get(EnvShutdownTimeout); ok {
 		d, err := time.ParseDuration(v)
 		if err != nil {
@@ -676,6 +712,9 @@ func (c Server) Validate() error {
 	}
 	if !validOrigin(c.AuditOrigin) {
 		add("audit.origin %q: use HOST/audit/SHARD, printable ASCII without spaces (the log's name in its checkpoints)", c.AuditOrigin)
+	}
+	if c.AuditAuthSuccessInterval < 0 || c.AuditAuthSuccessInterval > MaxAuditAuthSuccessInterval {
+		add("audit.auth_success_interval %s: use a duration from 0 (record every authentication) to 24h", c.AuditAuthSuccessInterval)
 	}
 	if o := c.OIDC; o.Enabled() {
 		if o.ClientID == "" {

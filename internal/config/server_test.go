@@ -33,6 +33,8 @@ limits:
   uploads_per_token: 4
 log_level: debug
 shutdown_timeout: 10s
+audit:
+  auth_success_interval: 1h
 `
 	tests := []struct {
 		name string
@@ -44,26 +46,27 @@ shutdown_timeout: 10s
 		{"file over defaults", file, nil, Server{
 			Listen: "0.0.0.0:9000", DataDir: "/srv/palisade", Database: "postgres://pal:pw@db:5432/pal",
 			TLSCert: "/etc/cert.pem", TLSKey: "/etc/key.pem", TLSClientCA: "/etc/clients.pem", LogLevel: "debug", ShutdownTimeout: 10 * time.Second,
-			Limits: Limits{TokenRate: 50, SourceRate: 2000, UploadsPerToken: 4}, AuditOrigin: DefaultAuditOrigin,
+			Limits: Limits{TokenRate: 50, SourceRate: 2000, UploadsPerToken: 4}, AuditOrigin: DefaultAuditOrigin, AuditAuthSuccessInterval: time.Hour,
 		}},
 		{"env over file", file, map[string]string{
 			EnvListen: "127.0.0.1:1", EnvData: "/env/data", EnvDatabase: "sqlite:/env/db", EnvBlobs: "mem://",
 			EnvKEK: "/env/kek", EnvTLSCert: "c", EnvTLSKey: "k", EnvLogLevel: "warn",
 			EnvShutdownTimeout: "1m", EnvAdminToken: "tok", EnvTLSClientCA: "ca", EnvTokenRate: "0.5", EnvSourceRate: "0",
-			EnvUploadsPerToken: "2",
+			EnvUploadsPerToken: "2", EnvAuditAuthSuccessInterval: "0",
 		}, Server{
 			Listen: "127.0.0.1:1", DataDir: "/env/data", Database: "sqlite:/env/db", Blobs: "mem://",
 			KEK: "/env/kek", TLSCert: "c", TLSKey: "k", TLSClientCA: "ca", LogLevel: "warn", ShutdownTimeout: time.Minute,
 			AdminToken: "tok", Limits: Limits{TokenRate: 0.5, SourceRate: 0, UploadsPerToken: 2}, AuditOrigin: DefaultAuditOrigin,
+			AuditAuthSuccessInterval: 0,
 		}},
 		{"empty env keeps file", file, map[string]string{EnvListen: "", EnvData: "  "}, Server{
 			Listen: "0.0.0.0:9000", DataDir: "/srv/palisade", Database: "postgres://pal:pw@db:5432/pal",
 			TLSCert: "/etc/cert.pem", TLSKey: "/etc/key.pem", TLSClientCA: "/etc/clients.pem", LogLevel: "debug", ShutdownTimeout: 10 * time.Second,
-			Limits: Limits{TokenRate: 50, SourceRate: 2000, UploadsPerToken: 4}, AuditOrigin: DefaultAuditOrigin,
+			Limits: Limits{TokenRate: 50, SourceRate: 2000, UploadsPerToken: 4}, AuditOrigin: DefaultAuditOrigin, AuditAuthSuccessInterval: time.Hour,
 		}},
 		{"partial file keeps defaults", "listen: ':8080'\n", nil, Server{
 			Listen: ":8080", DataDir: DefaultDataDir, LogLevel: DefaultLogLevel, ShutdownTimeout: DefaultShutdownTimeout,
-			Limits: DefaultLimits(), AuditOrigin: DefaultAuditOrigin,
+			Limits: DefaultLimits(), AuditOrigin: DefaultAuditOrigin, AuditAuthSuccessInterval: DefaultAuditAuthSuccessInterval,
 		}},
 	}
 	for _, tt := range tests {
@@ -94,10 +97,11 @@ func TestParseServerProblems(t *testing.T) {
 			`line 2: unknown key "listen_addr" at the top level (valid keys: listen, data, database, blobs, kek, kek_previous, tls, limits, oidc, audit, log_level, shutdown_timeout)`,
 			`line 4: unknown key "certificate" under tls (valid keys: cert, key, client_ca)`,
 		}},
-		{"bad values", "data: [a]\nshutdown_timeout: soon\ntls: 5\n", []string{
+		{"bad values", "data: [a]\nshutdown_timeout: soon\ntls: 5\naudit:\n  auth_success_interval: often\n", []string{
 			"line 1: data must be text, not a list",
 			`line 2: shutdown_timeout must be a duration such as 30s or 2m, not "soon"`,
 			"line 3: tls must be a mapping of keys (cert, key, client_ca), not the number 5",
+			`line 5: audit.auth_success_interval must be a duration such as 15m or 0 (every time), not "often"`,
 		}},
 		{"duplicate key", "listen: ':1'\nlisten: ':2'\n", []string{`line 2: key "listen" appears twice at the top level`}},
 		{"second document", "listen: ':1'\n---\nlisten: ':2'\n", []string{"line 2: a second YAML document (after ---); the server configuration holds one"}},
@@ -203,6 +207,9 @@ func TestServerValidate(t *testing.T) {
 		{"previous master key given as material", func(c *Server) { c.KEKPrevious = "base64key://c2VjcmV0" }, []string{"kek_previous: base64key:// URLs hold the key itself"}},
 		{"relative file URL", func(c *Server) { c.Blobs = "file://blobs" }, []string{"needs an absolute directory"}},
 		{"empty sqlite path", func(c *Server) { c.Database = "sqlite:" }, []string{"sqlite: needs a file path"}},
+		{"every authentication recorded", func(c *Server) { c.AuditAuthSuccessInterval = 0 }, nil},
+		{"negative authentication interval", func(c *Server) { c.AuditAuthSuccessInterval = -time.Second }, []string{"audit.auth_success_interval -1s"}},
+		{"authentication interval over a day", func(c *Server) { c.AuditAuthSuccessInterval = 25 * time.Hour }, []string{"audit.auth_success_interval 25h0m0s: use a duration from 0"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

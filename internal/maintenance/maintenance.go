@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/palisade-sec/palisade/internal/auditlog"
 	"github.com/palisade-sec/palisade/internal/blob"
 	"github.com/palisade-sec/palisade/internal/crypto"
 	"github.com/palisade-sec/palisade/internal/ocimanifest"
@@ -54,6 +55,9 @@ const (
 	Orphaned = "orphaned"
 	// Dangling: a manifest that references a blob or manifest not stored.
 	Dangling = "dangling"
+	// AuditIndex: an audit entry whose searchable columns disagree with
+	// its bytes (the index was changed outside Palisade).
+	AuditIndex = "audit_index"
 )
 
 // Problem is one finding of Fsck.
@@ -62,17 +66,23 @@ type Problem struct {
 	Project    string `json:"project"`
 	Repository string `json:"repository,omitempty"`
 	Digest     string `json:"digest"`
+	// AuditEntry is the index of the audit entry concerned (audit_index
+	// problems only).
+	AuditEntry *int64 `json:"audit_entry,omitempty"`
 	Detail     string `json:"detail"`
 }
 
 // FsckReport is what Fsck checked and found.
 type FsckReport struct {
-	Projects  int       `json:"projects"`
-	Blobs     int       `json:"blobs"`
-	BlobBytes int64     `json:"blob_bytes"`
-	Manifests int       `json:"manifests"`
-	Objects   int       `json:"objects"`
-	Problems  []Problem `json:"problems"`
+	Projects  int   `json:"projects"`
+	Blobs     int   `json:"blobs"`
+	BlobBytes int64 `json:"blob_bytes"`
+	Manifests int   `json:"manifests"`
+	Objects   int   `json:"objects"`
+	// AuditEntries is the number of audit entries whose index was
+	// checked (Service.Audit set).
+	AuditEntries int64     `json:"audit_entries"`
+	Problems     []Problem `json:"problems"`
 }
 
 // Fsck reads every blob of every project to its end (decrypting it and
@@ -237,11 +247,30 @@ type Service struct {
 	Store  Store
 	Blobs  Blobs
 	Logger *slog.Logger
+	// Audit, when set, is the audit log's storage: Fsck also checks its
+	// search index against the entries.
+	Audit auditlog.Reader
 }
 
-// Fsck runs Fsck on the service's storage.
+// Fsck runs Fsck on the service's storage, and checks the audit log's
+// search index.
 func (s Service) Fsck(ctx context.Context) (FsckReport, error) {
-	return Fsck(ctx, s.Store, s.Blobs, s.Logger)
+	rep, err := Fsck(ctx, s.Store, s.Blobs, s.Logger)
+	if err != nil || s.Audit == nil {
+		return rep, err
+	}
+	if rep.AuditEntries, err = s.Audit.AuditSize(ctx); err != nil {
+		return rep, fmt.Errorf("fsck: %w", err)
+	}
+	probs, err := auditlog.CheckIndex(ctx, s.Audit)
+	if err != nil {
+		return rep, fmt.Errorf("fsck: %w", err)
+	}
+	for _, p := range probs {
+		rep.Problems = append(rep.Problems, Problem{Kind: AuditIndex, AuditEntry: &p.Index,
+			Detail: fmt.Sprintf("column %s: %s; searches miss or misfile this entry (its bytes, which palisade audit verify checks, are authoritative): investigate who changed the database", p.Column, p.Detail)})
+	}
+	return rep, nil
 }
 
 // GC runs GC on the service's storage.

@@ -3,17 +3,22 @@ package maintenance
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
+	"database/sql"
 	"fmt"
 	"io"
 	"path/filepath"
 	"slices"
 	"sort"
+	"strings"
 	"testing"
 	"time"
 
 	"gocloud.dev/secrets/localsecrets"
+	"golang.org/x/mod/sumdb/note"
 
+	"github.com/palisade-sec/palisade/internal/auditlog"
 	"github.com/palisade-sec/palisade/internal/blob"
 	"github.com/palisade-sec/palisade/internal/projectkeys"
 	"github.com/palisade-sec/palisade/internal/store"
@@ -24,12 +29,14 @@ import (
 type world struct {
 	st    store.Store
 	blobs *blob.Store
+	path  string // of the SQLite database
 }
 
 func newWorld(t *testing.T) *world {
 	t.Helper()
 	ctx := t.Context()
-	st, err := sqlite.Open(ctx, sqlite.Options{Path: filepath.Join(t.TempDir(), "db")})
+	path := filepath.Join(t.TempDir(), "db")
+	st, err := sqlite.Open(ctx, sqlite.Options{Path: path})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -57,7 +64,7 @@ func newWorld(t *testing.T) *world {
 			t.Fatal(err)
 		}
 	}
-	return &world{st: st, blobs: bs}
+	return &world{st: st, blobs: bs, path: path}
 }
 
 func digestOf(b []byte) string { return fmt.Sprintf("sha256:%x", sha256.Sum256(b)) }
@@ -327,5 +334,59 @@ func TestGCRecordsReferencesOfOlderManifestsFirst(t *testing.T) {
 	}
 	if _, err := w.st.Blob(ctx, "p", cfg.Digest); err != nil {
 		t.Errorf("config of an older manifest deleted: %v", err)
+	}
+}
+
+// TestFsckAuditIndex: with the audit log's storage, fsck counts its
+// entries and reports an entry whose search columns were changed in the
+// database, naming the entry and the column.
+func TestFsckAuditIndex(t *testing.T) {
+	t.Parallel()
+	w := newWorld(t)
+	ctx := t.Context()
+	skey, _, err := note.GenerateKey(rand.Reader, "palisade-audit")
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, err := note.NewSigner(skey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err := auditlog.New(auditlog.Options{Store: w.st, Signer: signer, Origin: "palisade.example.test/audit/1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	for i := range 3 {
+		e := auditlog.Entry{V: auditlog.SchemaVersion, Time: time.Now().UTC().Truncate(time.Millisecond), RequestID: fmt.Sprint("r", i),
+			Node: "n", Project: "p", Actor: auditlog.Actor{Kind: auditlog.ActorSystem}, Action: auditlog.ActionMaintenanceGC,
+			Object: auditlog.Object{Kind: auditlog.ObjectStore}, Outcome: auditlog.OutcomeAllowed}
+		if _, err := l.Append(ctx, e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	svc := Service{Store: w.st, Blobs: w.blobs, Audit: w.st}
+	rep, err := svc.Fsck(ctx)
+	if err != nil || len(rep.Problems) != 0 || rep.AuditEntries != 3 {
+		t.Fatalf("fsck of an untouched log: %+v, %v", rep, err)
+	}
+	db, err := sql.Open("sqlite", "file:"+w.path+"?_pragma=busy_timeout(5000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.ExecContext(ctx, "UPDATE audit_entries SET project = 'q' WHERE idx = 1"); err != nil {
+		t.Fatal(err)
+	}
+	rep, err = svc.Fsck(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rep.Problems) != 1 {
+		t.Fatalf("problems %+v, want one", rep.Problems)
+	}
+	p := rep.Problems[0]
+	if p.Kind != AuditIndex || p.AuditEntry == nil || *p.AuditEntry != 1 || !strings.Contains(p.Detail, `column project: the index says "q", the entry "p"`) {
+		t.Errorf("problem %+v (entry %v)", p, p.AuditEntry)
 	}
 }

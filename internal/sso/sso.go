@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"regexp"
 	"slices"
 	"strings"
@@ -205,6 +206,31 @@ type Login struct {
 	User        string
 	// Created reports that the login created the user.
 	Created bool
+	// Changes are what the login's groups changed in the user's standing,
+	// for the audit log.
+	Changes []Change
+}
+
+// ChangeKind says what a login's groups changed.
+type ChangeKind string
+
+// The changes a login's groups make.
+const (
+	// AdminGranted and AdminRevoked: system administration, from
+	// oidc.admin_groups.
+	AdminGranted ChangeKind = "admin_granted"
+	AdminRevoked ChangeKind = "admin_revoked"
+	// MemberSet: a project role given or changed, from oidc.groups.
+	MemberSet ChangeKind = "member_set"
+	// MemberRemoved: a project role the groups no longer give.
+	MemberRemoved ChangeKind = "member_removed"
+)
+
+// Change is one change a login's groups made to the user's standing.
+type Change struct {
+	Kind    ChangeKind
+	Project string      // "" for administration
+	Role    access.Role // the role set (MemberSet)
 }
 
 // FinishBrowser completes a browser login with the state and code the
@@ -318,7 +344,8 @@ func (s *Service) login(ctx context.Context, id oidc.Identity) (Login, error) {
 	if !u.Enabled() {
 		return Login{}, ErrDisabled
 	}
-	if err := s.applyGroups(ctx, &u, id.Groups); err != nil {
+	changes, err := s.applyGroups(ctx, &u, id.Groups)
+	if err != nil {
 		return Login{}, err
 	}
 	tid, secret, hash, err := auth.NewToken(s.rand)
@@ -330,7 +357,7 @@ func (s *Service) login(ctx context.Context, id oidc.Identity) (Login, error) {
 		return Login{}, fmt.Errorf("issue the login's token: %w", err)
 	}
 	s.log.InfoContext(ctx, "single sign-on", slog.String("principal_id", u.ID), slog.String("token_id", tid), slog.Bool("created", created))
-	return Login{Token: secret, TokenID: tid, PrincipalID: u.ID, Expires: expires, User: u.Name, Created: created}, nil
+	return Login{Token: secret, TokenID: tid, PrincipalID: u.ID, Expires: expires, User: u.Name, Created: created, Changes: changes}, nil
 }
 
 // user finds or creates the user of an identity.
@@ -402,15 +429,21 @@ func userName(id oidc.Identity) string {
 }
 
 // applyGroups brings the user's administration and group-granted roles
-// in line with the groups of this login.
-func (s *Service) applyGroups(ctx context.Context, u *store.Principal, groups []string) error {
+// in line with the groups of this login, and returns what it changed.
+func (s *Service) applyGroups(ctx context.Context, u *store.Principal, groups []string) ([]Change, error) {
+	var changes []Change
 	if len(s.cfg.AdminGroups) > 0 {
 		admin := slices.ContainsFunc(groups, func(g string) bool { return slices.Contains(s.cfg.AdminGroups, g) })
 		if admin != u.Admin {
 			if err := s.st.PatchPrincipal(ctx, u.ID, store.PrincipalPatch{Admin: &admin}); err != nil {
-				return fmt.Errorf("apply administrator groups: %w", err)
+				return changes, fmt.Errorf("apply administrator groups: %w", err)
 			}
 			u.Admin = admin
+			if admin {
+				changes = append(changes, Change{Kind: AdminGranted})
+			} else {
+				changes = append(changes, Change{Kind: AdminRevoked})
+			}
 		}
 	}
 	want := map[string]access.Role{}
@@ -423,34 +456,48 @@ func (s *Service) applyGroups(ctx context.Context, u *store.Principal, groups []
 	}
 	have, err := s.st.MembershipsOf(ctx, u.ID)
 	if err != nil {
-		return fmt.Errorf("apply groups: %w", err)
+		return changes, fmt.Errorf("apply groups: %w", err)
 	}
-	manual := map[string]bool{}
+	manual, current := map[string]bool{}, map[string]bool{}
 	for _, m := range have {
 		if m.Source != "oidc" {
 			manual[m.Project] = true
 			continue
 		}
-		if r, ok := want[m.Project]; !ok || string(r) != m.Role {
-			if err := s.st.RemoveMember(ctx, m.Project, u.ID); err != nil && !errors.Is(err, store.ErrNotFound) {
-				return fmt.Errorf("apply groups: %w", err)
+		r, ok := want[m.Project]
+		switch {
+		case ok && string(r) == m.Role:
+			current[m.Project] = true
+		case ok:
+			// SetMember below replaces the role.
+		default:
+			err := s.st.RemoveMember(ctx, m.Project, u.ID)
+			if errors.Is(err, store.ErrNotFound) {
+				continue
 			}
+			if err != nil {
+				return changes, fmt.Errorf("apply groups: %w", err)
+			}
+			changes = append(changes, Change{Kind: MemberRemoved, Project: m.Project})
 		}
 	}
-	for project, role := range want {
-		if manual[project] {
-			continue // a role given by hand wins
+	projects := slices.Sorted(maps.Keys(want))
+	for _, project := range projects {
+		if manual[project] || current[project] {
+			continue // a role given by hand wins; an unchanged one stays
 		}
+		role := want[project]
 		err := s.st.SetMember(ctx, store.Member{Project: project, PrincipalID: u.ID, Role: string(role), Source: "oidc"})
 		if errors.Is(err, store.ErrNotFound) {
 			s.log.WarnContext(ctx, "single sign-on: a group maps to a project that does not exist", slog.String("project", project))
 			continue
 		}
 		if err != nil {
-			return fmt.Errorf("apply groups: %w", err)
+			return changes, fmt.Errorf("apply groups: %w", err)
 		}
+		changes = append(changes, Change{Kind: MemberSet, Project: project, Role: role})
 	}
-	return nil
+	return changes, nil
 }
 
 // rank orders roles, most privileged first.

@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"net/url"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -351,10 +352,12 @@ func TestApplyGroups(t *testing.T) {
 		"web":     {{Project: "web", Role: access.Developer}},
 		"stale":   {{Project: "gone", Role: access.Owner}, {Project: "ops", Role: access.Auditor}},
 	}
-	// step is one login's groups and the roles expected after it.
+	// step is one login's groups, the roles expected after it and the
+	// changes it reports ("set PROJECT ROLE", "removed PROJECT").
 	type step struct {
-		groups []string
-		want   map[string]string
+		groups  []string
+		want    map[string]string
+		changes string
 	}
 	tests := []struct {
 		name   string
@@ -362,28 +365,28 @@ func TestApplyGroups(t *testing.T) {
 		steps  []step
 	}{
 		{"most privileged wins", nil, []step{
-			{[]string{"dev", "leads", "readers"}, map[string]string{"ml": "maintainer/oidc", "web": "reader/oidc"}},
-			{[]string{"readers", "leads", "dev"}, map[string]string{"ml": "maintainer/oidc", "web": "reader/oidc"}},
-			{[]string{"readers", "web"}, map[string]string{"ml": "reader/oidc", "web": "developer/oidc"}},
+			{[]string{"dev", "leads", "readers"}, map[string]string{"ml": "maintainer/oidc", "web": "reader/oidc"}, "set ml maintainer, set web reader"},
+			{[]string{"readers", "leads", "dev"}, map[string]string{"ml": "maintainer/oidc", "web": "reader/oidc"}, ""},
+			{[]string{"readers", "web"}, map[string]string{"ml": "reader/oidc", "web": "developer/oidc"}, "set ml reader, set web developer"},
 		}},
 		{"group removed", nil, []step{
-			{[]string{"dev", "web"}, map[string]string{"ml": "developer/oidc", "web": "developer/oidc"}},
-			{[]string{"dev"}, map[string]string{"ml": "developer/oidc"}},
-			{nil, map[string]string{}},
+			{[]string{"dev", "web"}, map[string]string{"ml": "developer/oidc", "web": "developer/oidc"}, "set ml developer, set web developer"},
+			{[]string{"dev"}, map[string]string{"ml": "developer/oidc"}, "removed web"},
+			{nil, map[string]string{}, "removed ml"},
 		}},
 		{"role follows the group", nil, []step{
-			{[]string{"leads"}, map[string]string{"ml": "maintainer/oidc"}},
-			{[]string{"dev"}, map[string]string{"ml": "developer/oidc"}},
+			{[]string{"leads"}, map[string]string{"ml": "maintainer/oidc"}, "set ml maintainer"},
+			{[]string{"dev"}, map[string]string{"ml": "developer/oidc"}, "set ml developer"},
 		}},
 		{"manual role kept", map[string]access.Role{"ml": access.Reader, "ops": access.Owner}, []step{
-			{[]string{"leads", "web"}, map[string]string{"ml": "reader/manual", "ops": "owner/manual", "web": "developer/oidc"}},
-			{nil, map[string]string{"ml": "reader/manual", "ops": "owner/manual"}},
+			{[]string{"leads", "web"}, map[string]string{"ml": "reader/manual", "ops": "owner/manual", "web": "developer/oidc"}, "set web developer"},
+			{nil, map[string]string{"ml": "reader/manual", "ops": "owner/manual"}, "removed web"},
 		}},
 		{"unknown project skipped", nil, []step{
-			{[]string{"stale", "dev"}, map[string]string{"ml": "developer/oidc", "ops": "auditor/oidc"}},
+			{[]string{"stale", "dev"}, map[string]string{"ml": "developer/oidc", "ops": "auditor/oidc"}, "set ml developer, set ops auditor"},
 		}},
 		{"unmapped groups ignored", nil, []step{
-			{[]string{"nobody", "everyone"}, map[string]string{}},
+			{[]string{"nobody", "everyone"}, map[string]string{}, ""},
 		}},
 	}
 	for _, tt := range tests {
@@ -401,11 +404,26 @@ func TestApplyGroups(t *testing.T) {
 				}
 			}
 			for i, s := range tt.steps {
-				if err := e.svc.applyGroups(ctx, &u, s.groups); err != nil {
+				changes, err := e.svc.applyGroups(ctx, &u, s.groups)
+				if err != nil {
 					t.Fatalf("step %d: applyGroups(%v): %v", i, s.groups, err)
 				}
 				if diff := cmp.Diff(roles(t, e.st, u.ID), s.want); diff != "" {
 					t.Errorf("step %d: roles after groups %v (-got +want):\n%s", i, s.groups, diff)
+				}
+				var got []string
+				for _, c := range changes {
+					switch c.Kind {
+					case MemberSet:
+						got = append(got, "set "+c.Project+" "+string(c.Role))
+					case MemberRemoved:
+						got = append(got, "removed "+c.Project)
+					default:
+						got = append(got, string(c.Kind))
+					}
+				}
+				if strings.Join(got, ", ") != s.changes {
+					t.Errorf("step %d: changes after groups %v: %q, want %q", i, s.groups, strings.Join(got, ", "), s.changes)
 				}
 			}
 		})
@@ -420,14 +438,15 @@ func TestApplyGroupsAdmin(t *testing.T) {
 		wasAdmin    bool
 		groups      []string
 		wantAdmin   bool
+		change      ChangeKind // "" for none
 	}{
-		{"member becomes admin", []string{"admins", "root"}, false, []string{"dev", "root"}, true},
-		{"admin stays admin", []string{"admins"}, true, []string{"admins"}, true},
-		{"leaving revokes", []string{"admins"}, true, []string{"dev"}, false},
-		{"no groups revokes", []string{"admins"}, true, nil, false},
-		{"non-member stays non-admin", []string{"admins"}, false, []string{"dev"}, false},
-		{"no admin groups keep admin", nil, true, nil, true},
-		{"no admin groups grant nothing", nil, false, []string{"admins"}, false},
+		{"member becomes admin", []string{"admins", "root"}, false, []string{"dev", "root"}, true, AdminGranted},
+		{"admin stays admin", []string{"admins"}, true, []string{"admins"}, true, ""},
+		{"leaving revokes", []string{"admins"}, true, []string{"dev"}, false, AdminRevoked},
+		{"no groups revokes", []string{"admins"}, true, nil, false, AdminRevoked},
+		{"non-member stays non-admin", []string{"admins"}, false, []string{"dev"}, false, ""},
+		{"no admin groups keep admin", nil, true, nil, true, ""},
+		{"no admin groups grant nothing", nil, false, []string{"admins"}, false, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -442,8 +461,16 @@ func TestApplyGroupsAdmin(t *testing.T) {
 			if err := e.st.UpdatePrincipal(ctx, u); err != nil {
 				t.Fatal(err)
 			}
-			if err := e.svc.applyGroups(ctx, &u, tt.groups); err != nil {
+			changes, err := e.svc.applyGroups(ctx, &u, tt.groups)
+			if err != nil {
 				t.Fatalf("applyGroups: %v", err)
+			}
+			var kinds []ChangeKind
+			for _, c := range changes {
+				kinds = append(kinds, c.Kind)
+			}
+			if want := []ChangeKind{tt.change}; tt.change == "" && len(kinds) != 0 || tt.change != "" && !slices.Equal(kinds, want) {
+				t.Errorf("changes %v, want %q", kinds, tt.change)
 			}
 			stored, err := e.st.Principal(ctx, u.ID)
 			if err != nil {

@@ -1,6 +1,7 @@
 // Package throttle slows down clients of the Palisade server: it limits the
 // request rate per key (Limiter), the number of concurrent operations per
-// key (Gate), and the pace of failed authentications per key (Lockout).
+// key (Gate), the pace of failed authentications per key (Lockout), and
+// how often an event per key is worth recording (Once).
 //
 // A key is an opaque string chosen by the caller that names who is being
 // throttled, such as "token:ID" or "ip:203.0.113.9". This package never
@@ -10,7 +11,7 @@
 //
 // # Invariants
 //
-//   - Memory is bounded by the number of keys. Limiter and Lockout keep at
+//   - Memory is bounded by the number of keys. Limiter, Lockout and Once keep at
 //     most MaxKeys entries (default 100,000) and evict the least recently
 //     used one when full; Gate keeps an entry only while the key holds at
 //     least one slot, so its size is bounded by the number of operations in
