@@ -159,7 +159,10 @@ Exit codes: 0 no problem, 1 problems found, 2 the check could not run.`,
 					if p.AuditEntry != nil {
 						what = fmt.Sprintf("audit entry %d", *p.AuditEntry)
 					}
-					fmt.Fprintf(out, "%-10s %s %s: %s\n", p.Kind, where, what, p.Detail)
+					if where != "" {
+						what = where + " " + what
+					}
+					fmt.Fprintf(out, "%-10s %s: %s\n", p.Kind, what, p.Detail)
 				}
 				if len(rep.Problems) == 0 {
 					fmt.Fprintln(out, "No problems found.")
