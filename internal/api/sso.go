@@ -93,6 +93,10 @@ func (a *API) ssoError(w http.ResponseWriter, r *http.Request, err error) {
 		writeError(w, http.StatusUnauthorized, "unauthorized", "the provider did not vouch for this login: start again")
 	case errors.Is(err, oidc.ErrUnsupported):
 		writeError(w, http.StatusNotImplemented, "unavailable", "the provider offers no device login: use the browser login at /api/v1/auth/sso/login, then 'palisade login' with the token")
+	case errors.Is(err, sso.ErrUnrecorded):
+		a.log.ErrorContext(r.Context(), "single sign-on: audit log", "error", err.Error())
+		w.Header().Set("Retry-After", "5")
+		writeError(w, http.StatusServiceUnavailable, "unavailable", "the audit log cannot record this login's changes, so they were not made: try again shortly")
 	case errors.Is(err, sso.ErrUnavailable):
 		writeError(w, http.StatusServiceUnavailable, "unavailable", "the single sign-on provider cannot be reached; try again later or log in with an API token")
 	default:
@@ -180,49 +184,26 @@ func (a *API) ssoDeviceToken(w http.ResponseWriter, r *http.Request, _ auth.Prin
 	writeJSON(w, http.StatusOK, loginResponse(l))
 }
 
-// recordLogin records a single sign-on login (and the user it created,
-// and the changes its groups made, if any). When the log cannot take it, the token the login issued is
-// revoked and the login answered 503, so that no unrecorded login is
-// usable; it reports whether the caller may answer with the token.
+// recordLogin records a single sign-on login. What the login changed
+// about its user (creation, e-mail, roles) was recorded before it was
+// made (sso.Options.Record). When the log cannot take the login, the
+// token it issued is revoked and the login answered 503, so that no
+// unrecorded login is usable; it reports whether the caller may answer
+// with the token.
 func (a *API) recordLogin(w http.ResponseWriter, r *http.Request, l sso.Login) bool {
 	if a.audit == nil {
 		return true
 	}
-	evs := []auditlog.Event{{RequestID: server.RequestID(r.Context()), PrincipalID: l.PrincipalID, Action: auditlog.ActionAuthSuccess,
-		Outcome: auditlog.OutcomeAllowed, Reason: "sso", Object: auditlog.Object{Kind: auditlog.ObjectToken, ID: l.TokenID}}}
-	// What the login's groups changed comes first, after the user's
-	// creation: the actor is the user, the reason says it came from the
-	// groups.
-	var changes []auditlog.Event
-	for _, c := range l.Changes {
-		ev := auditlog.Event{RequestID: server.RequestID(r.Context()), PrincipalID: l.PrincipalID, Outcome: auditlog.OutcomeAllowed, Project: c.Project}
-		switch c.Kind {
-		case sso.AdminGranted, sso.AdminRevoked:
-			ev.Action, ev.Reason, ev.Object = auditlog.ActionUserChange, "sso:"+string(c.Kind), auditlog.Object{Kind: auditlog.ObjectUser}
-		case sso.MemberSet:
-			ev.Action, ev.Reason, ev.Object = auditlog.ActionMemberSet, "sso:"+string(c.Role), auditlog.Object{Kind: auditlog.ObjectMember}
-		case sso.MemberRemoved:
-			ev.Action, ev.Reason, ev.Object = auditlog.ActionMemberRemove, "sso:groups", auditlog.Object{Kind: auditlog.ObjectMember}
-		default:
-			continue
+	ev := auditlog.Event{RequestID: server.RequestID(r.Context()), PrincipalID: l.PrincipalID, Action: auditlog.ActionAuthSuccess,
+		Outcome: auditlog.OutcomeAllowed, Reason: "sso", Object: auditlog.Object{Kind: auditlog.ObjectToken, ID: l.TokenID}}
+	if _, err := a.audit.Record(r.Context(), ev); err != nil {
+		a.log.ErrorContext(r.Context(), "api: audit log: record a login", "error", err.Error())
+		if rerr := a.st.RevokeToken(context.WithoutCancel(r.Context()), l.TokenID); rerr != nil {
+			a.log.ErrorContext(r.Context(), "api: revoke the token of an unrecorded login", "error", rerr.Error())
 		}
-		changes = append(changes, ev)
-	}
-	evs = append(changes, evs...)
-	if l.Created {
-		evs = append([]auditlog.Event{{RequestID: server.RequestID(r.Context()), PrincipalID: l.PrincipalID, Action: auditlog.ActionUserCreate,
-			Outcome: auditlog.OutcomeAllowed, Reason: "sso", Object: auditlog.Object{Kind: auditlog.ObjectUser}}}, evs...)
-	}
-	for _, ev := range evs {
-		if _, err := a.audit.Record(r.Context(), ev); err != nil {
-			a.log.ErrorContext(r.Context(), "api: audit log: record a login", "error", err.Error())
-			if rerr := a.st.RevokeToken(context.WithoutCancel(r.Context()), l.TokenID); rerr != nil {
-				a.log.ErrorContext(r.Context(), "api: revoke the token of an unrecorded login", "error", rerr.Error())
-			}
-			w.Header().Set("Retry-After", "5")
-			writeError(w, http.StatusServiceUnavailable, "unavailable", "the audit log cannot record this login, so its token was revoked: try again shortly")
-			return false
-		}
+		w.Header().Set("Retry-After", "5")
+		writeError(w, http.StatusServiceUnavailable, "unavailable", "the audit log cannot record this login, so its token was revoked: try again shortly")
+		return false
 	}
 	return true
 }

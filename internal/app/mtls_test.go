@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -154,7 +155,8 @@ func TestMutualTLS(t *testing.T) {
 		if err != nil {
 			t.Fatalf("entry %d: %v", r.Index, err)
 		}
-		found = found || e.Action == auditlog.ActionAuthSuccess && e.Reason == "certificate" && e.Actor.Kind == auditlog.ActorService
+		found = found || e.Action == auditlog.ActionAuthSuccess && e.Reason == "certificate" && e.Actor.Kind == auditlog.ActorService &&
+			e.Object.Kind == auditlog.ObjectSession && strings.HasPrefix(e.Object.ID, "cert-") && len(e.Object.ID) == len("cert-")+16
 	}
 	if !found {
 		t.Error("no auth.success entry with reason certificate for the service account")

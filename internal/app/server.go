@@ -223,9 +223,10 @@ func (a *App) newServer(ctx context.Context, cfg config.Server, out, logOut io.W
 		OnSuccess: func(r *http.Request, p auth.Principal) error {
 			ev := auditlog.Event{RequestID: server.RequestID(r.Context()), PrincipalID: p.ID, Service: p.Kind == access.Service,
 				Action: auditlog.ActionAuthSuccess, Outcome: auditlog.OutcomeAllowed, Reason: p.Via,
-				Object: auditlog.Object{Kind: auditlog.ObjectToken, ID: p.TokenID}}
+				Object: auditlog.Object{Kind: auditlog.ObjectToken, ID: p.Credential}}
 			if p.Via == "certificate" {
-				ev.Object = auditlog.Object{Kind: auditlog.ObjectSession}
+				// A TLS session with the certificate named by its digest.
+				ev.Object.Kind = auditlog.ObjectSession
 			}
 			_, err := audit.rec.Record(r.Context(), ev)
 			return err
@@ -257,7 +258,7 @@ func (a *App) newServer(ctx context.Context, cfg config.Server, out, logOut io.W
 		Maintenance: maintenance.Service{Store: st, Blobs: blobs, Logger: log, Audit: st}, Logger: log, Audit: audit.rec,
 		AuditLog: st, AuditOrigin: cfg.AuditOrigin, AuditVerifierKey: audit.verifier, Eraser: audit.subjects}
 	if cfg.OIDC.Enabled() {
-		svc, err := singleSignOn(cfg.OIDC, st, log)
+		svc, err := singleSignOn(cfg.OIDC, st, log, recordSSOChange(audit.rec))
 		if err != nil {
 			_ = srv.Close()
 			return nil, fmt.Errorf("start server: %w", err)
@@ -348,7 +349,7 @@ const maxSecretFile = 4096
 
 // singleSignOn builds the single sign-on service from its configuration;
 // the provider itself is discovered on first use.
-func singleSignOn(c config.OIDC, st store.Store, log *slog.Logger) (*sso.Service, error) {
+func singleSignOn(c config.OIDC, st store.Store, log *slog.Logger, record func(context.Context, string, sso.Change) error) (*sso.Service, error) {
 	secret := ""
 	if c.ClientSecretFile != "" {
 		f, err := os.Open(c.ClientSecretFile)
@@ -380,7 +381,36 @@ func singleSignOn(c config.OIDC, st store.Store, log *slog.Logger) (*sso.Service
 			Scopes: c.Scopes, GroupsClaim: c.GroupsClaim},
 		DefaultClearance: store.Classification(c.DefaultClearance), TokenTTL: c.TokenTTL,
 		AdminGroups: c.AdminGroups, Groups: groups,
-	}, st, sso.Options{Logger: log}), nil
+	}, st, sso.Options{Logger: log, Record: record}), nil
+}
+
+// recordSSOChange returns the audit recording of what a single sign-on
+// login changes about its user: the user is the actor, the reason says
+// the change came from the provider (sso, sso:ROLE, sso:groups, ...).
+func recordSSOChange(rec *auditlog.Recorder) func(context.Context, string, sso.Change) error {
+	return func(ctx context.Context, principalID string, c sso.Change) error {
+		ev := auditlog.Event{RequestID: server.RequestID(ctx), PrincipalID: principalID, Outcome: auditlog.OutcomeAllowed, Project: c.Project}
+		user, member := auditlog.Object{Kind: auditlog.ObjectUser}, auditlog.Object{Kind: auditlog.ObjectMember}
+		switch c.Kind {
+		case sso.UserCreated:
+			ev.Action, ev.Reason, ev.Object = auditlog.ActionUserCreate, "sso", user
+		case sso.EmailUpdated:
+			ev.Action, ev.Reason, ev.Object = auditlog.ActionUserChange, "sso:email", user
+		case sso.AdminGranted, sso.AdminRevoked:
+			ev.Action, ev.Reason, ev.Object = auditlog.ActionUserChange, "sso:"+string(c.Kind), user
+		case sso.MemberSet:
+			ev.Action, ev.Reason, ev.Object = auditlog.ActionMemberSet, "sso:"+string(c.Role), member
+		case sso.MemberRemoved:
+			ev.Action, ev.Reason, ev.Object = auditlog.ActionMemberRemove, "sso:groups", member
+		default:
+			return fmt.Errorf("single sign-on change %q has no audit action", c.Kind)
+		}
+		if c.NotMade {
+			ev.Outcome, ev.Reason = auditlog.OutcomeAborted, "sso:not_made"
+		}
+		_, err := rec.Record(ctx, ev)
+		return err
+	}
 }
 
 // burst is the token bucket size of a rate: twice the rate, at least one.

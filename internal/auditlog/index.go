@@ -20,25 +20,44 @@ type IndexProblem struct {
 	Detail string `json:"detail"`
 }
 
+// MaxIndexProblems bounds the problems CheckIndex returns; it counts
+// them all.
+const MaxIndexProblems = 1000
+
+// IndexReport is what CheckIndex read and found.
+type IndexReport struct {
+	// Entries is the number of entries read.
+	Entries int64
+	// Problems are the first MaxIndexProblems disagreements, in index
+	// order; Total counts them all.
+	Problems []IndexProblem
+	Total    int
+}
+
 // CheckIndex reads every stored entry and compares its searchable
 // columns with what its bytes decode to. It reports the disagreements;
 // the error is for a scan that could not run.
-func CheckIndex(ctx context.Context, st Reader) ([]IndexProblem, error) {
-	var problems []IndexProblem
+func CheckIndex(ctx context.Context, st Reader) (IndexReport, error) {
+	var rep IndexReport
 	for next := int64(0); ; {
 		recs, err := st.AuditEntries(ctx, next, pageSize)
 		if err != nil {
-			return problems, fmt.Errorf("check the audit index: %w", err)
+			return rep, fmt.Errorf("check the audit index: %w", err)
 		}
 		if len(recs) == 0 {
-			return problems, nil
+			return rep, nil
 		}
 		for _, r := range recs {
-			problems = append(problems, indexProblems(r)...)
+			probs := indexProblems(r)
+			rep.Total += len(probs)
+			if room := MaxIndexProblems - len(rep.Problems); room > 0 {
+				rep.Problems = append(rep.Problems, probs[:min(room, len(probs))]...)
+			}
+			rep.Entries++
 			next = r.Index + 1
 		}
 		if err := ctx.Err(); err != nil {
-			return problems, err
+			return rep, err
 		}
 	}
 }

@@ -17,15 +17,19 @@ func TestCheckIndex(t *testing.T) {
 			b := open(t)
 			signer, verifier := testKey(t, "palisade-audit")
 			fill(t, b.st, signer, 40)
-			if probs, err := CheckIndex(t.Context(), b.st); err != nil || len(probs) != 0 {
-				t.Fatalf("CheckIndex of an untouched log: %v, %v", probs, err)
+			if rep, err := CheckIndex(t.Context(), b.st); err != nil || len(rep.Problems) != 0 || rep.Total != 0 || rep.Entries != 40 {
+				t.Fatalf("CheckIndex of an untouched log: %+v, %v", rep, err)
 			}
 			b.exec(t, "UPDATE audit_entries SET action = ? WHERE idx = ?", "token.create", 7)
 			b.exec(t, "UPDATE audit_entries SET actor = ?, project = ? WHERE idx = ?", "p1.BBBBBBBBBBBBBBBBBBBBBB", "hr", 21)
 			b.exec(t, "UPDATE audit_entries SET digest = ? WHERE idx = ?", "", 33)
-			probs, err := CheckIndex(t.Context(), b.st)
+			rep, err := CheckIndex(t.Context(), b.st)
 			if err != nil {
 				t.Fatal(err)
+			}
+			probs := rep.Problems
+			if rep.Total != 4 || rep.Entries != 40 {
+				t.Errorf("report: %d problems of %d entries, want 4 of 40", rep.Total, rep.Entries)
 			}
 			var got []string
 			for _, p := range probs {

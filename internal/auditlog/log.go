@@ -84,8 +84,12 @@ func New(opts Options) (*Log, error) {
 		return nil, errors.New("new audit log: store, signer and origin are required")
 	}
 	l := &Log{st: opts.Store, signer: opts.Signer, origin: opts.Origin, log: opts.Logger,
-		reqs: make(chan *pending, 4*MaxBatch), stop: make(chan struct{}), done: make(chan struct{}),
-		m: newMetrics(opts.Metrics, opts.Store)}
+		reqs: make(chan *pending, 4*MaxBatch), stop: make(chan struct{}), done: make(chan struct{})}
+	m, err := newMetrics(opts.Metrics, opts.Store)
+	if err != nil {
+		return nil, fmt.Errorf("new audit log: %w", err)
+	}
+	l.m = m
 	if l.log == nil {
 		l.log = slog.New(slog.DiscardHandler)
 	}
@@ -113,6 +117,7 @@ func (l *Log) Close() {
 func (l *Log) Append(ctx context.Context, e Entry) (int64, error) {
 	data, err := e.Marshal()
 	if err != nil {
+		l.m.failed.Inc()
 		return 0, fmt.Errorf("append audit entry: %w", err)
 	}
 	p := &pending{done: make(chan struct{}), rec: store.AuditRecord{Data: data, Time: e.Time,
@@ -121,6 +126,7 @@ func (l *Log) Append(ctx context.Context, e Entry) (int64, error) {
 	l.mu.RLock()
 	if l.closed {
 		l.mu.RUnlock()
+		l.m.failed.Inc()
 		return 0, ErrClosed
 	}
 	select {
@@ -128,6 +134,7 @@ func (l *Log) Append(ctx context.Context, e Entry) (int64, error) {
 		l.mu.RUnlock()
 	case <-ctx.Done():
 		l.mu.RUnlock()
+		l.m.failed.Inc()
 		return 0, ctx.Err()
 	}
 	// Once queued, the append happens whatever the caller does: wait for

@@ -2,6 +2,7 @@ package auditlog
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -20,7 +21,7 @@ type metrics struct {
 // scrapeTimeout bounds the store query behind the tree size gauge.
 const scrapeTimeout = 2 * time.Second
 
-func newMetrics(reg prometheus.Registerer, st Reader) *metrics {
+func newMetrics(reg prometheus.Registerer, st Reader) (*metrics, error) {
 	m := &metrics{
 		appended: prometheus.NewCounter(prometheus.CounterOpts{
 			Namespace: "palisade", Subsystem: "audit", Name: "entries_appended_total",
@@ -28,7 +29,7 @@ func newMetrics(reg prometheus.Registerer, st Reader) *metrics {
 		}),
 		failed: prometheus.NewCounter(prometheus.CounterOpts{
 			Namespace: "palisade", Subsystem: "audit", Name: "append_failures_total",
-			Help: "Audit entries whose append failed: each refused a change (503) or lost a record of a denial, failure or read.",
+			Help: "Audit entries that could not be appended (store error, invalid entry, log closed, caller gone): each refused a change (503) or lost the record of a denial or authentication.",
 		}),
 		commit: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Namespace: "palisade", Subsystem: "audit", Name: "commit_seconds",
@@ -41,12 +42,13 @@ func newMetrics(reg prometheus.Registerer, st Reader) *metrics {
 		}),
 	}
 	if reg == nil {
-		return m
+		return m, nil
 	}
 	size := prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 		Namespace: "palisade", Subsystem: "audit", Name: "tree_size",
 		Help: "Entries in the audit log (all servers), read from the store at each scrape; -1 when it cannot be read.",
 	}, func() float64 {
+		// A scrape carries no context of its own.
 		ctx, cancel := context.WithTimeout(context.Background(), scrapeTimeout)
 		defer cancel()
 		n, err := st.AuditSize(ctx)
@@ -55,8 +57,12 @@ func newMetrics(reg prometheus.Registerer, st Reader) *metrics {
 		}
 		return float64(n)
 	})
-	reg.MustRegister(m.appended, m.failed, m.commit, m.lastAppend, size)
-	return m
+	for _, c := range []prometheus.Collector{m.appended, m.failed, m.commit, m.lastAppend, size} {
+		if err := reg.Register(c); err != nil {
+			return nil, fmt.Errorf("register the audit log's metrics: %w", err)
+		}
+	}
+	return m, nil
 }
 
 // observe records the outcome of one batch's commit.

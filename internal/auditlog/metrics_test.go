@@ -1,6 +1,7 @@
 package auditlog
 
 import (
+	"errors"
 	"strings"
 	"testing"
 
@@ -29,7 +30,7 @@ func TestMetrics(t *testing.T) {
 # HELP palisade_audit_entries_appended_total Audit entries this server appended (durable, under a signed checkpoint).
 # TYPE palisade_audit_entries_appended_total counter
 palisade_audit_entries_appended_total 5
-# HELP palisade_audit_append_failures_total Audit entries whose append failed: each refused a change (503) or lost a record of a denial, failure or read.
+# HELP palisade_audit_append_failures_total Audit entries that could not be appended (store error, invalid entry, log closed, caller gone): each refused a change (503) or lost the record of a denial or authentication.
 # TYPE palisade_audit_append_failures_total counter
 palisade_audit_append_failures_total 0
 # HELP palisade_audit_tree_size Entries in the audit log (all servers), read from the store at each scrape; -1 when it cannot be read.
@@ -58,6 +59,21 @@ palisade_audit_tree_size 5
 	}
 	if got := testutil.ToFloat64(l.m.appended); got != 5 {
 		t.Errorf("entries appended after a failure = %v, want 5", got)
+	}
+	// So does an invalid entry, and an append to a closed log.
+	if _, err := l.Append(t.Context(), Entry{}); err == nil {
+		t.Fatal("Append of an empty entry succeeded")
+	}
+	l.Close()
+	if _, err := l.Append(t.Context(), testEntry(6)); !errors.Is(err, ErrClosed) {
+		t.Fatalf("Append to a closed log: %v", err)
+	}
+	if got := testutil.ToFloat64(l.m.failed); got != 3 {
+		t.Errorf("append failures = %v, want 3", got)
+	}
+	// A second log cannot register the same metrics.
+	if _, err := New(Options{Store: b.st, Signer: signer, Origin: testOrigin, Metrics: reg}); err == nil || !strings.Contains(err.Error(), "register the audit log's metrics") {
+		t.Errorf("New with the metrics registered twice: %v", err)
 	}
 	mfs, err := reg.Gather()
 	if err != nil {

@@ -53,6 +53,7 @@ func (r *Recorder) Record(ctx context.Context, ev Event) (int64, error) {
 	if ev.PrincipalID != "" {
 		pid, epoch, err := r.subjects.Pseudonym(ctx, ev.PrincipalID)
 		if err != nil {
+			r.log.m.failed.Inc()
 			return 0, fmt.Errorf("record %s: %w", ev.Action, err)
 		}
 		e.Actor = Actor{Kind: ActorUser, PID: pid, Epoch: epoch}

@@ -5,12 +5,14 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -67,6 +69,10 @@ type Principal struct {
 	session bool
 	// Via says how it authenticated: "token", "session" or "certificate".
 	Via string
+	// Credential names what was presented, never its secret: the API
+	// token's ID, or for a certificate "cert-" and the first 16 hex
+	// digits of its SHA-256.
+	Credential string
 	// FullScope reports credentials with all of the owner's access (an
 	// unscoped API token or a certificate): only those create tokens.
 	FullScope bool
@@ -160,13 +166,14 @@ type Options struct {
 	OnRefused func(r *http.Request)
 	// OnSuccess, when set, is told of successful authentications with an
 	// API token or a client certificate (for the audit log): of each
-	// credential from each source address, the first one that Recent lets
-	// through (every one when Recent is nil). Session tokens are left out:
-	// their issue is what OnIssue reports. When OnSuccess fails the key is
-	// released, so that the next request reports again; the request goes
-	// on either way, as with failures and denials.
+	// credential from each source (an IPv6 address counts by its /64),
+	// the first one that Recent lets through. Session tokens are left
+	// out: their issue is what OnIssue reports. When OnSuccess fails the
+	// next request reports again; the request goes on either way, as with
+	// failures and denials.
 	OnSuccess func(r *http.Request, p Principal) error
-	Recent    Recent
+	// Recent paces OnSuccess; nil reports every success.
+	Recent Recent
 	// Now and Rand default to time.Now and crypto/rand.Reader.
 	Now  func() time.Time
 	Rand io.Reader
@@ -215,6 +222,28 @@ func Source(r *http.Request) string {
 		host = r.RemoteAddr
 	}
 	return "ip:" + host
+}
+
+// sourcePrefix is the request's source address, an IPv6 address cut to
+// its /64 (what one host or site usually holds), so that a client cannot
+// mint keys by rotating addresses within its prefix.
+func sourcePrefix(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	addr, err := netip.ParseAddr(host)
+	switch {
+	case err != nil:
+		return "ip:" + host
+	case addr.Unmap().Is4():
+		return "ip:" + addr.Unmap().String()
+	}
+	prefix, err := addr.Prefix(64)
+	if err != nil {
+		return "ip:" + host
+	}
+	return "ip:" + prefix.String()
 }
 
 // LimitSource applies the per-source rate limit to a request that needs
@@ -315,11 +344,7 @@ func (a *Authenticator) succeeded(r *http.Request, p Principal) {
 	if a.onSuccess == nil || p.session {
 		return
 	}
-	credential := p.TokenID
-	if p.Via == "certificate" {
-		credential = p.ID
-	}
-	key := "success:" + p.Via + ":" + credential + "|" + Source(r)
+	key := "success:" + p.Credential + "|" + sourcePrefix(r)
 	if a.recent != nil && !a.recent.Take(key) {
 		return
 	}
@@ -327,7 +352,8 @@ func (a *Authenticator) succeeded(r *http.Request, p Principal) {
 		if a.recent != nil {
 			a.recent.Release(key)
 		}
-		a.log.ErrorContext(r.Context(), "report a successful authentication", slog.String("error", err.Error()))
+		// The reporter's own failure is logged where it happened.
+		a.log.WarnContext(r.Context(), "a successful authentication went unreported", slog.String("via", p.Via))
 	}
 }
 
@@ -370,7 +396,7 @@ func (a *Authenticator) apiToken(ctx context.Context, token string) (Principal, 
 		return Principal{}, err
 	}
 	a.touch(ctx, c.Token)
-	return Principal{Principal: p, Via: "token", FullScope: full, TokenExpires: c.Token.Expires}, nil
+	return Principal{Principal: p, Via: "token", Credential: c.Token.ID, FullScope: full, TokenExpires: c.Token.Expires}, nil
 }
 
 func (a *Authenticator) sessionToken(ctx context.Context, token string) (Principal, error) {
@@ -456,7 +482,9 @@ func (a *Authenticator) certificate(r *http.Request) (Principal, bool, error) {
 	}
 	p := principalOf(sp, roles)
 	// Tokens it creates expire with the certificate at the latest.
-	return Principal{Principal: &p, Via: "certificate", FullScope: true, TokenExpires: r.TLS.VerifiedChains[0][0].NotAfter}, true, nil
+	leaf := r.TLS.VerifiedChains[0][0]
+	sum := sha256.Sum256(leaf.Raw)
+	return Principal{Principal: &p, Via: "certificate", Credential: "cert-" + hex.EncodeToString(sum[:8]), FullScope: true, TokenExpires: leaf.NotAfter}, true, nil
 }
 
 // touch records that the token was used, at most once a minute so that

@@ -162,7 +162,11 @@ Exit codes: 0 no problem, 1 problems found, 2 the check could not run.`,
 					if where != "" {
 						what = where + " " + what
 					}
-					fmt.Fprintf(out, "%-10s %s: %s\n", p.Kind, what, p.Detail)
+					if what == "" {
+						fmt.Fprintf(out, "%-11s %s\n", p.Kind, p.Detail)
+						continue
+					}
+					fmt.Fprintf(out, "%-11s %s: %s\n", p.Kind, what, p.Detail)
 				}
 				if len(rep.Problems) == 0 {
 					fmt.Fprintln(out, "No problems found.")

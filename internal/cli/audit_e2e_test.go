@@ -5,7 +5,10 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
+	"database/sql"
 	"encoding/json"
+	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -340,5 +343,44 @@ func TestAuditCEF(t *testing.T) {
 		if got := cefSeverity(o); got != want {
 			t.Errorf("cefSeverity(%s) = %d, want %d", o, got, want)
 		}
+	}
+}
+
+// TestFsckFindsAuditIndexEdits: an audit entry whose search column was
+// edited in the database is reported by 'palisade admin fsck', by entry
+// and column, with exit code 1.
+func TestFsckFindsAuditIndexEdits(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	cfg := config.DefaultServer()
+	cfg.DataDir = filepath.Join(t.TempDir(), "data")
+	cfg.Listen = addr
+	runLiveServer(t, cfg)
+	t.Setenv(EnvServer, addr)
+	t.Setenv("PALISADE_TOKEN", e2eAdminToken)
+	ctx := t.Context()
+	if _, stderr, code := runCLI(t, ctx, "project", "create", "ml"); code != ExitOK {
+		t.Fatalf("project create: %d %s", code, stderr)
+	}
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(cfg.DataDir, "palisade.db")+"?_pragma=busy_timeout(5000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var idx int64
+	if err := db.QueryRowContext(ctx, "SELECT idx FROM audit_entries WHERE action = 'project.create'").Scan(&idx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.ExecContext(ctx, "UPDATE audit_entries SET action = 'maintenance.gc' WHERE idx = ?", idx); err != nil {
+		t.Fatal(err)
+	}
+	stdout, stderr, code := runCLI(t, ctx, "admin", "fsck")
+	want := fmt.Sprintf(`audit_index audit entry %d: column action: the index says "maintenance.gc", the entry "project.create"; searches miss`, idx)
+	if code != ExitFindings || !strings.Contains(stdout, want) {
+		t.Errorf("fsck = %d\nstdout:\n%s\nstderr:\n%s\nwant a line starting %q", code, stdout, stderr, want)
 	}
 }

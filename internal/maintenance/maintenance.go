@@ -259,16 +259,18 @@ func (s Service) Fsck(ctx context.Context) (FsckReport, error) {
 	if err != nil || s.Audit == nil {
 		return rep, err
 	}
-	if rep.AuditEntries, err = s.Audit.AuditSize(ctx); err != nil {
-		return rep, fmt.Errorf("fsck: %w", err)
-	}
-	probs, err := auditlog.CheckIndex(ctx, s.Audit)
+	index, err := auditlog.CheckIndex(ctx, s.Audit)
 	if err != nil {
 		return rep, fmt.Errorf("fsck: %w", err)
 	}
-	for _, p := range probs {
+	rep.AuditEntries = index.Entries
+	for _, p := range index.Problems {
 		rep.Problems = append(rep.Problems, Problem{Kind: AuditIndex, AuditEntry: &p.Index,
 			Detail: fmt.Sprintf("column %s: %s; searches miss or misfile this entry (its bytes, which palisade audit verify checks, are authoritative): investigate who changed the database", p.Column, p.Detail)})
+	}
+	if more := index.Total - len(index.Problems); more > 0 {
+		rep.Problems = append(rep.Problems, Problem{Kind: AuditIndex,
+			Detail: fmt.Sprintf("and %d more audit index problems not listed (the first %d are)", more, len(index.Problems))})
 	}
 	return rep, nil
 }

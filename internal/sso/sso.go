@@ -32,6 +32,10 @@ var (
 	ErrUnknownLogin = errors.New("no such login in progress")
 	// ErrDisabled means the user exists and is disabled.
 	ErrDisabled = errors.New("user disabled")
+	// ErrUnrecorded means a change the login was about to make could not
+	// be recorded (Options.Record failed): the login is refused and the
+	// change not made.
+	ErrUnrecorded = errors.New("the login's changes could not be recorded")
 )
 
 // Defaults.
@@ -75,16 +79,18 @@ type Store interface {
 	MembershipsOf(ctx context.Context, principalID string) ([]store.Member, error)
 	SetMember(ctx context.Context, m store.Member) error
 	RemoveMember(ctx context.Context, project, principalID string) error
+	Project(ctx context.Context, name string) (store.Project, error)
 	CreateToken(ctx context.Context, t store.Token) (store.Token, error)
 }
 
 // Service runs the flows. It is safe for concurrent use.
 type Service struct {
-	cfg  Config
-	st   Store
-	log  *slog.Logger
-	now  func() time.Time
-	rand io.Reader
+	cfg    Config
+	st     Store
+	log    *slog.Logger
+	now    func() time.Time
+	rand   io.Reader
+	record func(ctx context.Context, principalID string, c Change) error
 
 	mu sync.Mutex
 	p  *oidc.Provider
@@ -95,11 +101,16 @@ type Options struct {
 	Logger *slog.Logger
 	Now    func() time.Time
 	Rand   io.Reader
+	// Record, when set, is told of each change a login is about to make
+	// to its user (for the audit log), before it is made: when it fails
+	// the login is refused with ErrUnrecorded and the change is not made.
+	// A recorded change that is then not made is told again, NotMade set.
+	Record func(ctx context.Context, principalID string, c Change) error
 }
 
 // New returns a Service; the provider is discovered on first use.
 func New(cfg Config, st Store, opts Options) *Service {
-	s := &Service{cfg: cfg, st: st, log: opts.Logger, now: opts.Now, rand: opts.Rand}
+	s := &Service{cfg: cfg, st: st, log: opts.Logger, now: opts.Now, rand: opts.Rand, record: opts.Record}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -206,16 +217,17 @@ type Login struct {
 	User        string
 	// Created reports that the login created the user.
 	Created bool
-	// Changes are what the login's groups changed in the user's standing,
-	// for the audit log.
-	Changes []Change
 }
 
-// ChangeKind says what a login's groups changed.
+// ChangeKind says what a login changes about its user.
 type ChangeKind string
 
-// The changes a login's groups make.
+// The changes a login makes.
 const (
+	// UserCreated: the first login of an identity creates its user.
+	UserCreated ChangeKind = "user_created"
+	// EmailUpdated: the provider vouches for a new e-mail address.
+	EmailUpdated ChangeKind = "email_updated"
 	// AdminGranted and AdminRevoked: system administration, from
 	// oidc.admin_groups.
 	AdminGranted ChangeKind = "admin_granted"
@@ -226,11 +238,15 @@ const (
 	MemberRemoved ChangeKind = "member_removed"
 )
 
-// Change is one change a login's groups made to the user's standing.
+// Change is one change a login makes to its user, reported to
+// Options.Record before it is made.
 type Change struct {
 	Kind    ChangeKind
-	Project string      // "" for administration
-	Role    access.Role // the role set (MemberSet)
+	Project string      // MemberSet and MemberRemoved only
+	Role    access.Role // MemberSet only
+	// NotMade reports that a change recorded before was not made after
+	// all: its write failed, or a concurrent login made it first.
+	NotMade bool
 }
 
 // FinishBrowser completes a browser login with the state and code the
@@ -344,8 +360,7 @@ func (s *Service) login(ctx context.Context, id oidc.Identity) (Login, error) {
 	if !u.Enabled() {
 		return Login{}, ErrDisabled
 	}
-	changes, err := s.applyGroups(ctx, &u, id.Groups)
-	if err != nil {
+	if _, err := s.applyGroups(ctx, &u, id.Groups); err != nil {
 		return Login{}, err
 	}
 	tid, secret, hash, err := auth.NewToken(s.rand)
@@ -357,7 +372,36 @@ func (s *Service) login(ctx context.Context, id oidc.Identity) (Login, error) {
 		return Login{}, fmt.Errorf("issue the login's token: %w", err)
 	}
 	s.log.InfoContext(ctx, "single sign-on", slog.String("principal_id", u.ID), slog.String("token_id", tid), slog.Bool("created", created))
-	return Login{Token: secret, TokenID: tid, PrincipalID: u.ID, Expires: expires, User: u.Name, Created: created, Changes: changes}, nil
+	return Login{Token: secret, TokenID: tid, PrincipalID: u.ID, Expires: expires, User: u.Name, Created: created}, nil
+}
+
+// recorded tells Options.Record of changes about to be made to the user
+// principalID, in order; when one cannot be recorded, those recorded
+// before it are told NotMade, and the error wraps ErrUnrecorded.
+func (s *Service) recorded(ctx context.Context, principalID string, changes ...Change) error {
+	if s.record == nil {
+		return nil
+	}
+	for i, c := range changes {
+		if err := s.record(ctx, principalID, c); err != nil {
+			s.notMade(ctx, principalID, changes[:i]...)
+			return fmt.Errorf("%w: %s: %w", ErrUnrecorded, c.Kind, err)
+		}
+	}
+	return nil
+}
+
+// notMade tells Options.Record that recorded changes were not made.
+func (s *Service) notMade(ctx context.Context, principalID string, changes ...Change) {
+	if s.record == nil {
+		return
+	}
+	for _, c := range changes {
+		c.NotMade = true
+		if err := s.record(context.WithoutCancel(ctx), principalID, c); err != nil {
+			s.log.WarnContext(ctx, "single sign-on: record a change not made", slog.String("change", string(c.Kind)), slog.String("error", err.Error()))
+		}
+	}
 }
 
 // user finds or creates the user of an identity.
@@ -365,9 +409,14 @@ func (s *Service) user(ctx context.Context, id oidc.Identity) (store.Principal, 
 	u, err := s.st.PrincipalByOIDC(ctx, id.Issuer, id.Subject)
 	if err == nil {
 		if id.Email != "" && id.EmailVerified && u.Email != id.Email {
+			change := Change{Kind: EmailUpdated}
+			if err := s.recorded(ctx, u.ID, change); err != nil {
+				return u, false, err
+			}
 			// Only the e-mail: a whole-record write would undo an
 			// administrator's concurrent change (a disable).
 			if err := s.st.PatchPrincipal(ctx, u.ID, store.PrincipalPatch{Email: &id.Email}); err != nil {
+				s.notMade(ctx, u.ID, change)
 				return u, false, fmt.Errorf("update the user's e-mail: %w", err)
 			}
 			u.Email = id.Email
@@ -385,6 +434,10 @@ func (s *Service) user(ctx context.Context, id oidc.Identity) (store.Principal, 
 	if id.EmailVerified {
 		email = id.Email
 	}
+	create := Change{Kind: UserCreated}
+	if err := s.recorded(ctx, pid, create); err != nil {
+		return u, false, err
+	}
 	base := userName(id)
 	for i := 1; i <= 100; i++ {
 		name := base
@@ -397,14 +450,17 @@ func (s *Service) user(ctx context.Context, id oidc.Identity) (store.Principal, 
 			return u, true, nil
 		}
 		if !errors.Is(err, store.ErrExists) {
+			s.notMade(ctx, pid, create)
 			return u, false, fmt.Errorf("create the user: %w", err)
 		}
 		// The name is taken, or a concurrent first login created the
 		// user: look again before trying another name.
 		if u, err := s.st.PrincipalByOIDC(ctx, id.Issuer, id.Subject); err == nil {
+			s.notMade(ctx, pid, create)
 			return u, false, nil
 		}
 	}
+	s.notMade(ctx, pid, create)
 	return u, false, fmt.Errorf("create the user: no free name like %q", base)
 }
 
@@ -429,21 +485,62 @@ func userName(id oidc.Identity) string {
 }
 
 // applyGroups brings the user's administration and group-granted roles
-// in line with the groups of this login, and returns what it changed.
+// in line with the groups of this login: it plans the changes, records
+// them, then makes them, and returns those it made.
 func (s *Service) applyGroups(ctx context.Context, u *store.Principal, groups []string) ([]Change, error) {
-	var changes []Change
+	plan, err := s.planGroups(ctx, u, groups)
+	if err != nil || len(plan) == 0 {
+		return nil, err
+	}
+	if err := s.recorded(ctx, u.ID, plan...); err != nil {
+		return nil, err
+	}
+	var made []Change
+	for i, c := range plan {
+		var err error
+		switch c.Kind {
+		case AdminGranted, AdminRevoked:
+			admin := c.Kind == AdminGranted
+			if err = s.st.PatchPrincipal(ctx, u.ID, store.PrincipalPatch{Admin: &admin}); err == nil {
+				u.Admin = admin
+			}
+		case MemberRemoved:
+			// Removed meanwhile is removed.
+			if err = s.st.RemoveMember(ctx, c.Project, u.ID); errors.Is(err, store.ErrNotFound) {
+				err = nil
+			}
+		case MemberSet:
+			err = s.st.SetMember(ctx, store.Member{Project: c.Project, PrincipalID: u.ID, Role: string(c.Role), Source: "oidc"})
+			if errors.Is(err, store.ErrNotFound) {
+				// The project was deleted meanwhile: skip it, as planGroups would.
+				s.notMade(ctx, u.ID, c)
+				continue
+			}
+		default:
+			err = fmt.Errorf("unknown change %q", c.Kind)
+		}
+		if err != nil {
+			s.notMade(ctx, u.ID, plan[i:]...)
+			return made, fmt.Errorf("apply groups: %s: %w", c.Kind, err)
+		}
+		made = append(made, c)
+	}
+	return made, nil
+}
+
+// planGroups returns what the groups of a login change about the user:
+// administration first, then the group-granted roles removed and set, by
+// project. A role given by hand wins over the groups'; a group mapping
+// to a project that does not exist is skipped.
+func (s *Service) planGroups(ctx context.Context, u *store.Principal, groups []string) ([]Change, error) {
+	var plan []Change
 	if len(s.cfg.AdminGroups) > 0 {
 		admin := slices.ContainsFunc(groups, func(g string) bool { return slices.Contains(s.cfg.AdminGroups, g) })
-		if admin != u.Admin {
-			if err := s.st.PatchPrincipal(ctx, u.ID, store.PrincipalPatch{Admin: &admin}); err != nil {
-				return changes, fmt.Errorf("apply administrator groups: %w", err)
-			}
-			u.Admin = admin
-			if admin {
-				changes = append(changes, Change{Kind: AdminGranted})
-			} else {
-				changes = append(changes, Change{Kind: AdminRevoked})
-			}
+		switch {
+		case admin && !u.Admin:
+			plan = append(plan, Change{Kind: AdminGranted})
+		case !admin && u.Admin:
+			plan = append(plan, Change{Kind: AdminRevoked})
 		}
 	}
 	want := map[string]access.Role{}
@@ -456,7 +553,7 @@ func (s *Service) applyGroups(ctx context.Context, u *store.Principal, groups []
 	}
 	have, err := s.st.MembershipsOf(ctx, u.ID)
 	if err != nil {
-		return changes, fmt.Errorf("apply groups: %w", err)
+		return nil, fmt.Errorf("apply groups: %w", err)
 	}
 	manual, current := map[string]bool{}, map[string]bool{}
 	for _, m := range have {
@@ -464,40 +561,26 @@ func (s *Service) applyGroups(ctx context.Context, u *store.Principal, groups []
 			manual[m.Project] = true
 			continue
 		}
-		r, ok := want[m.Project]
-		switch {
-		case ok && string(r) == m.Role:
-			current[m.Project] = true
-		case ok:
-			// SetMember below replaces the role.
-		default:
-			err := s.st.RemoveMember(ctx, m.Project, u.ID)
-			if errors.Is(err, store.ErrNotFound) {
-				continue
-			}
-			if err != nil {
-				return changes, fmt.Errorf("apply groups: %w", err)
-			}
-			changes = append(changes, Change{Kind: MemberRemoved, Project: m.Project})
+		if r, ok := want[m.Project]; ok {
+			// Kept as it is, or replaced by the MemberSet below.
+			current[m.Project] = string(r) == m.Role
+			continue
 		}
+		plan = append(plan, Change{Kind: MemberRemoved, Project: m.Project})
 	}
-	projects := slices.Sorted(maps.Keys(want))
-	for _, project := range projects {
+	for _, project := range slices.Sorted(maps.Keys(want)) {
 		if manual[project] || current[project] {
 			continue // a role given by hand wins; an unchanged one stays
 		}
-		role := want[project]
-		err := s.st.SetMember(ctx, store.Member{Project: project, PrincipalID: u.ID, Role: string(role), Source: "oidc"})
-		if errors.Is(err, store.ErrNotFound) {
+		if _, err := s.st.Project(ctx, project); errors.Is(err, store.ErrNotFound) {
 			s.log.WarnContext(ctx, "single sign-on: a group maps to a project that does not exist", slog.String("project", project))
 			continue
+		} else if err != nil {
+			return nil, fmt.Errorf("apply groups: %w", err)
 		}
-		if err != nil {
-			return changes, fmt.Errorf("apply groups: %w", err)
-		}
-		changes = append(changes, Change{Kind: MemberSet, Project: project, Role: role})
+		plan = append(plan, Change{Kind: MemberSet, Project: project, Role: want[project]})
 	}
-	return changes, nil
+	return plan, nil
 }
 
 // rank orders roles, most privileged first.

@@ -798,3 +798,88 @@ func TestLoginKeepsConcurrentDisable(t *testing.T) {
 		})
 	}
 }
+
+// TestLoginRecordsChangesFirst: each change a login makes is reported to
+// Options.Record before it is made; when one cannot be recorded the login
+// is refused, nothing after it is made, and what was recorded before it in
+// the same step is reported as not made.
+func TestLoginRecordsChangesFirst(t *testing.T) {
+	t.Parallel()
+	cfg := Config{AdminGroups: []string{"admins"}, Groups: map[string][]Grant{"dev": {{Project: "ml", Role: access.Developer}}}}
+	e := newEnv(t, cfg)
+	ctx := t.Context()
+	var calls []string
+	failOn := ChangeKind("")
+	e.svc.record = func(ctx context.Context, principalID string, c Change) error {
+		desc := string(c.Kind)
+		if c.Project != "" {
+			desc += " " + c.Project + " " + string(c.Role)
+		}
+		if c.NotMade {
+			desc += " not made"
+		}
+		calls = append(calls, desc)
+		if c.NotMade {
+			return nil
+		}
+		if c.Kind == failOn {
+			return errors.New("log unavailable")
+		}
+		// Not made yet.
+		u, err := e.st.Principal(ctx, principalID)
+		switch c.Kind {
+		case UserCreated:
+			if err == nil {
+				t.Errorf("user.create reported after the user %s was created", principalID)
+			}
+		case AdminGranted:
+			if err != nil || u.Admin {
+				t.Errorf("admin_granted reported after it was made (%v)", err)
+			}
+		case MemberSet:
+			if r := roles(t, e.st, principalID)[c.Project]; r != "" {
+				t.Errorf("member_set %s reported after it was made: %s", c.Project, r)
+			}
+		}
+		return nil
+	}
+	id := ident("sub", "alice", "", false, "dev", "admins")
+
+	failOn = MemberSet
+	if _, err := e.svc.login(ctx, id); !errors.Is(err, ErrUnrecorded) {
+		t.Fatalf("login with a failing record: %v, want ErrUnrecorded", err)
+	}
+	if want := "user_created, admin_granted, member_set ml developer, admin_granted not made"; strings.Join(calls, ", ") != want {
+		t.Errorf("reported %q, want %q", strings.Join(calls, ", "), want)
+	}
+	u, err := e.st.PrincipalByName(ctx, "alice")
+	if err != nil {
+		t.Fatalf("the user recorded before the failure: %v", err)
+	}
+	if u.Admin || len(roles(t, e.st, u.ID)) != 0 {
+		t.Errorf("unrecorded changes were made: admin %v, roles %v", u.Admin, roles(t, e.st, u.ID))
+	}
+	if toks, err := e.st.ListTokens(ctx); err != nil || len(toks) != 0 {
+		t.Errorf("a refused login issued tokens: %+v, %v", toks, err)
+	}
+
+	calls, failOn = nil, ""
+	if _, err := e.svc.login(ctx, id); err != nil {
+		t.Fatalf("login once the log works: %v", err)
+	}
+	if want := "admin_granted, member_set ml developer"; strings.Join(calls, ", ") != want {
+		t.Errorf("reported %q, want %q", strings.Join(calls, ", "), want)
+	}
+	if u, _ := e.st.Principal(ctx, u.ID); !u.Admin || roles(t, e.st, u.ID)["ml"] != "developer/oidc" {
+		t.Errorf("after the login: admin %v, roles %v", u.Admin, roles(t, e.st, u.ID))
+	}
+
+	// A refused first login creates nothing.
+	calls, failOn = nil, UserCreated
+	if _, err := e.svc.login(ctx, ident("sub-bob", "bob", "", false)); !errors.Is(err, ErrUnrecorded) {
+		t.Fatalf("first login with a failing record: %v", err)
+	}
+	if _, err := e.st.PrincipalByName(ctx, "bob"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("the user of a refused first login: %v, want not found", err)
+	}
+}
