@@ -75,3 +75,27 @@ func BenchmarkGate(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkOnceTake is what pacing the audit of successful
+// authentications adds to each authenticated request: one Take, almost
+// always of a key already taken.
+func BenchmarkOnceTake(b *testing.B) {
+	for _, bc := range []struct {
+		name string
+		keys int
+	}{{"one-key", 1}, {"many-keys", 10_000}} {
+		b.Run(bc.name, func(b *testing.B) {
+			keys := benchKeys(bc.keys)
+			o := throttle.NewOnce(throttle.OnceOptions{Interval: 15 * time.Minute, Now: time.Now})
+			var next atomic.Int64
+			b.ReportAllocs()
+			b.RunParallel(func(pb *testing.PB) {
+				i := int(next.Add(7919))
+				for pb.Next() {
+					o.Take(keys[i%len(keys)])
+					i++
+				}
+			})
+		})
+	}
+}
