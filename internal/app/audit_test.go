@@ -67,16 +67,8 @@ func TestAuditTable(t *testing.T) {
 	// entriesSince returns the actions and outcomes appended after size.
 	entriesSince := func(size int64) []string {
 		t.Helper()
-		recs, err := st.AuditEntries(ctx, size, 0)
-		if err != nil {
-			t.Fatal(err)
-		}
 		var out []string
-		for _, r := range recs {
-			e, err := auditlog.Decode(r.Data)
-			if err != nil {
-				t.Fatalf("entry %d: %v", r.Index, err)
-			}
+		for _, e := range auditEntriesSince(t, st, size) {
 			out = append(out, string(e.Action)+"/"+string(e.Outcome))
 		}
 		return out
@@ -351,4 +343,23 @@ func TestAuditClassificationChange(t *testing.T) {
 	if strings.Join(got, " ") != "metadata.change/ classification.change/to_restricted" {
 		t.Errorf("entries %v", got)
 	}
+}
+
+// auditEntriesSince returns the entries appended after the first size,
+// decoded.
+func auditEntriesSince(t *testing.T, st store.Store, size int64) []auditlog.Entry {
+	t.Helper()
+	recs, err := st.AuditEntries(t.Context(), size, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := make([]auditlog.Entry, 0, len(recs))
+	for _, r := range recs {
+		e, err := auditlog.Decode(r.Data)
+		if err != nil {
+			t.Fatalf("entry %d: %v", r.Index, err)
+		}
+		out = append(out, e)
+	}
+	return out
 }

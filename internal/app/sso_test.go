@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/palisade-sec/palisade/internal/api"
-	"github.com/palisade-sec/palisade/internal/auditlog"
 	"github.com/palisade-sec/palisade/internal/config"
 	"github.com/palisade-sec/palisade/internal/store"
 	"github.com/palisade-sec/palisade/internal/testutil/oidctest"
@@ -235,16 +234,8 @@ func auditSize(t *testing.T, st store.Store) int64 {
 // "[project:]action/outcome/reason", space-separated.
 func auditSince(t *testing.T, st store.Store, size int64) string {
 	t.Helper()
-	recs, err := st.AuditEntries(t.Context(), size, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
 	var out []string
-	for _, r := range recs {
-		e, err := auditlog.Decode(r.Data)
-		if err != nil {
-			t.Fatalf("entry %d: %v", r.Index, err)
-		}
+	for _, e := range auditEntriesSince(t, st, size) {
 		d := string(e.Action) + "/" + string(e.Outcome) + "/" + e.Reason
 		if e.Project != "" {
 			d = e.Project + ":" + d

@@ -8,7 +8,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -350,17 +349,8 @@ func TestAuditCEF(t *testing.T) {
 // edited in the database is reported by 'palisade admin fsck', by entry
 // and column, with exit code 1.
 func TestFsckFindsAuditIndexEdits(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
-	cfg := config.DefaultServer()
-	cfg.DataDir = filepath.Join(t.TempDir(), "data")
-	cfg.Listen = addr
-	runLiveServer(t, cfg)
-	t.Setenv(EnvServer, addr)
+	cfg := startServerConfig(t)
+	t.Setenv(EnvServer, cfg.Listen)
 	t.Setenv("PALISADE_TOKEN", e2eAdminToken)
 	ctx := t.Context()
 	if _, stderr, code := runCLI(t, ctx, "project", "create", "ml"); code != ExitOK {

@@ -29,6 +29,13 @@ const e2eAdminToken = "pal_cli-e2e-admin-token-000000000000000000000"
 // until the test ends and returns its HOST:PORT.
 func startServer(t *testing.T) string {
 	t.Helper()
+	return startServerConfig(t).Listen
+}
+
+// startServerConfig is startServer returning the server's configuration
+// (its address in Listen, its data directory).
+func startServerConfig(t *testing.T) config.Server {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -39,7 +46,7 @@ func startServer(t *testing.T) string {
 	cfg.DataDir = filepath.Join(t.TempDir(), "data")
 	cfg.Listen = addr
 	runLiveServer(t, cfg)
-	return addr
+	return cfg
 }
 
 // runLiveServer runs the real server with cfg until the returned function
