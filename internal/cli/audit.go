@@ -124,6 +124,21 @@ func parseAuditTime(flag, s string, now time.Time) (time.Time, error) {
 	return time.Time{}, fmt.Errorf("%s %q: give an RFC 3339 time (2026-11-26T00:00:00Z) or how long ago (24h, 90m, 7d)", flag, s)
 }
 
+// open parses the filters into a query and resolves the server and the
+// route to run it on.
+func (f *auditFilter) open(ctx context.Context, rf *remoteFlags, lookupEnv func(string) (string, bool)) (store.AuditQuery, auditSearcher, error) {
+	q, err := f.query(time.Now())
+	if err != nil {
+		return q, nil, err
+	}
+	r, err := rf.resolve("", lookupEnv)
+	if err != nil {
+		return q, nil, err
+	}
+	search, err := f.searcher(ctx, r.api())
+	return q, search, err
+}
+
 // searcher picks the route: a project's when one is asked for and the
 // token is not an administrator's (who reads the whole log).
 func (f *auditFilter) searcher(ctx context.Context, c *client.Client) (auditSearcher, error) {
@@ -344,15 +359,7 @@ auditors and owners may search that project's entries.
 			if n < 0 {
 				return usageError(errors.New("-n must be 0 (all) or more"))
 			}
-			q, err := flt.query(time.Now())
-			if err != nil {
-				return usageError(err)
-			}
-			r, err := f.resolve("", lookupEnv)
-			if err != nil {
-				return usageError(err)
-			}
-			search, err := flt.searcher(cmd.Context(), r.api())
+			q, search, err := flt.open(cmd.Context(), &f, lookupEnv)
 			if err != nil {
 				return usageError(err)
 			}
@@ -404,15 +411,7 @@ or server errors.`,
 			if format != "jsonl" && format != "cef" {
 				return usageError(fmt.Errorf("--format %q: give jsonl or cef", format))
 			}
-			q, err := flt.query(time.Now())
-			if err != nil {
-				return usageError(err)
-			}
-			r, err := f.resolve("", lookupEnv)
-			if err != nil {
-				return usageError(err)
-			}
-			search, err := flt.searcher(cmd.Context(), r.api())
+			q, search, err := flt.open(cmd.Context(), &f, lookupEnv)
 			if err != nil {
 				return usageError(err)
 			}
