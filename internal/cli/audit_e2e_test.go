@@ -31,28 +31,9 @@ import (
 // It sets environment variables, so it does not run in parallel.
 func TestAuditCommandsEndToEnd(t *testing.T) {
 	addr := startServer(t)
-	home := t.TempDir()
-	t.Setenv("HOME", home)
-	t.Setenv("XDG_CONFIG_HOME", filepath.Join(home, ".config"))
+	home := useHome(t)
 	t.Setenv(EnvServer, addr)
-	ctx := t.Context()
-	as := func(t *testing.T, token string, wantCode int, args ...string) (stdout, stderr string) {
-		t.Helper()
-		t.Setenv("PALISADE_TOKEN", token)
-		stdout, stderr, code := runCLI(t, ctx, args...)
-		if code != wantCode {
-			t.Fatalf("palisade %s = %d, want %d\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), code, wantCode, stdout, stderr)
-		}
-		return stdout, stderr
-	}
-	wantIn := func(t *testing.T, what, got string, want ...string) {
-		t.Helper()
-		for _, w := range want {
-			if !strings.Contains(got, w) {
-				t.Errorf("%s: %q does not contain %q", what, got, w)
-			}
-		}
-	}
+	as := runAs
 	step := func(name string, f func(t *testing.T)) {
 		if !t.Run(name, f) {
 			t.FailNow()

@@ -19,30 +19,8 @@ import (
 // environment variables, so it does not run in parallel.
 func TestIdentityCommandsEndToEnd(t *testing.T) {
 	addr := startServer(t)
-	home := t.TempDir()
-	t.Setenv("HOME", home)
-	t.Setenv("XDG_CONFIG_HOME", filepath.Join(home, ".config"))
-	t.Setenv(EnvServer, addr)
-	ctx := t.Context()
-	// as runs the command line with token, wants the exit code, and
-	// returns stdout and stderr.
-	as := func(t *testing.T, token string, wantCode int, args ...string) (stdout, stderr string) {
-		t.Helper()
-		t.Setenv("PALISADE_TOKEN", token)
-		stdout, stderr, code := runCLI(t, ctx, args...)
-		if code != wantCode {
-			t.Fatalf("palisade %s = %d, want %d\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), code, wantCode, stdout, stderr)
-		}
-		return stdout, stderr
-	}
-	wantIn := func(t *testing.T, what, got string, want ...string) {
-		t.Helper()
-		for _, w := range want {
-			if !strings.Contains(got, w) {
-				t.Errorf("%s: %q does not contain %q", what, got, w)
-			}
-		}
-	}
+	useServer(t, addr)
+	as := runAs
 	admin := e2eAdminToken
 	model := func(t *testing.T, size int) string {
 		t.Helper()

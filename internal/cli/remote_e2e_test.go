@@ -49,6 +49,46 @@ func startServerConfig(t *testing.T) config.Server {
 	return cfg
 }
 
+// useHome gives the command line a home directory of its own (its
+// credentials and state files), and returns it.
+func useHome(t *testing.T) string {
+	t.Helper()
+	home := t.TempDir()
+	t.Setenv("HOME", home)
+	t.Setenv("XDG_CONFIG_HOME", filepath.Join(home, ".config"))
+	return home
+}
+
+// useServer points the command line at the server at addr, with a home
+// of its own.
+func useServer(t *testing.T, addr string) {
+	t.Helper()
+	useHome(t)
+	t.Setenv(EnvServer, addr)
+}
+
+// runAs runs the command line with token, wants the exit code, and
+// returns stdout and stderr.
+func runAs(t *testing.T, token string, wantCode int, args ...string) (stdout, stderr string) {
+	t.Helper()
+	t.Setenv("PALISADE_TOKEN", token)
+	stdout, stderr, code := runCLI(t, t.Context(), args...)
+	if code != wantCode {
+		t.Fatalf("palisade %s = %d, want %d\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), code, wantCode, stdout, stderr)
+	}
+	return stdout, stderr
+}
+
+// wantIn reports each of want that got (the output of what) lacks.
+func wantIn(t *testing.T, what, got string, want ...string) {
+	t.Helper()
+	for _, w := range want {
+		if !strings.Contains(got, w) {
+			t.Errorf("%s: %q does not contain %q", what, got, w)
+		}
+	}
+}
+
 // runLiveServer runs the real server with cfg until the returned function
 // (or the end of the test) stops it, once it is ready.
 func runLiveServer(t *testing.T, cfg config.Server) (stop func()) {
@@ -92,9 +132,7 @@ func runLiveServer(t *testing.T, cfg config.Server) (stop func()) {
 // It sets environment variables, so it does not run in parallel.
 func TestRegistryCommandsEndToEnd(t *testing.T) {
 	addr := startServer(t)
-	home := t.TempDir()
-	t.Setenv("HOME", home)
-	t.Setenv("XDG_CONFIG_HOME", filepath.Join(home, ".config"))
+	home := useHome(t)
 	t.Setenv(EnvServer, addr)
 	ctx := t.Context()
 	cli := func(wantCode int, args ...string) string {
@@ -243,10 +281,7 @@ func TestMasterKeyReplacedEndToEnd(t *testing.T) {
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	home := t.TempDir()
-	t.Setenv("HOME", home)
-	t.Setenv("XDG_CONFIG_HOME", filepath.Join(home, ".config"))
-	t.Setenv(EnvServer, addr)
+	useServer(t, addr)
 	t.Setenv("PALISADE_TOKEN", e2eAdminToken)
 	ctx := t.Context()
 	cli := func(wantCode int, args ...string) string {
@@ -320,9 +355,7 @@ func orasBinary(t *testing.T) string {
 func TestOrasInterop(t *testing.T) {
 	oras := orasBinary(t)
 	addr := startServer(t)
-	home := t.TempDir()
-	t.Setenv("HOME", home)
-	t.Setenv("XDG_CONFIG_HOME", filepath.Join(home, ".config"))
+	home := useHome(t)
 	t.Setenv("DOCKER_CONFIG", filepath.Join(home, ".docker"))
 	t.Setenv(EnvServer, addr)
 	t.Setenv("PALISADE_TOKEN", e2eAdminToken)

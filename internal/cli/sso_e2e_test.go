@@ -40,9 +40,7 @@ func TestLoginSSO(t *testing.T) {
 	cfg.OIDC = config.OIDC{Issuer: idp.Issuer(), ClientID: c.ID, ClientSecretFile: secret, RedirectURL: idp.RedirectURL()}
 	runLiveServer(t, cfg)
 
-	home := t.TempDir()
-	t.Setenv("HOME", home)
-	t.Setenv("XDG_CONFIG_HOME", filepath.Join(home, ".config"))
+	useHome(t)
 	t.Setenv("PALISADE_TOKEN", "")
 
 	pr, pw := io.Pipe()
