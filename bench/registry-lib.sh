@@ -66,3 +66,25 @@ check_layouts() {
     [[ "$n" =~ ^[1-9][0-9]*$ ]] || die "LAYOUTS holds file counts; got $n"
   done
 }
+
+# random FILE BYTES: writes BYTES incompressible bytes to FILE (AES-CTR of
+# zeros under a random key: fast, and nothing a server can deduplicate).
+random() {
+  openssl enc -aes-256-ctr -nosalt -K "$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')" \
+    -iv "$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')" -in <(head -c "$2" /dev/zero) -out "$1"
+}
+
+# make_model DIR BYTES FILES: replaces DIR with a model of BYTES split over
+# FILES safetensors shards, and a config.json.
+make_model() {
+  local dir="$1" size="$2" files="$3" each n i
+  rm -rf "$dir"
+  mkdir "$dir"
+  each=$((size / files))
+  for i in $(seq 1 "$files"); do
+    n="$each"
+    if [ "$i" = "$files" ]; then n=$((size - each * (files - 1))); fi
+    random "$(printf '%s/model-%05d-of-%05d.safetensors' "$dir" "$i" "$files")" "$n"
+  done
+  echo '{"architectures": ["Bench"], "model_type": "bench"}' > "$dir/config.json"
+}

@@ -76,16 +76,10 @@ token="bench-$(od -An -tx1 -N24 /dev/urandom | tr -d ' \n')"
 oras_auth "$work/oras-auth.json" "$port" "$token"
 of=(--plain-http --registry-config "$work/oras-auth.json")
 
-
 # hwm: the server's peak resident set size so far, in KiB.
 hwm() { awk '/^VmHWM:/ { print $2 }' "/proc/$pid/status"; }
 # heap: the Go heap in use, in bytes, from /metrics.
 heap() { curl -sf "http://127.0.0.1:$port/metrics" | awk '/^go_memstats_heap_inuse_bytes / { printf "%d", $2 }'; }
-
-random() {
-  openssl enc -aes-256-ctr -nosalt -K "$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')" \
-    -iv "$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')" -in <(head -c "$2" /dev/zero) -out "$1"
-}
 
 # pal_args: PALISADE_ARGS with @DATA@ replaced by the data directory.
 read -r -a pal_args <<< "${PALISADE_ARGS:-}"
@@ -96,15 +90,7 @@ if [ "${#pal_args[@]}" -gt 0 ]; then echo "palisade server flags: ${pal_args[*]}
 echo "model: $size bytes; layouts (files): $layouts; $runs runs; oras $ORAS_VERSION"
 : > "$work/results.txt"
 for files in $layouts; do
-  rm -rf "$work/model"
-  mkdir "$work/model"
-  each=$((size / files))
-  for i in $(seq 1 "$files"); do
-    n="$each"
-    if [ "$i" = "$files" ]; then n=$((size - each * (files - 1))); fi
-    random "$(printf '%s/model-%05d-of-%05d.safetensors' "$work/model" "$i" "$files")" "$n"
-  done
-  echo '{"architectures": ["Bench"], "model_type": "bench"}' > "$work/model/config.json"
+  make_model "$work/model" "$size" "$files"
   for run in $(seq 1 "$runs"); do
     rm -rf "$work/data"
     PALISADE_ADMIN_TOKEN="$token" "$palisade" server --listen "127.0.0.1:$port" \

@@ -114,7 +114,6 @@ http:
   addr: 127.0.0.1:$dist_port
 EOF
 
-
 # start SERVER: starts it on an empty data directory; sets pid and ref.
 start() {
   rm -rf "$work/data"
@@ -163,13 +162,6 @@ timed() {
     '{ printf "%s %s %s %s %.3f %.2f\n", $1, $2, $3, $4, $6 - $5, ($8 - $7) / hz }' | tee -a "$work/results.txt"
 }
 
-# random FILE BYTES: BYTES of fresh pseudo-random data (AES-256-CTR under a
-# random key, much faster than /dev/urandom).
-random() {
-  openssl enc -aes-256-ctr -nosalt -K "$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')" \
-    -iv "$(od -An -tx1 -N16 /dev/urandom | tr -d ' \n')" -in <(head -c "$2" /dev/zero) -out "$1"
-}
-
 # pal_args: PALISADE_ARGS with @DATA@ replaced by the data directory.
 read -r -a pal_args <<< "${PALISADE_ARGS:-}"
 pal_args=("${pal_args[@]//@DATA@/$work/data/palisade}")
@@ -181,15 +173,7 @@ echo "model: $size bytes; layouts (files): $layouts; $runs runs; oras $ORAS_VERS
 echo "data under $work ($(df -P "$work" | awk 'NR == 2 { print $1 }')); pulled files to $pulldir ($(df -P "$pulldir" | awk 'NR == 2 { print $1 }'))"
 echo "columns: files server run phase seconds server-cpu-seconds"
 for files in $layouts; do
-  rm -rf "$work/model"
-  mkdir "$work/model"
-  each=$((size / files))
-  for i in $(seq 1 "$files"); do
-    n="$each"
-    if [ "$i" = "$files" ]; then n=$((size - each * (files - 1))); fi
-    random "$(printf '%s/model-%05d-of-%05d.safetensors' "$work/model" "$i" "$files")" "$n"
-  done
-  echo '{"architectures": ["Bench"], "model_type": "bench"}' > "$work/model/config.json"
+  make_model "$work/model" "$size" "$files"
   for run in $(seq 1 "$runs"); do
     order="distribution palisade"
     if [ $((run % 2)) = 0 ]; then order="palisade distribution"; fi
