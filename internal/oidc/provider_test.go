@@ -192,18 +192,7 @@ func TestDeviceFlow(t *testing.T) {
 	if !strings.HasPrefix(d.VerificationURI, s.Issuer()) || !strings.Contains(d.VerificationURIComplete, url.QueryEscape(d.UserCode)) {
 		t.Errorf("StartDevice verification URIs %q, %q; want them at the issuer, the complete one with the user code", d.VerificationURI, d.VerificationURIComplete)
 	}
-	if err := s.ApproveDevice(t.Context(), d.UserCode, alice.Username, alice.Password); err != nil {
-		t.Fatalf("ApproveDevice: %v", err)
-	}
-	ctx, cancel := context.WithTimeout(t.Context(), d.Interval+30*time.Second)
-	defer cancel()
-	got, err := p.PollDevice(ctx, d)
-	if err != nil {
-		t.Fatalf("PollDevice: %v", err)
-	}
-	if diff := cmp.Diff(got, wantIdentity(s, alice, nil)); diff != "" {
-		t.Errorf("PollDevice identity (-got +want):\n%s", diff)
-	}
+	approveAndPoll(t, s, p, d, alice)
 }
 
 // TestDeviceFlowPending polls before the user approves: the poll reaches
@@ -227,7 +216,14 @@ func TestDeviceFlowPending(t *testing.T) {
 		t.Fatalf("PollDevice before approval = %+v, %v; want ErrPending", got, err)
 	}
 
-	if err := s.ApproveDevice(t.Context(), d.UserCode, bob.Username, bob.Password); err != nil {
+	approveAndPoll(t, s, p, d, bob)
+}
+
+// approveAndPoll approves the device login d as user at the provider,
+// then polls it to its end and checks the identity it yields.
+func approveAndPoll(t *testing.T, s *oidctest.Server, p *oidc.Provider, d oidc.Device, user oidctest.User) {
+	t.Helper()
+	if err := s.ApproveDevice(t.Context(), d.UserCode, user.Username, user.Password); err != nil {
 		t.Fatalf("ApproveDevice: %v", err)
 	}
 	ctx, cancel := context.WithTimeout(t.Context(), d.Interval+30*time.Second)
@@ -236,7 +232,7 @@ func TestDeviceFlowPending(t *testing.T) {
 	if err != nil {
 		t.Fatalf("PollDevice after approval: %v", err)
 	}
-	if diff := cmp.Diff(got, wantIdentity(s, bob, nil)); diff != "" {
+	if diff := cmp.Diff(got, wantIdentity(s, user, nil)); diff != "" {
 		t.Errorf("PollDevice identity (-got +want):\n%s", diff)
 	}
 }
