@@ -333,6 +333,8 @@ func (a *API) patchArtifact(w http.ResponseWriter, r *http.Request, p auth.Princ
 		writeError(w, http.StatusBadRequest, "invalid", "the reason is longer than 4096 bytes")
 		return
 	}
+	// A reason of blanks says nothing.
+	patch.Reason = strings.TrimSpace(patch.Reason)
 	meta := m.Meta
 	for _, f := range []struct {
 		src *string

@@ -145,7 +145,7 @@ type CreateTokenRequest struct {
 	Admin bool `json:"admin,omitempty"`
 	// ExpiresInDays is the token's lifetime: 1 to 366 days, 90 when
 	// absent.
-	ExpiresInDays int `json:"expiresInDays,omitempty"`
+	ExpiresInDays *int `json:"expiresInDays,omitempty"`
 }
 
 // CreatedToken is the answer to POST /api/v1/tokens: the token's record
@@ -176,11 +176,11 @@ func (a *API) createToken(w http.ResponseWriter, r *http.Request, p auth.Princip
 	case req.Name == "" || len(req.Name) > maxTokenName:
 		writeError(w, http.StatusBadRequest, "invalid", "name the token (1 to 128 characters), e.g. after the pipeline that uses it")
 		return
-	case req.ExpiresInDays < 0 || req.ExpiresInDays > maxTokenDays:
+	case req.ExpiresInDays != nil && (*req.ExpiresInDays < 1 || *req.ExpiresInDays > maxTokenDays):
 		writeError(w, http.StatusBadRequest, "invalid", "expiresInDays must be from 1 to 366 (90 when absent)")
 		return
 	}
-	owner := store.Principal{ID: p.ID, Name: p.Name}
+	owner := store.Principal{ID: p.ID, Name: p.Name, Admin: p.Admin}
 	if req.Owner != "" && req.Owner != p.Name {
 		if !a.decide(w, r, p, access.ActManageUsers, access.Resource{}) {
 			return
@@ -191,6 +191,10 @@ func (a *API) createToken(w http.ResponseWriter, r *http.Request, p auth.Princip
 			return
 		}
 		owner = o
+	}
+	if req.Admin && !owner.Admin {
+		writeError(w, http.StatusBadRequest, "invalid", "admin keeps the owner's system administration in a scoped token, and "+truncate(owner.Name)+" is not a system administrator: leave it out")
+		return
 	}
 	scope := auth.TokenScope{Admin: req.Admin}
 	for _, g := range req.Scope {
@@ -209,9 +213,9 @@ func (a *API) createToken(w http.ResponseWriter, r *http.Request, p auth.Princip
 		writeError(w, http.StatusBadRequest, "invalid", "at most 64 scope entries")
 		return
 	}
-	days := req.ExpiresInDays
-	if days == 0 {
-		days = defaultTokenDays
+	days := defaultTokenDays
+	if req.ExpiresInDays != nil {
+		days = *req.ExpiresInDays
 	}
 	id, secret, hash, err := auth.NewToken(a.rand)
 	if err != nil {
@@ -502,6 +506,9 @@ func (a *API) setMember(w http.ResponseWriter, r *http.Request, p auth.Principal
 		a.storeError(w, r, "user "+truncate(name), err)
 		return
 	}
+	if req.Role != string(access.Owner) && !a.keepsAnOwner(w, r, project, u) {
+		return
+	}
 	if err := a.st.SetMember(r.Context(), store.Member{Project: project, PrincipalID: u.ID, Role: req.Role, Source: "manual"}); err != nil {
 		a.storeError(w, r, "project "+truncate(project), err)
 		return
@@ -513,6 +520,9 @@ func (a *API) setMember(w http.ResponseWriter, r *http.Request, p auth.Principal
 func (a *API) removeMember(w http.ResponseWriter, r *http.Request, p auth.Principal) {
 	project, name := r.PathValue("project"), r.PathValue("name")
 	u, err := a.st.PrincipalByName(r.Context(), name)
+	if err == nil && !a.keepsAnOwner(w, r, project, u) {
+		return
+	}
 	if err == nil {
 		err = a.st.RemoveMember(r.Context(), project, u.ID)
 	}
@@ -522,6 +532,32 @@ func (a *API) removeMember(w http.ResponseWriter, r *http.Request, p auth.Princi
 	}
 	a.log.InfoContext(r.Context(), "member removed", "project", project, "principal_id", u.ID, "by", p.ID)
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// keepsAnOwner answers 409 and reports false when u is the project's
+// only owner: a project its owners manage must keep one, so that
+// members are not left without anyone to manage them (an administrator
+// can still make a new owner). The check and the change are not one
+// transaction: two owners demoting each other at once can both succeed.
+func (a *API) keepsAnOwner(w http.ResponseWriter, r *http.Request, project string, u store.Principal) bool {
+	ms, err := a.st.Members(r.Context(), project)
+	if err != nil {
+		a.storeError(w, r, "project "+truncate(project), err)
+		return false
+	}
+	owners, isOwner := 0, false
+	for _, m := range ms {
+		if m.Role == string(access.Owner) {
+			owners++
+			isOwner = isOwner || m.PrincipalID == u.ID
+		}
+	}
+	if isOwner && owners == 1 {
+		writeError(w, http.StatusConflict, "conflict", truncate(u.Name)+" is the only owner of project "+truncate(project)+
+			": make another member owner first (palisade project add-member "+truncate(project)+" USER owner)")
+		return false
+	}
+	return true
 }
 
 // Usage is the body of GET .../usage.

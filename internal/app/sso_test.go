@@ -123,7 +123,7 @@ func TestSSOBrowserLogin(t *testing.T) {
 	// so that leaving a group at the provider takes effect within the
 	// login's lifetime.
 	var made api.CreatedToken
-	if code := call(t, "POST", base+"/api/v1/tokens", l.Token, api.CreateTokenRequest{Name: "long", ExpiresInDays: 90}, &made); code != 201 {
+	if code := call(t, "POST", base+"/api/v1/tokens", l.Token, api.CreateTokenRequest{Name: "long", ExpiresInDays: new(90)}, &made); code != 201 {
 		t.Fatalf("create a token with the login's token: %d", code)
 	}
 	if made.Expires == nil || made.Expires.After(l.Expires) {

@@ -37,11 +37,14 @@ type WaitError struct {
 	RetryAfter time.Duration
 }
 
+// Error says how long to wait: the whole seconds of the Retry-After
+// header sent with it.
 func (e *WaitError) Error() string {
+	wait := time.Duration(max((e.RetryAfter+time.Second-1)/time.Second, 1)) * time.Second
 	if e.Locked {
-		return fmt.Sprintf("too many failed attempts: try again in %s", e.RetryAfter.Round(time.Second))
+		return fmt.Sprintf("too many failed attempts: try again in %s", wait)
 	}
-	return fmt.Sprintf("too many requests: try again in %s", e.RetryAfter.Round(time.Second))
+	return fmt.Sprintf("too many requests: try again in %s", wait)
 }
 
 // SessionTokenPrefix starts every session token the token endpoint issues.

@@ -436,3 +436,25 @@ func TestTokenHandler(t *testing.T) {
 		t.Errorf("bad form: %d, want 400", rec.Code)
 	}
 }
+
+// TestWaitErrorAgreesWithRetryAfter: the message names the wait the
+// Retry-After header gives, never less than a second.
+func TestWaitErrorAgreesWithRetryAfter(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		wait   time.Duration
+		locked bool
+		want   string
+		header string
+	}{
+		{300 * time.Millisecond, false, "too many requests: try again in 1s", "1"},
+		{0, false, "too many requests: try again in 1s", "1"},
+		{2500 * time.Millisecond, false, "too many requests: try again in 3s", "3"},
+		{10 * time.Minute, true, "too many failed attempts: try again in 10m0s", "600"},
+	} {
+		e := &WaitError{Locked: tc.locked, RetryAfter: tc.wait}
+		if e.Error() != tc.want || RetryAfter(tc.wait) != tc.header {
+			t.Errorf("wait %s: %q with Retry-After %s, want %q with %s", tc.wait, e.Error(), RetryAfter(tc.wait), tc.want, tc.header)
+		}
+	}
+}

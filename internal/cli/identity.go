@@ -189,7 +189,10 @@ service account and needs an administrator.`,
 			if len(projects) != len(roles) {
 				return usageError(fmt.Errorf("give --project and --role in pairs: %d --project but %d --role", len(projects), len(roles)))
 			}
-			req := api.CreateTokenRequest{Name: args[0], Owner: owner, Admin: admin, ExpiresInDays: expiresDays}
+			req := api.CreateTokenRequest{Name: args[0], Owner: owner, Admin: admin}
+			if cmd.Flags().Changed("expires-days") {
+				req.ExpiresInDays = &expiresDays
+			}
 			for i, p := range projects {
 				req.Scope = append(req.Scope, api.Grant{Project: p, Role: roles[i]})
 			}

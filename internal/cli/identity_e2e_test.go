@@ -118,6 +118,10 @@ func TestIdentityCommandsEndToEnd(t *testing.T) {
 	step("scoped token", func(t *testing.T) {
 		_, errOut := as(t, alice, ExitError, "token", "create", "x", "--project", "ml", "--project", "other", "--role", "reader")
 		wantIn(t, "unpaired --project and --role", errOut, "in pairs")
+		_, errOut = as(t, alice, ExitError, "token", "create", "x", "--admin", "--project", "ml", "--role", "reader")
+		wantIn(t, "--admin for an owner who is no administrator", errOut, "400", "alice is not a system administrator")
+		_, errOut = as(t, alice, ExitError, "token", "create", "x", "--expires-days", "0")
+		wantIn(t, "--expires-days 0", errOut, "400", "from 1 to 366")
 		out, errOut := as(t, alice, ExitOK, "token", "create", "read-only", "--project", "ml", "--role", "reader")
 		scoped = strings.TrimSpace(out)
 		wantIn(t, "scoped token details", errOut, "scope:   ml:reader")
@@ -168,6 +172,8 @@ func TestIdentityCommandsEndToEnd(t *testing.T) {
 		wantIn(t, "classify lowering as a developer", errOut, "403", "lower-classification")
 		_, errOut = as(t, alice, ExitError, "classify", ref, "public")
 		wantIn(t, "classify lowering without a reason", errOut, "needs a reason")
+		_, errOut = as(t, alice, ExitError, "classify", ref, "public", "--reason", " \t ")
+		wantIn(t, "classify lowering with a blank reason", errOut, "needs a reason")
 		out, _ = as(t, alice, ExitOK, "classify", ref, "public", "--reason", "synthetic data only")
 		wantIn(t, "classify lowering with a reason", out, "is now public")
 		_, errOut = as(t, alice, ExitError, "classify", "ml/detector:v1", "secret")
@@ -209,11 +215,16 @@ func TestIdentityCommandsEndToEnd(t *testing.T) {
 	step("remove member", func(t *testing.T) {
 		out, _ := as(t, alice, ExitOK, "project", "remove-member", "ml", "ci-bot")
 		wantIn(t, "remove-member", out, "Removed ci-bot from project ml")
+		// The only owner can neither leave nor step down.
+		_, errOut := as(t, alice, ExitError, "project", "remove-member", "ml", "alice")
+		wantIn(t, "the only owner leaving", errOut, "409", "alice is the only owner of project ml")
+		_, errOut = as(t, alice, ExitError, "project", "add-member", "ml", "alice", "reader")
+		wantIn(t, "the only owner stepping down", errOut, "only owner", "add-member ml USER owner")
 		out, _ = as(t, alice, ExitOK, "project", "members", "ml")
 		if strings.Contains(out, "ci-bot") {
 			t.Errorf("members after remove-member:\n%s", out)
 		}
-		_, errOut := as(t, ciBot, ExitError, "project", "usage", "ml")
+		_, errOut = as(t, ciBot, ExitError, "project", "usage", "ml")
 		wantIn(t, "usage after removal", errOut, "403")
 		out, _ = as(t, admin, ExitOK, "user", "set", "ci-bot", "--disable")
 		wantIn(t, "user set --disable", out, "Disabled:")
