@@ -2,6 +2,7 @@ package app
 
 import (
 	"crypto/sha256"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -124,6 +125,30 @@ func TestAuditTable(t *testing.T) {
 		if got := entriesSince(before); strings.Join(got, " ") != "access.denied/denied" {
 			t.Errorf("%s denied: entries %v, want one access.denied", route, got)
 		}
+	}
+	// Clients of the registry (docker, oras, palisade push) present a
+	// session token from /v2/token: a denial through one is recorded too.
+	req, err := http.NewRequestWithContext(ctx, "GET", f.base+"/v2/token?service=palisade&scope=repository:ml/model:pull,push", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.SetBasicAuth("stranger", strangerToken)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var session struct{ Token string }
+	err = json.NewDecoder(resp.Body).Decode(&session)
+	resp.Body.Close()
+	if err != nil || resp.StatusCode != http.StatusOK || session.Token == "" {
+		t.Fatalf("session token: %d %v", resp.StatusCode, err)
+	}
+	before, _ := st.AuditSize(ctx)
+	if code, resp := f.send(t, "POST", "/v2/ml/model/blobs/uploads/", session.Token, nil); code != http.StatusForbidden || !strings.Contains(string(resp), "no access to project ml") {
+		t.Fatalf("push with a stranger's session token: %d %s", code, resp)
+	}
+	if got := entriesSince(before); strings.Join(got, " ") != "access.denied/denied" {
+		t.Errorf("denied through a session token: entries %v, want one access.denied", got)
 	}
 	// Every entry of the run verifies.
 	if _, err := auditlog.Verify(ctx, st, cfg.AuditOrigin, auditVerifier(t, st), nil); err != nil {

@@ -289,6 +289,11 @@ func methodAllowed(rt, method string) bool {
 	return false
 }
 
+// scopeAction is the access action of each registry scope action.
+var scopeAction = map[auth.Action]access.Action{
+	auth.ActionPull: access.ActPull, auth.ActionPush: access.ActPush, auth.ActionDelete: access.ActDelete,
+}
+
 // actionOf is the action a route and method need.
 func actionOf(rt, method string) auth.Action {
 	switch method {
@@ -318,7 +323,15 @@ func (reg *Registry) authorize(w http.ResponseWriter, r *http.Request, req *requ
 			reg.authFailed(w, r, errInsufficientScope, req.name.full, action)
 			return false
 		}
-		writeError(w, http.StatusForbidden, codeDenied, "this token may not "+string(action)+" "+req.name.full)
+		// Neither the session's scope nor the principal allows it: the
+		// principal's decision says why, and the denial is recorded like
+		// every other.
+		d := access.Decide(p.Principal, scopeAction[action], access.Resource{Project: project, Classification: access.Public, Promoted: true})
+		if d.Allowed() {
+			d.Outcome = access.DeniedPermission // MayHold said no: the two must agree
+		}
+		reg.recordDenial(r, req, d)
+		writeError(w, http.StatusForbidden, codeDenied, denial(d))
 		return false
 	}
 	var d access.Decision
