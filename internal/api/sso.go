@@ -195,7 +195,7 @@ func (a *API) recordLogin(w http.ResponseWriter, r *http.Request, l sso.Login) b
 		return true
 	}
 	ev := auditlog.Event{RequestID: server.RequestID(r.Context()), PrincipalID: l.PrincipalID, Action: auditlog.ActionAuthSuccess,
-		Outcome: auditlog.OutcomeAllowed, Reason: "sso", Object: auditlog.Object{Kind: auditlog.ObjectToken, ID: l.TokenID}}
+		Outcome: auditlog.OutcomeAllowed, Reason: "sso", Object: auditlog.Object{Kind: auditlog.ObjectToken}, Credential: l.TokenID}
 	if _, err := a.audit.Record(r.Context(), ev); err != nil {
 		a.log.ErrorContext(r.Context(), "api: audit log: record a login", "error", err.Error())
 		if rerr := a.st.RevokeToken(context.WithoutCancel(r.Context()), l.TokenID); rerr != nil {

@@ -156,7 +156,7 @@ func TestMutualTLS(t *testing.T) {
 			t.Fatalf("entry %d: %v", r.Index, err)
 		}
 		found = found || e.Action == auditlog.ActionAuthSuccess && e.Reason == "certificate" && e.Actor.Kind == auditlog.ActorService &&
-			e.Object.Kind == auditlog.ObjectSession && strings.HasPrefix(e.Object.ID, "cert-") && len(e.Object.ID) == len("cert-")+16
+			e.Object.Kind == auditlog.ObjectSession && strings.HasPrefix(e.Object.ID, "c1.") && len(e.Object.ID) == len("c1.")+22
 	}
 	if !found {
 		t.Error("no auth.success entry with reason certificate for the service account")

@@ -223,7 +223,7 @@ func (a *App) newServer(ctx context.Context, cfg config.Server, out, logOut io.W
 		OnSuccess: func(r *http.Request, p auth.Principal) error {
 			ev := auditlog.Event{RequestID: server.RequestID(r.Context()), PrincipalID: p.ID, Service: p.Kind == access.Service,
 				Action: auditlog.ActionAuthSuccess, Outcome: auditlog.OutcomeAllowed, Reason: p.Via,
-				Object: auditlog.Object{Kind: auditlog.ObjectToken, ID: p.Credential}}
+				Object: auditlog.Object{Kind: auditlog.ObjectToken}, Credential: p.Credential}
 			if p.Via == "certificate" {
 				// A TLS session with the certificate named by its digest.
 				ev.Object.Kind = auditlog.ObjectSession
@@ -233,7 +233,7 @@ func (a *App) newServer(ctx context.Context, cfg config.Server, out, logOut io.W
 		},
 		OnIssue: func(r *http.Request, p auth.Principal) {
 			ev := auditlog.Event{RequestID: server.RequestID(r.Context()), PrincipalID: p.ID, Service: p.Kind == access.Service,
-				Action: auditlog.ActionSessionIssue, Outcome: auditlog.OutcomeAllowed, Object: auditlog.Object{Kind: auditlog.ObjectSession, ID: p.TokenID}}
+				Action: auditlog.ActionSessionIssue, Outcome: auditlog.OutcomeAllowed, Object: auditlog.Object{Kind: auditlog.ObjectSession}, Credential: p.TokenID}
 			if _, err := audit.rec.Record(r.Context(), ev); err != nil {
 				log.ErrorContext(r.Context(), "audit log: record a session token", slog.String("error", err.Error()))
 			}

@@ -100,35 +100,45 @@ func NewSubjects(st SubjectStore, w Wrapper, random io.Reader, epoch int) *Subje
 // Pseudonym returns the principal's pseudonym and its epoch, creating its
 // key on first sight.
 func (s *Subjects) Pseudonym(ctx context.Context, principalID string) (string, int, error) {
+	key, epoch, err := s.key(ctx, principalID)
+	if err != nil {
+		return "", 0, err
+	}
+	return pseudonymOf(key, epoch)
+}
+
+// key returns the principal's subject key and its epoch, creating it on
+// first sight.
+func (s *Subjects) key(ctx context.Context, principalID string) ([]byte, int, error) {
 	if principalID == "" {
-		return "", 0, errors.New("pseudonym: no principal")
+		return nil, 0, errors.New("pseudonym: no principal")
 	}
 	wrapped, epoch, err := s.st.AuditSubject(ctx, principalID)
 	if errors.Is(err, store.ErrNotFound) {
 		key, kerr := NewSubjectKey(s.rand)
 		if kerr != nil {
-			return "", 0, kerr
+			return nil, 0, kerr
 		}
 		sealed, werr := s.w.Encrypt(ctx, key)
 		if werr != nil {
-			return "", 0, fmt.Errorf("wrap a pseudonym key: %w", werr)
+			return nil, 0, fmt.Errorf("wrap a pseudonym key: %w", werr)
 		}
 		err = s.st.CreateAuditSubject(ctx, principalID, sealed, s.epoch)
 		if err == nil {
-			return pseudonymOf(key, s.epoch)
+			return key, s.epoch, nil
 		}
 		if errors.Is(err, store.ErrExists) { // created concurrently
 			wrapped, epoch, err = s.st.AuditSubject(ctx, principalID)
 		}
 	}
 	if err != nil {
-		return "", 0, fmt.Errorf("pseudonym key: %w", err)
+		return nil, 0, fmt.Errorf("pseudonym key: %w", err)
 	}
 	key, err := s.w.Decrypt(ctx, wrapped)
 	if err != nil {
-		return "", 0, fmt.Errorf("unwrap a pseudonym key: %w", err)
+		return nil, 0, fmt.Errorf("unwrap a pseudonym key: %w", err)
 	}
-	return pseudonymOf(key, epoch)
+	return key, epoch, nil
 }
 
 func pseudonymOf(key []byte, epoch int) (string, int, error) {

@@ -20,8 +20,11 @@ var (
 	ErrEpoch          = errors.New("audit pseudonym epoch must be 1 to 4294967295")
 )
 
-// pseudonymLabel separates this use of a subject key from any other.
-const pseudonymLabel = "palisade/audit/actor/v1"
+// pseudonymLabel and credentialLabel separate the uses of a subject key.
+const (
+	pseudonymLabel  = "palisade/audit/actor/v1"
+	credentialLabel = "palisade/audit/credential/v1"
+)
 
 // NewSubjectKey reads a fresh random subject key from r (crypto/rand
 // when r is nil). The key lives only in the mutable subject table;
@@ -56,4 +59,22 @@ func Pseudonym(subjectKey []byte, epoch int) (string, error) {
 	m.Write([]byte(pseudonymLabel))
 	m.Write(binary.BigEndian.AppendUint32(nil, uint32(epoch)))
 	return "p1." + base64.RawURLEncoding.EncodeToString(m.Sum(nil))[:22], nil
+}
+
+// CredentialPseudonym returns how entries name a credential (an API
+// token's ID, a certificate's digest) its subject presented:
+//
+//	"c1." + base64url(HMAC-SHA256(subjectKey, "palisade/audit/credential/v1" || credential))[:22]
+//
+// It links the entries of one credential, and ties them to the credential
+// only while the subject's key exists: the token table maps token IDs to
+// their owners, so a plain token ID would undo an erasure.
+func CredentialPseudonym(subjectKey []byte, credential string) (string, error) {
+	if len(subjectKey) != SubjectKeySize {
+		return "", ErrSubjectKeySize
+	}
+	m := hmac.New(sha256.New, subjectKey)
+	m.Write([]byte(credentialLabel))
+	m.Write([]byte(credential))
+	return "c1." + base64.RawURLEncoding.EncodeToString(m.Sum(nil))[:22], nil
 }

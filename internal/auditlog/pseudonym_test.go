@@ -51,6 +51,32 @@ func TestPseudonymVectors(t *testing.T) {
 	}
 }
 
+// TestCredentialPseudonymVectors pins the credential derivation, computed
+// independently the same way (Python hmac over the label and the
+// credential): entries of one token keep one name, and a token ID never
+// appears in the log.
+func TestCredentialPseudonymVectors(t *testing.T) {
+	t.Parallel()
+	for credential, want := range map[string]string{
+		"tok-0123456789abcdef":  "c1.1XLA_goGDcg8UBpD6dOCM_",
+		"cert-00112233aabbccdd": "c1.VjP7CbmMPI8dUbEBJHbTaH",
+	} {
+		got, err := auditlog.CredentialPseudonym(pseudonymTestKey(), credential)
+		if err != nil || got != want {
+			t.Errorf("CredentialPseudonym(%q) = %q, %v; want %q", credential, got, err, want)
+		}
+	}
+	// Another subject's key names the same token differently, and a key
+	// of the wrong size is refused.
+	other, err := auditlog.CredentialPseudonym(bytes.Repeat([]byte{0xff}, auditlog.SubjectKeySize), "tok-0123456789abcdef")
+	if err != nil || other == "c1.1XLA_goGDcg8UBpD6dOCM_" {
+		t.Errorf("another key: %q, %v", other, err)
+	}
+	if _, err := auditlog.CredentialPseudonym(make([]byte, 16), "tok"); !errors.Is(err, auditlog.ErrSubjectKeySize) {
+		t.Errorf("short key: %v", err)
+	}
+}
+
 func TestPseudonymProperties(t *testing.T) {
 	t.Parallel()
 	pidRE := regexp.MustCompile(`^p1\.[A-Za-z0-9_-]{22}$`)

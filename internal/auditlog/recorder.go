@@ -18,11 +18,15 @@ type Event struct {
 	PrincipalID string
 	// Service reports that the principal is a service account.
 	Service bool
-	Action  Action
-	Project string
-	Object  Object
-	Outcome Outcome
-	Reason  string
+	// Credential names the credential the principal presented (a token
+	// ID, a certificate digest), for events about it; it becomes the
+	// object's ID as the principal's CredentialPseudonym.
+	Credential string
+	Action     Action
+	Project    string
+	Object     Object
+	Outcome    Outcome
+	Reason     string
 }
 
 // Recorder appends events to the log.
@@ -51,7 +55,14 @@ func (r *Recorder) Record(ctx context.Context, ev Event) (int64, error) {
 		Node: r.node, Project: ev.Project, Action: ev.Action, Object: ev.Object, Outcome: ev.Outcome, Reason: ev.Reason,
 		Actor: Actor{Kind: ActorSystem}}
 	if ev.PrincipalID != "" {
-		pid, epoch, err := r.subjects.Pseudonym(ctx, ev.PrincipalID)
+		key, epoch, err := r.subjects.key(ctx, ev.PrincipalID)
+		var pid string
+		if err == nil {
+			pid, err = Pseudonym(key, epoch)
+		}
+		if err == nil && ev.Credential != "" {
+			e.Object.ID, err = CredentialPseudonym(key, ev.Credential)
+		}
 		if err != nil {
 			r.log.m.failed.Inc()
 			return 0, fmt.Errorf("record %s: %w", ev.Action, err)

@@ -17,6 +17,7 @@ import (
 
 	"golang.org/x/mod/sumdb/note"
 
+	"github.com/palisade-sec/palisade/internal/api"
 	"github.com/palisade-sec/palisade/internal/auditlog"
 	"github.com/palisade-sec/palisade/internal/client"
 	"github.com/palisade-sec/palisade/internal/config"
@@ -239,6 +240,22 @@ func TestAuditCommandsEndToEnd(t *testing.T) {
 		}
 		_, errOut := as(t, admin, ExitError, "audit", "erase-subject", "alice")
 		wantIn(t, "erase-subject twice", errOut, "no pseudonym key")
+		// Nothing in the log names alice's tokens (which the token table
+		// ties to her): entries name credentials by keyed hash only.
+		out, _ = as(t, admin, ExitOK, "token", "ls", "--all", "--json")
+		var toks []api.Token
+		if err := json.Unmarshal([]byte(out), &toks); err != nil {
+			t.Fatal(err)
+		}
+		exported, _ := as(t, admin, ExitOK, "audit", "export")
+		for _, tk := range toks {
+			if tk.Owner == "alice" && strings.Contains(exported, tk.ID) {
+				t.Errorf("the log names alice's token %s after her erasure", tk.ID)
+			}
+		}
+		if !strings.Contains(exported, `"id":"c1.`) {
+			t.Error("no entry names a credential by its keyed hash")
+		}
 		as(t, admin, ExitOK, "audit", "verify", "--state", state)
 	})
 }
