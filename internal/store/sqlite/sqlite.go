@@ -15,8 +15,10 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net/url"
+	"os"
 	"path/filepath"
 	"runtime"
 	"time"
@@ -96,6 +98,13 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	readers := opts.MaxReaders
 	if readers <= 0 {
 		readers = max(4, runtime.GOMAXPROCS(0))
+	}
+	// A new database is readable by its owner only: it holds token hashes
+	// and wrapped keys. SQLite gives its -wal and -shm files the same mode.
+	if f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600); err == nil {
+		f.Close()
+	} else if !errors.Is(err, fs.ErrExist) {
+		return nil, fmt.Errorf("open sqlite store: create %s: %w", path, err)
 	}
 	w, err := sql.Open("sqlite", dsn(path, busy, true))
 	if err != nil {

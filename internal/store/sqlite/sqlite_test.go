@@ -3,6 +3,7 @@ package sqlite_test
 import (
 	"database/sql"
 	"errors"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -69,6 +70,43 @@ func TestReopen(t *testing.T) {
 	s2 := openTemp(t, path)
 	if _, err := s2.Project(t.Context(), "p"); err != nil {
 		t.Errorf("Project after reopen: %v", err)
+	}
+}
+
+// TestNewDatabaseOwnerOnly: a database the store creates, and its WAL
+// files, are readable by their owner only; an existing file keeps its
+// mode (the operator's choice).
+func TestNewDatabaseOwnerOnly(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "meta.db")
+	s, err := sqlite.Open(t.Context(), sqlite.Options{Path: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.CreateProject(t.Context(), store.Project{Name: "p", KeyID: "k"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{path, path + "-wal", path + "-shm"} {
+		fi, err := os.Stat(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m := fi.Mode().Perm(); m != 0o600 {
+			t.Errorf("%s has mode %v, want 0600", filepath.Base(p), m)
+		}
+	}
+	shared := filepath.Join(t.TempDir(), "shared.db")
+	if err := os.WriteFile(shared, nil, 0o640); err != nil {
+		t.Fatal(err)
+	}
+	s2, err := sqlite.Open(t.Context(), sqlite.Options{Path: shared})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s2.Close()
+	if fi, err := os.Stat(shared); err != nil || fi.Mode().Perm() != 0o640 {
+		t.Errorf("an existing database's mode changed: %v, %v", fi.Mode(), err)
 	}
 }
 
