@@ -92,6 +92,7 @@ type Store interface {
 	ListRepositories(ctx context.Context, project string, page store.Page) ([]store.Repository, error)
 	ListArtifacts(ctx context.Context, project string, f store.ArtifactFilter, page store.Page) ([]store.Artifact, error)
 	Manifest(ctx context.Context, project, repo, digest string) (store.Manifest, error)
+	ManifestByTag(ctx context.Context, project, repo, tag string) (store.Manifest, error)
 	TagsOf(ctx context.Context, project, repo, digest string) ([]string, error)
 	Referrers(ctx context.Context, project, repo, subject, artifactType string) ([]store.Manifest, error)
 	SetArtifactMeta(ctx context.Context, project, repo, digest string, meta store.ArtifactMeta, change *store.ClassificationChange) error

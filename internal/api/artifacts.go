@@ -198,16 +198,27 @@ type ClassificationChange struct {
 	At     time.Time `json:"at"`
 }
 
-// artifactRef reads the artifact a request names: project and digest from
-// the path, repository from the query.
-func artifactRef(w http.ResponseWriter, r *http.Request) (project, repo, digest string, ok bool) {
+// artifactRef reads the artifact a request names: project and digest (or
+// a tag, resolved here) from the path, repository from the query. The
+// route's guard has decided the permission in the project before, so a
+// tag looked up here is no oracle across projects.
+func (a *API) artifactRef(w http.ResponseWriter, r *http.Request) (project, repo, digest string, ok bool) {
 	project, digest, repo = r.PathValue("project"), r.PathValue("digest"), r.URL.Query().Get("repository")
-	if !registry.ValidDigest(digest) {
-		writeError(w, http.StatusBadRequest, "invalid", "invalid digest: use sha256:<64 hex> or sha512:<128 hex>")
-		return "", "", "", false
-	}
 	if repo == "" {
 		writeError(w, http.StatusBadRequest, "invalid", "name the repository: ?repository=NAME")
+		return "", "", "", false
+	}
+	switch {
+	case registry.ValidDigest(digest):
+	case registry.ValidTag(digest):
+		m, err := a.st.ManifestByTag(r.Context(), project, repo, digest)
+		if err != nil {
+			a.storeError(w, r, "tag "+digest+" in "+truncate(project+"/"+repo), err)
+			return "", "", "", false
+		}
+		digest = m.Digest
+	default:
+		writeError(w, http.StatusBadRequest, "invalid", "name the artifact by digest (sha256:<64 hex> or sha512:<128 hex>) or by tag")
 		return "", "", "", false
 	}
 	return project, repo, digest, true
@@ -224,7 +235,7 @@ func fileOf(d ocispec.Descriptor) File {
 }
 
 func (a *API) getArtifact(w http.ResponseWriter, r *http.Request, p auth.Principal) {
-	project, repo, digest, ok := artifactRef(w, r)
+	project, repo, digest, ok := a.artifactRef(w, r)
 	if !ok {
 		return
 	}
@@ -311,7 +322,7 @@ const (
 )
 
 func (a *API) patchArtifact(w http.ResponseWriter, r *http.Request, p auth.Principal) {
-	project, repo, digest, ok := artifactRef(w, r)
+	project, repo, digest, ok := a.artifactRef(w, r)
 	if !ok {
 		return
 	}

@@ -86,18 +86,12 @@ func writeIndentedJSON(w io.Writer, v any) error {
 	return enc.Encode(v)
 }
 
-// resolveRef parses a reference, finds its server and token, and resolves
-// it to a manifest digest.
-func resolveRef(cmd *cobra.Command, f remoteFlags, s string, lookupEnv func(string) (string, bool)) (client.Reference, remote, string, error) {
-	ref, r, repo, err := f.openRef(s, "", lookupEnv)
-	if err != nil {
-		return ref, r, "", err
-	}
-	desc, err := repo.Resolve(cmd.Context(), ref.Reference.Reference)
-	if err != nil {
-		return ref, r, "", registryError("resolve", s, err)
-	}
-	return ref, r, string(desc.Digest), nil
+// apiRef parses a reference for the native API, which takes a tag or a
+// digest: reading an artifact's detail needs no pull permission (an
+// auditor's), so the reference is not resolved through the registry.
+func apiRef(f remoteFlags, s, verb string, lookupEnv func(string) (string, bool)) (client.Reference, remote, error) {
+	ref, r, _, err := f.openRef(s, verb, lookupEnv)
+	return ref, r, err
 }
 
 func newInspectCommand(lookupEnv func(string) (string, bool)) *cobra.Command {
@@ -112,11 +106,11 @@ func newInspectCommand(lookupEnv func(string) (string, bool)) *cobra.Command {
   palisade inspect 127.0.0.1:8700/vision/detector@sha256:... --json`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			ref, r, dgst, err := resolveRef(cmd, f, args[0], lookupEnv)
+			ref, r, err := apiRef(f, args[0], "inspect", lookupEnv)
 			if err != nil {
 				return usageError(err)
 			}
-			d, err := r.api().Artifact(cmd.Context(), ref.Project(), ref.Name(), dgst)
+			d, err := r.api().Artifact(cmd.Context(), ref.Project(), ref.Name(), ref.Reference.Reference)
 			if err != nil {
 				return usageError(fmt.Errorf("inspect %s: %w", args[0], err))
 			}

@@ -796,7 +796,7 @@ removes them.`,
 			if err != nil {
 				return usageError(err)
 			}
-			ref, r, dgst, err := resolveRef(cmd, f, full, lookupEnv)
+			ref, r, err := apiRef(f, full, "classify", lookupEnv)
 			if err != nil {
 				return usageError(err)
 			}
@@ -810,7 +810,7 @@ removes them.`,
 				}
 				patch.DataTags = &t
 			}
-			a, err := r.api().PatchArtifact(cmd.Context(), ref.Project(), ref.Name(), dgst, patch)
+			a, err := r.api().PatchArtifact(cmd.Context(), ref.Project(), ref.Name(), ref.Reference.Reference, patch)
 			if err != nil {
 				return usageError(fmt.Errorf("classify %s as %s: %w", args[0], level, err))
 			}

@@ -187,6 +187,15 @@ func TestIdentityCommandsEndToEnd(t *testing.T) {
 			d.ClassificationChanges[1].Reason != "synthetic data only" {
 			t.Errorf("after classify: %s %v %+v", d.Classification, d.DataTags, d.ClassificationChanges)
 		}
+		// An auditor reads the detail, by tag too, and never the bytes.
+		as(t, admin, ExitOK, "user", "create", "audra")
+		as(t, admin, ExitOK, "project", "add-member", "ml", "audra", "auditor")
+		audra, _ := as(t, admin, ExitOK, "token", "create", "audit", "--owner", "audra")
+		audra = strings.TrimSpace(audra)
+		out, _ = as(t, audra, ExitOK, "inspect", ref)
+		wantIn(t, "inspect by tag as an auditor", out, "Classification:", "public")
+		_, errOut = as(t, audra, ExitError, "pull", ref, filepath.Join(t.TempDir(), "out"))
+		wantIn(t, "pull as an auditor", errOut, "403", "does not allow this")
 	})
 
 	step("quota", func(t *testing.T) {

@@ -138,19 +138,20 @@ func (c *Client) Artifacts(ctx context.Context, project string, query url.Values
 	}
 }
 
-// Artifact returns the detail of an artifact.
-func (c *Client) Artifact(ctx context.Context, project, repo, digest string) (api.ArtifactDetail, error) {
+// Artifact returns the detail of an artifact, named by digest or tag.
+func (c *Client) Artifact(ctx context.Context, project, repo, reference string) (api.ArtifactDetail, error) {
 	var d api.ArtifactDetail
-	err := c.do(ctx, "GET", "/api/v1/projects/"+url.PathEscape(project)+"/artifacts/"+digest,
+	err := c.do(ctx, "GET", "/api/v1/projects/"+url.PathEscape(project)+"/artifacts/"+url.PathEscape(reference),
 		url.Values{"repository": {repo}}, nil, &d)
 	return d, err
 }
 
 // PatchArtifact changes an artifact's metadata (its classification,
 // with a reason when lowering it) and returns the artifact as changed.
-func (c *Client) PatchArtifact(ctx context.Context, project, repo, digest string, patch api.MetadataPatch) (api.Artifact, error) {
+// The artifact is named by digest or tag.
+func (c *Client) PatchArtifact(ctx context.Context, project, repo, reference string, patch api.MetadataPatch) (api.Artifact, error) {
 	var a api.Artifact
-	err := c.do(ctx, "PATCH", "/api/v1/projects/"+url.PathEscape(project)+"/artifacts/"+digest,
+	err := c.do(ctx, "PATCH", "/api/v1/projects/"+url.PathEscape(project)+"/artifacts/"+url.PathEscape(reference),
 		url.Values{"repository": {repo}}, patch, &a)
 	return a, err
 }

@@ -55,6 +55,9 @@ func validDigest(s string) bool { return digestPattern.MatchString(s) }
 // ValidDigest reports whether s is a digest the registry accepts.
 func ValidDigest(s string) bool { return validDigest(s) }
 
+// ValidTag reports whether s is a tag the distribution spec allows.
+func ValidTag(s string) bool { return validTag(s) }
+
 // MaxProjectNameLen bounds a project name.
 const MaxProjectNameLen = 64
 
