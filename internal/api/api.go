@@ -136,8 +136,11 @@ type Options struct {
 	AuditLog         AuditReader
 	AuditOrigin      string
 	AuditVerifierKey string
-	Eraser           Eraser
-	Logger           *slog.Logger
+	// AuditRefusing, when set, says why the log refuses appends
+	// (auditlog.Log.Refusing), for GET /api/v1/audit.
+	AuditRefusing func() error
+	Eraser        Eraser
+	Logger        *slog.Logger
 	// Now and Rand default to time.Now and crypto/rand.Reader (token
 	// expiry and generation).
 	Now  func() time.Time
@@ -158,10 +161,12 @@ type API struct {
 	auditRead   AuditReader
 	auditOrigin string
 	auditKey    string
-	eraser      Eraser
-	log         *slog.Logger
-	now         func() time.Time
-	rand        io.Reader
+	// auditRefusing says why the log refuses appends; nil when unknown.
+	auditRefusing func() error
+	eraser        Eraser
+	log           *slog.Logger
+	now           func() time.Time
+	rand          io.Reader
 }
 
 // New returns an API.
@@ -175,6 +180,7 @@ func New(opts Options) (*API, error) {
 	}
 	a.now, a.rand, a.sso, a.audit = opts.Now, opts.Rand, opts.SSO, opts.Audit
 	a.auditRead, a.auditOrigin, a.auditKey, a.eraser = opts.AuditLog, opts.AuditOrigin, opts.AuditVerifierKey, opts.Eraser
+	a.auditRefusing = opts.AuditRefusing
 	if a.now == nil {
 		a.now = time.Now
 	}

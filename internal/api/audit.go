@@ -33,6 +33,11 @@ type AuditInfo struct {
 	VerifierKey string `json:"verifierKey"`
 	Size        int64  `json:"size"`
 	Checkpoint  string `json:"checkpoint,omitempty"`
+	// Refusing, when set, says why the server refuses to extend the log
+	// (its stored state does not match its latest checkpoint), and so
+	// refuses every change: what a verifier reading only up to that
+	// checkpoint cannot see for itself.
+	Refusing string `json:"refusing,omitempty"`
 }
 
 // AuditEntry is one entry in API answers: its index, its exact bytes
@@ -62,6 +67,11 @@ func (a *API) auditInfo(w http.ResponseWriter, r *http.Request, _ auth.Principal
 		return
 	}
 	info := AuditInfo{Origin: a.auditOrigin, VerifierKey: a.auditKey}
+	if a.auditRefusing != nil {
+		if err := a.auditRefusing(); err != nil {
+			info.Refusing = err.Error()
+		}
+	}
 	size, note, err := a.auditRead.AuditCheckpoint(r.Context())
 	switch {
 	case errors.Is(err, store.ErrNotFound):

@@ -256,7 +256,7 @@ func (a *App) newServer(ctx context.Context, cfg config.Server, out, logOut io.W
 	}
 	opts := api.Options{Store: st, Auth: authn, ProjectKeyID: projectKey, Keys: keys, Objects: blobs,
 		Maintenance: maintenance.Service{Store: st, Blobs: blobs, Logger: log, Audit: st}, Logger: log, Audit: audit.rec,
-		AuditLog: st, AuditOrigin: cfg.AuditOrigin, AuditVerifierKey: audit.verifier, Eraser: audit.subjects}
+		AuditLog: st, AuditOrigin: cfg.AuditOrigin, AuditVerifierKey: audit.verifier, AuditRefusing: audit.log.Refusing, Eraser: audit.subjects}
 	if cfg.OIDC.Enabled() {
 		svc, err := singleSignOn(cfg.OIDC, st, log, recordSSOChange(audit.rec))
 		if err != nil {
@@ -296,6 +296,14 @@ func openAudit(ctx context.Context, cfg config.Server, st store.Store, keeper au
 	l, err := auditlog.New(auditlog.Options{Store: st, Signer: signer, Origin: cfg.AuditOrigin, Logger: log, Metrics: metrics})
 	if err != nil {
 		return serverAudit{}, err
+	}
+	// A log that no longer matches its latest checkpoint still serves
+	// reads and verification, but refuses every change: say so now.
+	if err := l.Check(ctx); errors.Is(err, auditlog.ErrInconsistent) {
+		log.ErrorContext(ctx, "audit log: "+err.Error())
+	} else if err != nil {
+		l.Close()
+		return serverAudit{}, fmt.Errorf("check the audit log: %w", err)
 	}
 	node, _ := os.Hostname()
 	subjects := auditlog.NewSubjects(st, keeper, rand.Reader, 1)

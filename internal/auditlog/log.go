@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -60,6 +61,9 @@ type Log struct {
 	origin string
 	log    *slog.Logger
 	m      *metrics
+	// refusal holds the ErrInconsistent of the latest commit or Check,
+	// nil once a commit succeeds: what Refusing reports.
+	refusal atomic.Pointer[error]
 
 	reqs chan *pending
 	stop chan struct{}
@@ -224,6 +228,7 @@ func (l *Log) commit(batch []*pending) {
 	})
 	end := time.Now()
 	l.m.observe(len(batch), end.Sub(start), err, end)
+	l.noteRefusal(err)
 	if err != nil {
 		l.log.Error("audit log: append failed", slog.Int("entries", len(batch)), slog.String("error", err.Error()))
 		err = fmt.Errorf("append to the audit log: %w", err)
@@ -242,29 +247,71 @@ var ErrInconsistent = errors.New("the stored audit log does not match its latest
 // latest checkpoint committed to: entries without a checkpoint, or stored
 // hashes that no longer give the checkpoint's root. Otherwise someone who
 // rewrote the tables (and deleted the later checkpoints) would get the
-// next append to sign the forged history.
+// next append to sign the forged history. (An entry's edited bytes do not
+// enter the stored hashes: Verify finds those.)
 func (l *Log) checkTip(ctx context.Context, tx store.AuditTx, n int64, hr tlog.HashReader) error {
 	if n == 0 {
 		return nil
 	}
 	size, note, err := tx.Checkpoint(ctx)
-	if errors.Is(err, store.ErrNotFound) {
-		return fmt.Errorf("%w: %d entries and no checkpoint (run palisade audit verify)", ErrInconsistent, n)
+	return tipProblem(n, size, note, err, hr)
+}
+
+// tipProblem compares n stored entries, with their stored hashes, to the
+// latest checkpoint (size and note, or the error reading it).
+func tipProblem(n, size int64, note []byte, cpErr error, hr tlog.HashReader) error {
+	const fix = "changes are refused until the log is restored (palisade audit verify names what differs)"
+	if errors.Is(cpErr, store.ErrNotFound) {
+		return fmt.Errorf("%w: %d entries and no checkpoint; %s", ErrInconsistent, n, fix)
 	}
-	if err != nil {
-		return err
+	if cpErr != nil {
+		return cpErr
 	}
 	if size != n {
-		return fmt.Errorf("%w: %d entries, the latest checkpoint covers %d (run palisade audit verify)", ErrInconsistent, n, size)
+		return fmt.Errorf("%w: %d entries, the latest checkpoint covers %d; %s", ErrInconsistent, n, size, fix)
 	}
 	root, err := tlog.TreeHash(n, hr)
 	if err != nil {
 		return fmt.Errorf("tree hash at %d: %w", n, err)
 	}
 	if !bytes.Contains(note, []byte("\n"+root.String()+"\n")) {
-		return fmt.Errorf("%w: the stored tree of %d entries does not have the root its checkpoint signed (run palisade audit verify)", ErrInconsistent, n)
+		return fmt.Errorf("%w: the stored tree of %d entries does not have the root its checkpoint signed; %s", ErrInconsistent, n, fix)
 	}
 	return nil
+}
+
+// Check compares the stored log with its latest checkpoint as the next
+// append will (a server runs it when it starts), and returns the
+// ErrInconsistent that would refuse it, which Refusing then reports.
+func (l *Log) Check(ctx context.Context) error {
+	n, err := l.st.AuditSize(ctx)
+	if err != nil || n == 0 {
+		return err
+	}
+	size, note, cpErr := l.st.AuditCheckpoint(ctx)
+	err = tipProblem(n, size, note, cpErr, auditHashReader(ctx, l.st))
+	l.noteRefusal(err)
+	return err
+}
+
+// Refusing returns why the log refuses appends, as its latest commit (or
+// Check) found, or nil.
+func (l *Log) Refusing() error {
+	if p := l.refusal.Load(); p != nil {
+		return *p
+	}
+	return nil
+}
+
+// noteRefusal keeps err when it is an ErrInconsistent, and clears the
+// refusal when err is nil.
+func (l *Log) noteRefusal(err error) {
+	switch {
+	case err == nil:
+		l.refusal.Store(nil)
+	case errors.Is(err, ErrInconsistent):
+		l.refusal.Store(&err)
+	}
 }
 
 // sign returns the signed checkpoint of a tree: the C2SP tlog-checkpoint

@@ -404,9 +404,24 @@ func TestSequencerRefusesInconsistentLog(t *testing.T) {
 			b := backends()["sqlite"](t)
 			signer, _ := testKey(t, "palisade-audit")
 			l := fill(t, b.st, signer, 30)
+			if err := l.Check(t.Context()); err != nil || l.Refusing() != nil {
+				t.Fatalf("Check of an intact log: %v (refusing %v)", err, l.Refusing())
+			}
 			tc.tamper(t, b)
+			// A server starting on it finds out at once.
+			fresh, err := New(Options{Store: b.st, Signer: signer, Origin: testOrigin})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer fresh.Close()
+			if err := fresh.Check(t.Context()); !errors.Is(err, ErrInconsistent) || !errors.Is(fresh.Refusing(), ErrInconsistent) {
+				t.Errorf("Check of a tampered log: %v (refusing %v), want ErrInconsistent", err, fresh.Refusing())
+			}
 			if _, err := l.Append(t.Context(), testEntry(99)); !errors.Is(err, ErrInconsistent) {
 				t.Errorf("Append to a tampered log: %v, want ErrInconsistent", err)
+			}
+			if !errors.Is(l.Refusing(), ErrInconsistent) || !strings.Contains(l.Refusing().Error(), "changes are refused") {
+				t.Errorf("Refusing after the refused append: %v", l.Refusing())
 			}
 		})
 	}

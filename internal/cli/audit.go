@@ -797,6 +797,10 @@ func verifyAuditLog(ctx context.Context, r remote, statePath, keyFlag string, no
 	if err := saveAuditState(statePath, next); err != nil {
 		return res, err
 	}
+	if info.Refusing != "" {
+		// What is stored beyond the checkpoint read is the server's to see.
+		return res, auditFindingf("the server refuses to extend the log: %s", printable(info.Refusing))
+	}
 	return res, nil
 }
 
@@ -820,9 +824,11 @@ func newAuditVerifyCommand(lookupEnv func(string) (string, bool)) *cobra.Command
 		Short: "Verify the whole audit log against its verifier key and what was seen before",
 		Long: `Read the whole audit log through the API and check it: every checkpoint's
 signature and origin, the Merkle tree recomputed from the entries' exact bytes
-against every checkpoint's root, no gap and nothing after the latest
-checkpoint, and, with a state saved before, that the log did not shrink and
-its first entries still hash to the root seen then (no history rewritten).
+against every checkpoint's root, no gap, and, with a state saved before,
+that the log did not shrink and its first entries still hash to the root seen
+then (no history rewritten). It reads up to the latest checkpoint; what is
+stored beyond it the server checks itself, and a server that found its log
+not matching its checkpoint (and so refuses every change) is a finding.
 
 The verifier key is --key, else the one pinned in the state file, else the
 one the server serves, trusted on first use (said on standard error). The

@@ -372,3 +372,26 @@ func TestFsckFindsAuditIndexEdits(t *testing.T) {
 		t.Errorf("fsck = %d\nstdout:\n%s\nstderr:\n%s\nwant a line starting %q", code, stdout, stderr, want)
 	}
 }
+
+// TestVerifyReportsARefusingServer: when the stored log no longer matches
+// its latest checkpoint (here: the checkpoint deleted), the server refuses
+// changes, and 'palisade audit verify', which reads only up to a
+// checkpoint, reports the server's own finding with exit code 1.
+func TestVerifyReportsARefusingServer(t *testing.T) {
+	cfg := startServerConfig(t)
+	useServer(t, cfg.Listen)
+	runAs(t, e2eAdminToken, ExitOK, "project", "create", "ml")
+	runAs(t, e2eAdminToken, ExitOK, "project", "create", "nlp")
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(cfg.DataDir, "palisade.db")+"?_pragma=busy_timeout(5000)")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if _, err := db.ExecContext(t.Context(), "DELETE FROM audit_checkpoints WHERE size = (SELECT MAX(size) FROM audit_checkpoints)"); err != nil {
+		t.Fatal(err)
+	}
+	_, errOut := runAs(t, e2eAdminToken, ExitError, "project", "create", "web")
+	wantIn(t, "a change on an inconsistent log", errOut, "503", "audit log cannot record this change")
+	out, errOut := runAs(t, e2eAdminToken, ExitFindings, "audit", "verify")
+	wantIn(t, "verify of a refusing server", out+errOut, "the server refuses to extend the log", "the latest checkpoint covers", "changes are refused")
+}
