@@ -49,7 +49,7 @@ administrator; a project's auditors and owners may search their project's
 entries (search --project).`,
 	}
 	cmd.AddCommand(newAuditTailCommand(lookupEnv), newAuditSearchCommand(lookupEnv), newAuditExportCommand(lookupEnv),
-		newAuditProofCommand(lookupEnv), newAuditVerifyCommand(lookupEnv), newAuditMonitorCommand(lookupEnv),
+		newAuditProofCommand(lookupEnv), newAuditCheckProofCommand(), newAuditVerifyCommand(lookupEnv), newAuditMonitorCommand(lookupEnv),
 		newAuditEraseCommand(lookupEnv))
 	return cmd
 }
@@ -536,7 +536,8 @@ func newAuditProofCommand(lookupEnv func(string) (string, bool)) *cobra.Command 
 		Long: `Get the proof that the entry at INDEX is in the log, under its latest signed
 checkpoint: C2SP tlog-proof text carrying the entry's bytes, the Merkle
 inclusion proof and the signed checkpoint, which anyone with the log's
-verifier key can check offline. It is printed, or written to FILE with -o.
+verifier key can check offline ('palisade audit check-proof FILE --key K').
+It is printed, or written to FILE with -o.
 
 --check verifies the proof before printing or writing it: the checkpoint's
 signature and origin, the inclusion of the entry's exact bytes, and that the
@@ -614,6 +615,77 @@ server errors.`,
 	cmd.Flags().BoolVar(&check, "check", false, "verify the proof first")
 	cmd.Flags().StringVar(&key, "key", "", "check with this verifier `KEY` instead of the server's")
 	return cmd
+}
+
+func newAuditCheckProofCommand() *cobra.Command {
+	var key, origin string
+	cmd := &cobra.Command{
+		Use:   "check-proof FILE",
+		Short: "Check a saved inclusion proof offline, against the log's verifier key",
+		Long: `Check a proof that 'palisade audit proof' wrote (C2SP tlog-proof; FILE, or -
+for standard input) without any server: the checkpoint's signature by --key,
+the inclusion of the entry's exact bytes in that checkpoint's tree, and that
+the entry is a valid v1 entry. The entry is then printed, as JSON.
+
+--origin pins the log's name (HOST/audit/SHARD); without it the checkpoint's
+own is taken, which the key's signature covers.
+
+Exit codes: 0 verified, 1 the proof does not verify, 2 usage or I/O errors.`,
+		Example: `  palisade audit check-proof entry-42.proof --key 'palisade-audit+d757a70e+AYtgtG8H…'`,
+		Args:    cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if key == "" {
+				return usageError(errors.New("give the log's verifier key with --key (GET /api/v1/audit serves it; pin the one your administrator published)"))
+			}
+			v, err := verifierKey(key)
+			if err != nil {
+				return usageError(err)
+			}
+			text, err := readLimited(cmd.InOrStdin(), args[0], auditlog.MaxProofSize)
+			if err != nil {
+				return usageError(err)
+			}
+			p, err := auditlog.ParseProof(text)
+			if err != nil {
+				return &exitError{code: ExitFindings, err: fmt.Errorf("%s: %w", args[0], err)}
+			}
+			if origin == "" {
+				origin, _, _ = strings.Cut(string(p.Checkpoint), "\n")
+			}
+			cp, err := auditlog.CheckProof(p, origin, v)
+			if err != nil {
+				return &exitError{code: ExitFindings, err: fmt.Errorf("%s: %w", args[0], err)}
+			}
+			fmt.Fprintf(cmd.ErrOrStderr(), "Verified: entry %d is in the log %s of %d entries (root %s), checkpoint signed by %s\n",
+				p.Index, printable(cp.Origin), cp.Size, cp.Root, printable(v.Name()))
+			_, err = fmt.Fprintf(cmd.OutOrStdout(), "%s\n", p.Entry)
+			return err
+		},
+	}
+	cmd.Flags().StringVar(&key, "key", "", "the log's verifier `KEY` (NAME+HASH+KEY)")
+	cmd.Flags().StringVar(&origin, "origin", "", "the log's `ORIGIN` to insist on (default: the checkpoint's)")
+	return cmd
+}
+
+// readLimited reads the file at path ("-": r) up to limit bytes; a larger
+// one is an error.
+func readLimited(r io.Reader, path string, limit int64) ([]byte, error) {
+	if path != "-" {
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		r = f
+	}
+	b, err := io.ReadAll(io.LimitReader(r, limit+1))
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	if int64(len(b)) > limit {
+		return nil, fmt.Errorf("%s is larger than %d bytes: not a proof", path, limit)
+	}
+	return b, nil
 }
 
 // saveAuditState writes a state file, creating its directory (mode 0700).

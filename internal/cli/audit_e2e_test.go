@@ -2,12 +2,14 @@ package cli
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
 	"database/sql"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -163,6 +165,45 @@ func TestAuditCommandsEndToEnd(t *testing.T) {
 		}
 		_, errOut = as(t, admin, ExitFindings, "audit", "proof", "1", "--check", "--key", other)
 		wantIn(t, "proof --check with another key", errOut, "audit proof rejected")
+
+		// The saved proof checks with no server at all.
+		req, _ := http.NewRequestWithContext(t.Context(), "GET", "http://"+addr+"/api/v1/audit", nil)
+		req.Header.Set("Authorization", "Bearer "+admin)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var info api.AuditInfo
+		err = json.NewDecoder(resp.Body).Decode(&info)
+		resp.Body.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Setenv(EnvServer, "127.0.0.1:1")
+		out, errOut = as(t, "", ExitOK, "audit", "check-proof", file, "--key", info.VerifierKey)
+		wantIn(t, "check-proof offline", errOut, "Verified: entry 1 is in the log "+config.DefaultAuditOrigin)
+		if e, err := auditlog.Decode([]byte(strings.TrimSpace(out))); err != nil || e.V != auditlog.SchemaVersion {
+			t.Errorf("check-proof prints %q (%v), want the entry", out, err)
+		}
+		as(t, "", ExitOK, "audit", "check-proof", file, "--key", info.VerifierKey, "--origin", config.DefaultAuditOrigin)
+		_, errOut = as(t, "", ExitFindings, "audit", "check-proof", file, "--key", info.VerifierKey, "--origin", "other.example/audit/1")
+		wantIn(t, "check-proof with another origin", errOut, "audit proof rejected")
+		_, errOut = as(t, "", ExitFindings, "audit", "check-proof", file, "--key", other)
+		wantIn(t, "check-proof with another key", errOut, "audit proof rejected")
+		forged := filepath.Join(t.TempDir(), "forged.proof")
+		p, err := auditlog.ParseProof(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.Entry = bytes.Replace(p.Entry, []byte(`"outcome":"allowed"`), []byte(`"outcome":"denied"`), 1)
+		if err := os.WriteFile(forged, p.Marshal(), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		_, errOut = as(t, "", ExitFindings, "audit", "check-proof", forged, "--key", info.VerifierKey)
+		wantIn(t, "check-proof of an edited entry", errOut, "audit proof rejected")
+		_, errOut = as(t, "", ExitError, "audit", "check-proof", file)
+		wantIn(t, "check-proof without a key", errOut, "--key")
+		t.Setenv(EnvServer, addr)
 	})
 
 	step("verify", func(t *testing.T) {
