@@ -61,6 +61,10 @@ func Pseudonym(subjectKey []byte, epoch int) (string, error) {
 	return "p1." + base64.RawURLEncoding.EncodeToString(m.Sum(nil))[:22], nil
 }
 
+// ValidPseudonym reports whether s has the form of an actor pseudonym:
+// "p1." and 22 base64url characters.
+func ValidPseudonym(s string) bool { return entryPIDRE.MatchString(s) }
+
 // CredentialPseudonym returns how entries name a credential (an API
 // token's ID, a certificate's digest) its subject presented:
 //

@@ -230,7 +230,9 @@ manifest of blobs it just uploaded.`,
 	gc.Flags().BoolVar(&dryRun, "dry-run", false, "count what would be deleted without deleting")
 	// The same command as 'palisade audit erase-subject', where
 	// administrators of the server look for it too.
-	cmd.AddCommand(rotate, shred, fsck, gc, newAuditEraseCommand(lookupEnv))
+	erase := newAuditEraseCommand(lookupEnv)
+	erase.Example = "  palisade admin erase-subject alice"
+	cmd.AddCommand(rotate, shred, fsck, gc, erase)
 	return cmd
 }
 

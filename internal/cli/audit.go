@@ -21,6 +21,7 @@ import (
 	"github.com/palisade-sec/palisade/internal/atomicfile"
 	"github.com/palisade-sec/palisade/internal/auditlog"
 	"github.com/palisade-sec/palisade/internal/client"
+	"github.com/palisade-sec/palisade/internal/registry"
 	"github.com/palisade-sec/palisade/internal/store"
 	"github.com/palisade-sec/palisade/internal/version"
 )
@@ -85,6 +86,14 @@ func (f *auditFilter) query(now time.Time) (store.AuditQuery, error) {
 		Repository: f.repository, Digest: f.digest, Outcome: f.outcome}
 	if f.action != "" && !slices.Contains(auditlog.Actions(), f.action) {
 		return q, fmt.Errorf("--action %q is not an audit action: %s", f.action, strings.Join(auditlog.Actions(), ", "))
+	}
+	switch {
+	case f.actor != "" && !auditlog.ValidPseudonym(f.actor):
+		return q, fmt.Errorf("--actor %q is not a whole pseudonym: give p1. and 22 characters, as 'palisade audit search --json' shows it", f.actor)
+	case f.digest != "" && !registry.ValidDigest(f.digest):
+		return q, fmt.Errorf("--digest %q: give sha256:<64 hex> or sha512:<128 hex>", f.digest)
+	case f.project != "" && !registry.ValidProjectName(f.project):
+		return q, fmt.Errorf("--project %q is not a project name (lower-case letters, digits, '.', '_', '-')", f.project)
 	}
 	outcomes := []string{string(auditlog.OutcomeAllowed), string(auditlog.OutcomeDenied), string(auditlog.OutcomeFailed), string(auditlog.OutcomeAborted)}
 	if f.outcome != "" && !slices.Contains(outcomes, f.outcome) {
@@ -395,6 +404,7 @@ once everything was read; a new file gets mode 0600).
 log hashes, one per line. --format cef writes ArcSight Common Event Format
 lines: CEF:0|Palisade|palisade|VERSION|ACTION|ACTION|SEVERITY|rt=… act=…
 outcome=… suser=PSEUDONYM cs1Label=project cs1=… cs2Label=repository cs2=…
+cs3Label=object cs3=KIND:ID cs4Label=request cs4=REQUEST_ID dvchost=NODE
 fileHash=DIGEST reason=… externalId=INDEX, severity 3 for allowed, 6 for
 denied, 8 for failed or aborted; absent values are left out.
 
@@ -408,6 +418,7 @@ or server errors.`,
   palisade audit export --format cef --from 24h >> /var/log/palisade-audit.cef`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			format = strings.ToLower(format)
 			if format != "jsonl" && format != "cef" {
 				return usageError(fmt.Errorf("--format %q: give jsonl or cef", format))
 			}
@@ -508,6 +519,13 @@ func cefLine(index int64, e auditlog.Entry) string {
 		ext("cs2Label", "repository")
 		ext("cs2", e.Object.Repository)
 	}
+	if e.Object.ID != "" {
+		ext("cs3Label", "object")
+		ext("cs3", string(e.Object.Kind)+":"+e.Object.ID)
+	}
+	ext("cs4Label", "request")
+	ext("cs4", e.RequestID)
+	ext("dvchost", e.Node)
 	ext("fileHash", e.Object.Digest)
 	ext("reason", e.Reason)
 	ext("externalId", strconv.FormatInt(index, 10))

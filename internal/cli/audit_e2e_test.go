@@ -98,6 +98,10 @@ func TestAuditCommandsEndToEnd(t *testing.T) {
 		wantIn(t, "search with an unknown action", errOut, "not an audit action")
 		_, errOut = as(t, admin, ExitError, "audit", "search", "--from", "yesterday")
 		wantIn(t, "search with a bad time", errOut, "RFC 3339")
+		for _, bad := range [][]string{{"--actor", "p1.M_Vai17b"}, {"--digest", "abc"}, {"--project", "Bad_Name"}} {
+			_, errOut = as(t, admin, ExitError, append([]string{"audit", "search"}, bad...)...)
+			wantIn(t, "search "+strings.Join(bad, " "), errOut, bad[0]+" \""+bad[1]+"\"")
+		}
 		// A project's auditor reads that project's entries only.
 		out, _ = as(t, alice, ExitOK, "audit", "search", "--project", "vision")
 		wantIn(t, "auditor's search", out, "member.set")
@@ -366,11 +370,12 @@ func TestAuditSnapshot(t *testing.T) {
 // the CEF escapes (\ and | in the header; \, = and newlines in values).
 func TestAuditCEF(t *testing.T) {
 	t.Parallel()
-	e := auditlog.Entry{Time: time.UnixMilli(1795718641384).UTC(), Action: auditlog.ActionArtifactPull,
+	e := auditlog.Entry{Time: time.UnixMilli(1795718641384).UTC(), Action: auditlog.ActionArtifactPull, RequestID: "r1", Node: "n1",
 		Actor: auditlog.Actor{Kind: auditlog.ActorSystem}, Outcome: auditlog.OutcomeAborted, Reason: "status_500",
-		Object: auditlog.Object{Kind: auditlog.ObjectArtifact, Repository: "ml/a=b\\c\nd", Digest: "sha256:ab"}}
+		Object: auditlog.Object{Kind: auditlog.ObjectArtifact, Repository: "ml/a=b\\c\nd", Digest: "sha256:ab", ID: "c1.x"}}
 	got := cefLine(7, e)
-	want := "|artifact.pull|artifact.pull|8|rt=1795718641384 act=artifact.pull outcome=aborted cs2Label=repository cs2=ml/a\\=b\\\\c\\nd fileHash=sha256:ab reason=status_500 externalId=7"
+	want := "|artifact.pull|artifact.pull|8|rt=1795718641384 act=artifact.pull outcome=aborted cs2Label=repository cs2=ml/a\\=b\\\\c\\nd " +
+		"cs3Label=object cs3=artifact:c1.x cs4Label=request cs4=r1 dvchost=n1 fileHash=sha256:ab reason=status_500 externalId=7"
 	if !strings.HasPrefix(got, "CEF:0|Palisade|palisade|") || !strings.HasSuffix(got, want) {
 		t.Errorf("cefLine = %q, want it to end with %q", got, want)
 	}

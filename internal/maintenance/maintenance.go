@@ -255,8 +255,11 @@ type Service struct {
 // Fsck runs Fsck on the service's storage, and checks the audit log's
 // search index.
 func (s Service) Fsck(ctx context.Context) (FsckReport, error) {
-	rep, err := Fsck(ctx, s.Store, s.Blobs, s.Logger)
-	if err != nil || s.Audit == nil {
+	if s.Audit == nil {
+		return Fsck(ctx, s.Store, s.Blobs, s.Logger)
+	}
+	rep, err := Fsck(ctx, s.Store, s.Blobs, nil)
+	if err != nil {
 		return rep, err
 	}
 	index, err := auditlog.CheckIndex(ctx, s.Audit)
@@ -265,12 +268,18 @@ func (s Service) Fsck(ctx context.Context) (FsckReport, error) {
 	}
 	rep.AuditEntries = index.Entries
 	for _, p := range index.Problems {
-		rep.Problems = append(rep.Problems, Problem{Kind: AuditIndex, AuditEntry: &p.Index,
-			Detail: fmt.Sprintf("column %s: %s; searches miss or misfile this entry (its bytes, which palisade audit verify checks, are authoritative): investigate who changed the database", p.Column, p.Detail)})
+		detail := fmt.Sprintf("column %s: %s; searches miss or misfile this entry (its bytes, which palisade audit verify checks, are authoritative): investigate who changed the database", p.Column, p.Detail)
+		if p.Column == "data" {
+			detail = p.Detail + ": the entry itself was changed; palisade audit verify says whether the log's tree still holds it"
+		}
+		rep.Problems = append(rep.Problems, Problem{Kind: AuditIndex, AuditEntry: &p.Index, Detail: detail})
 	}
 	if more := index.Total - len(index.Problems); more > 0 {
 		rep.Problems = append(rep.Problems, Problem{Kind: AuditIndex,
 			Detail: fmt.Sprintf("and %d more audit index problems not listed (the first %d are)", more, len(index.Problems))})
+	}
+	if s.Logger != nil {
+		s.Logger.InfoContext(ctx, "fsck finished", "blobs", rep.Blobs, "manifests", rep.Manifests, "audit_entries", rep.AuditEntries, "problems", len(rep.Problems))
 	}
 	return rep, nil
 }
