@@ -113,6 +113,12 @@ func TestAuditTable(t *testing.T) {
 		if strings.Join(got, " ") != strings.Join(want, " ") {
 			t.Errorf("%s as the administrator (%d %s): entries %v, want %v", route, code, resp, got, want)
 		}
+		if route == "GET /v2/{name}/manifests/{reference}" {
+			// Read by tag, recorded by the digest read.
+			if es := auditEntriesSince(t, st, before); len(es) != 1 || es[0].Object.Digest != f.digest {
+				t.Errorf("%s: entries %+v, want one naming %s", route, es, f.digest)
+			}
+		}
 		if accessTable[route].roles == "*" {
 			continue
 		}

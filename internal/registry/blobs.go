@@ -39,7 +39,7 @@ func (reg *Registry) getBlob(w http.ResponseWriter, r *http.Request, req *reques
 	// answer reveals no bytes, whatever their classification.
 	headByPusher := r.Method == http.MethodHead &&
 		access.Decide(req.p.Principal, access.ActPush, access.Resource{Project: req.name.project}).Allowed()
-	if !headByPusher && !reg.allowPull(w, r, req, level) {
+	if !headByPusher && !reg.allowPull(w, r, req, level, req.arg) {
 		return
 	}
 	h := w.Header()

@@ -171,7 +171,7 @@ func (reg *Registry) getManifest(w http.ResponseWriter, r *http.Request, req *re
 	}
 	// HEAD tells what a tag names (listing shows as much); GET reads the
 	// bytes, which the classification guards.
-	if r.Method == http.MethodGet && !reg.allowPull(w, r, req, m.Meta.Classification) {
+	if r.Method == http.MethodGet && !reg.allowPull(w, r, req, m.Meta.Classification, m.Digest) {
 		return
 	}
 	h := w.Header()

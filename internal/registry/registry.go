@@ -359,13 +359,13 @@ func (reg *Registry) authorize(w http.ResponseWriter, r *http.Request, req *requ
 	return true
 }
 
-// allowPull decides a pull of bytes classified level (for a blob, the
-// highest of the artifacts that reference it). A blob no artifact
+// allowPull decides a pull of the bytes of digest, classified level (for
+// a blob, the highest of the artifacts that reference it). A blob no artifact
 // references ("": not yet pushed with its manifest, or left behind by a
 // deleted one, whose classification is then unknown) is treated as
 // restricted, and only those who may push to the project may read it. It
 // returns false after answering 403.
-func (reg *Registry) allowPull(w http.ResponseWriter, r *http.Request, req *request, level store.Classification) bool {
+func (reg *Registry) allowPull(w http.ResponseWriter, r *http.Request, req *request, level store.Classification, digest string) bool {
 	res := access.Resource{Project: req.name.project, Classification: access.Restricted}
 	if level != "" {
 		l, err := access.ParseLevel(string(level))
@@ -391,8 +391,10 @@ func (reg *Registry) allowPull(w http.ResponseWriter, r *http.Request, req *requ
 	// are served.
 	if reg.audit != nil && res.Classification >= access.Confidential && r.Method == http.MethodGet {
 		ev := reg.event(r, req, auditlog.ActionArtifactPull, auditlog.OutcomeAllowed, "")
+		// The digest read, also when the request named a tag.
+		ev.Object.Digest = digest
 		if req.route == RouteBlob {
-			ev.Object = auditlog.Object{Kind: auditlog.ObjectBlob, Repository: req.name.full, Digest: req.arg}
+			ev.Object.Kind = auditlog.ObjectBlob
 		}
 		if _, err := reg.audit.Record(r.Context(), ev); err != nil {
 			reg.log.ErrorContext(r.Context(), "registry: audit log", "error", err.Error())
