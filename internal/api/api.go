@@ -228,7 +228,7 @@ func (a *API) guard(rt Route) http.Handler {
 		case errors.Is(err, auth.ErrBadCredentials):
 			a.recordAuthFailure(r, "auth:bad_credentials")
 			w.Header().Set("WWW-Authenticate", `Bearer realm="palisade"`)
-			writeError(w, http.StatusUnauthorized, "unauthorized", "credentials not accepted: the token is unknown or revoked")
+			writeError(w, http.StatusUnauthorized, "unauthorized", "credentials not accepted: the token is unknown, revoked or expired, or its owner is disabled (palisade login with a valid token)")
 			return
 		case err != nil:
 			a.internal(w, r, "authenticate", err)

@@ -26,7 +26,10 @@ func newLsCommand(lookupEnv func(string) (string, bool)) *cobra.Command {
 		Use:   "ls PROJECT[/REPOSITORY]",
 		Short: "List the artifacts of a project or repository",
 		Long: `List a project's artifacts (models, datasets, images, other OCI artifacts)
-with their tags, kind, classification and size, filtered by the flags.`,
+with their tags, kind, classification and creation time, filtered by the
+flags. An artifact classified above your clearance is listed by its summary
+only, marked "(redacted)", and searches (--query, --label) do not look into
+it; 'palisade inspect' shows an artifact's files and sizes.`,
 		Example: `  palisade ls vision --server 127.0.0.1:8700
   palisade ls vision/detector --kind model --label team=cv --json`,
 		Args: cobra.ExactArgs(1),
@@ -58,8 +61,12 @@ with their tags, kind, classification and size, filtered by the flags.`,
 			tw := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
 			fmt.Fprintln(tw, "REPOSITORY\tTAGS\tDIGEST\tKIND\tCLASSIFICATION\tCREATED")
 			for _, a := range arts {
+				class := a.Classification
+				if a.Redacted {
+					class += " (redacted)"
+				}
 				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", a.Repository, strings.Join(a.Tags, ","), shortDigest(a.Digest),
-					a.Kind, a.Classification, a.Created.Format("2006-01-02 15:04"))
+					a.Kind, class, a.Created.Format("2006-01-02 15:04"))
 			}
 			return tw.Flush()
 		},

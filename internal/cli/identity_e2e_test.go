@@ -178,6 +178,8 @@ func TestIdentityCommandsEndToEnd(t *testing.T) {
 		wantIn(t, "classify lowering with a reason", out, "is now public")
 		_, errOut = as(t, alice, ExitError, "classify", "ml/detector:v1", "secret")
 		wantIn(t, "classify with an unknown level", errOut, "want public, internal")
+		_, errOut = as(t, ciBot, ExitError, "push", model(t, 100), ref, "--classification", "secret")
+		wantIn(t, "push with an unknown level", errOut, "--classification", "want public, internal")
 		var d api.ArtifactDetail
 		out, _ = as(t, alice, ExitOK, "inspect", ref, "--json")
 		if err := json.Unmarshal([]byte(out), &d); err != nil {
@@ -196,6 +198,10 @@ func TestIdentityCommandsEndToEnd(t *testing.T) {
 		wantIn(t, "inspect by tag as an auditor", out, "Classification:", "public")
 		_, errOut = as(t, audra, ExitError, "pull", ref, filepath.Join(t.TempDir(), "out"))
 		wantIn(t, "pull as an auditor", errOut, "403", "does not allow this")
+		// Above alice's clearance (internal), listed by summary and marked.
+		as(t, admin, ExitOK, "push", model(t, 100), addr+"/ml/secret:v1", "--classification", "confidential")
+		out, _ = as(t, alice, ExitOK, "ls", "ml")
+		wantIn(t, "ls with an artifact above the clearance", out, "secret", "confidential (redacted)")
 	})
 
 	step("quota", func(t *testing.T) {
@@ -216,6 +222,9 @@ func TestIdentityCommandsEndToEnd(t *testing.T) {
 		}
 		_, errOut = as(t, ciBot, ExitError, "push", model(t, 5000), addr+"/ml/big:v1")
 		wantIn(t, "push over the quota", errOut, "storage quota")
+		if strings.Contains(errOut, "your role in the project") {
+			t.Errorf("push over the quota blames the role: %s", errOut)
+		}
 		out, _ = as(t, admin, ExitOK, "project", "set-quota", "ml", "--bytes", "0")
 		wantIn(t, "set-quota 0", out, "of unlimited", "of 100")
 		as(t, ciBot, ExitOK, "push", model(t, 5000), addr+"/ml/big:v1")

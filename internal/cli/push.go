@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/palisade-sec/palisade/internal/access"
 	"github.com/palisade-sec/palisade/internal/artifact"
 )
 
@@ -111,6 +112,11 @@ data later.`,
 // packOptions turns the flags into artifact.Options.
 func (f *pushFlags) packOptions() (artifact.Options, error) {
 	var opts artifact.Options
+	if f.classification != "" {
+		if _, err := access.ParseLevel(f.classification); err != nil {
+			return opts, fmt.Errorf("--classification: %w", err)
+		}
+	}
 	switch f.kind {
 	case "model":
 		opts.Kind = artifact.KindModel

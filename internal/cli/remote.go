@@ -100,6 +100,10 @@ func registryError(verb, ref string, err error) error {
 		case http.StatusUnauthorized:
 			return fmt.Errorf("%s %s: %w\nthe server did not accept the token: run 'palisade login' or set %s", verb, ref, err, client.EnvToken)
 		case http.StatusForbidden:
+			if strings.Contains(err.Error(), "quota") {
+				// The message says the quota, the usage and what to do.
+				return fmt.Errorf("%s %s: %w", verb, ref, err)
+			}
 			return fmt.Errorf("%s %s: %w\nyour role in the project, your token's scope or your clearance does not allow this (palisade whoami shows them)", verb, ref, err)
 		}
 	}
