@@ -202,6 +202,12 @@ func TestIdentityCommandsEndToEnd(t *testing.T) {
 		as(t, admin, ExitOK, "push", model(t, 100), addr+"/ml/secret:v1", "--classification", "confidential")
 		out, _ = as(t, alice, ExitOK, "ls", "ml")
 		wantIn(t, "ls with an artifact above the clearance", out, "secret", "confidential (redacted)")
+		var secret []api.Artifact
+		out, _ = as(t, admin, ExitOK, "ls", "ml/secret", "--json")
+		if err := json.Unmarshal([]byte(out), &secret); err != nil || len(secret) != 1 {
+			t.Fatalf("ls ml/secret: %s (%v)", out, err)
+		}
+		as(t, admin, ExitOK, "rm", addr+"/ml/secret@"+secret[0].Digest)
 	})
 
 	step("quota", func(t *testing.T) {
