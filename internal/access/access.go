@@ -132,6 +132,18 @@ func (p Perm) String() string {
 	return strings.Join(names, ",")
 }
 
+// RoleWith returns the role whose permissions are exactly p, if one is:
+// a token scoped across roles, or roles merged from several groups, may
+// hold a set no role has.
+func RoleWith(p Perm) (Role, bool) {
+	for _, r := range Roles() {
+		if r.Perms() == p {
+			return r, true
+		}
+	}
+	return "", false
+}
+
 // Perms returns the permissions of a role; an unknown role has none.
 func (r Role) Perms() Perm {
 	switch r {

@@ -24,6 +24,10 @@ type Whoami struct {
 	// Projects maps each project the caller can see to its permissions
 	// there.
 	Projects map[string][]string `json:"projects"`
+	// Roles names the role of each project whose permissions are exactly
+	// a role's ("*" for AllProjects); a project left out holds a set no
+	// role has (a scope cutting across roles).
+	Roles map[string]string `json:"roles"`
 	// AllProjects lists the permissions held on every project (a token
 	// scoped to a role on "*").
 	AllProjects []string `json:"allProjects,omitempty"`
@@ -44,11 +48,17 @@ func permNames(p access.Perm) []string {
 
 func (a *API) whoami(w http.ResponseWriter, _ *http.Request, p auth.Principal) {
 	out := Whoami{ID: p.ID, Name: p.Name, Kind: string(p.Kind), Admin: p.Admin, Clearance: p.Clearance.String(),
-		TokenID: p.TokenID, Via: p.Via, Projects: map[string][]string{}, AllProjects: permNames(p.AllProjects)}
+		TokenID: p.TokenID, Via: p.Via, Projects: map[string][]string{}, Roles: map[string]string{}, AllProjects: permNames(p.AllProjects)}
 	for project, perm := range p.Projects {
 		if perm != 0 {
 			out.Projects[project] = permNames(perm)
+			if r, ok := access.RoleWith(perm); ok {
+				out.Roles[project] = string(r)
+			}
 		}
+	}
+	if r, ok := access.RoleWith(p.AllProjects); ok && p.AllProjects != 0 {
+		out.Roles["*"] = string(r)
 	}
 	writeJSON(w, http.StatusOK, out)
 }

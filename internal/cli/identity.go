@@ -75,7 +75,7 @@ func printWhoami(w io.Writer, who api.Whoami) error {
 		fmt.Fprintln(tw, "  *\tadmin\tevery permission in every project (system administrator)")
 	}
 	if len(who.AllProjects) > 0 {
-		fmt.Fprintf(tw, "  *\t%s\t%s\n", roleOf(who.AllProjects), strings.Join(who.AllProjects, ","))
+		fmt.Fprintf(tw, "  *\t%s\t%s\n", orDash(who.Roles["*"]), strings.Join(who.AllProjects, ","))
 	}
 	names := make([]string, 0, len(who.Projects))
 	for p := range who.Projects {
@@ -83,7 +83,7 @@ func printWhoami(w io.Writer, who api.Whoami) error {
 	}
 	slices.Sort(names)
 	for _, p := range names {
-		fmt.Fprintf(tw, "  %s\t%s\t%s\n", p, roleOf(who.Projects[p]), strings.Join(who.Projects[p], ","))
+		fmt.Fprintf(tw, "  %s\t%s\t%s\n", p, orDash(who.Roles[p]), strings.Join(who.Projects[p], ","))
 	}
 	if !who.Admin && len(who.AllProjects) == 0 && len(names) == 0 {
 		fmt.Fprintln(tw, "  (none: ask a project's owner for a role)")
@@ -91,18 +91,6 @@ func printWhoami(w io.Writer, who api.Whoami) error {
 	return tw.Flush()
 }
 
-// roleOf names the role whose permissions are exactly perms (as the API
-// lists them, in permission order), or "-" when none is: a token scope
-// that cuts across roles.
-func roleOf(perms []string) string {
-	have := strings.Join(perms, ",")
-	for _, r := range access.Roles() {
-		if r.Perms().String() == have {
-			return string(r)
-		}
-	}
-	return "-"
-}
 
 func yesNo(b bool) string {
 	if b {

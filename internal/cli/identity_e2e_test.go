@@ -83,7 +83,7 @@ func TestIdentityCommandsEndToEnd(t *testing.T) {
 		if err := json.Unmarshal([]byte(out), &who); err != nil {
 			t.Fatal(err)
 		}
-		if who.Name != "alice" || who.Kind != "user" || who.TokenID == "" || len(who.Projects["ml"]) == 0 {
+		if who.Name != "alice" || who.Kind != "user" || who.TokenID == "" || len(who.Projects["ml"]) == 0 || who.Roles["ml"] != "owner" {
 			t.Errorf("whoami --json = %+v", who)
 		}
 	})
