@@ -363,6 +363,23 @@ func (a *API) event(r *http.Request, p auth.Principal, act auditlog.Action, outc
 			ev.Object.Repository = ev.Project + "/" + repo
 		}
 	}
+	// Whom a change of a user, a member or a token is about: named by
+	// pseudonym, never by name or token ID (an unknown one is left out;
+	// the handler then refuses the change).
+	switch ev.Object.Kind {
+	case auditlog.ObjectUser, auditlog.ObjectMember:
+		if name := r.PathValue("name"); name != "" {
+			if u, err := a.st.PrincipalByName(r.Context(), name); err == nil {
+				ev.Subject = u.ID
+			}
+		}
+	case auditlog.ObjectToken:
+		if id := r.PathValue("id"); id != "" {
+			if t, err := a.st.Token(r.Context(), id); err == nil {
+				ev.Subject, ev.Credential = t.PrincipalID, t.ID
+			}
+		}
+	}
 	return ev
 }
 

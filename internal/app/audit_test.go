@@ -40,6 +40,9 @@ var auditTable = map[string]auditlog.Action{
 	"POST /api/v1/admin/projects/{project}/shred":         auditlog.ActionKeyShred,
 	"POST /api/v1/admin/fsck":                             auditlog.ActionMaintenanceFsck,
 	"POST /api/v1/admin/gc":                               auditlog.ActionMaintenanceGC,
+	// The target user has a pseudonym by then: the entries of the member
+	// and user routes name them.
+	"POST /api/v1/admin/erase-subject": auditlog.ActionSubjectErase,
 }
 
 // TestAuditTable calls every route of accessTable once as an
@@ -112,6 +115,12 @@ func TestAuditTable(t *testing.T) {
 		}
 		if strings.Join(got, " ") != strings.Join(want, " ") {
 			t.Errorf("%s as the administrator (%d %s): entries %v, want %v", route, code, resp, got, want)
+		}
+		// Whom a change is about is named by pseudonym.
+		wantID := map[auditlog.Action]string{auditlog.ActionMemberSet: "p1.", auditlog.ActionMemberRemove: "p1.",
+			auditlog.ActionUserChange: "p1.", auditlog.ActionTokenRevoke: "c1."}[auditTable[route]]
+		if es := auditEntriesSince(t, st, before); wantID != "" && (len(es) == 0 || !strings.HasPrefix(es[0].Object.ID, wantID)) {
+			t.Errorf("%s: entries %+v, want the object named %s...", route, es, wantID)
 		}
 		if route == "GET /v2/{name}/manifests/{reference}" {
 			// Read by tag, recorded by the digest read.

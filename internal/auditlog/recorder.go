@@ -18,10 +18,14 @@ type Event struct {
 	PrincipalID string
 	// Service reports that the principal is a service account.
 	Service bool
-	// Credential names the credential the principal presented (a token
-	// ID, a certificate digest), for events about it; it becomes the
-	// object's ID as the principal's CredentialPseudonym.
+	// Credential names a credential (a token ID, a certificate digest)
+	// the event is about; it becomes the object's ID as the
+	// CredentialPseudonym under the key of Subject, or else of the actor.
 	Credential string
+	// Subject is the principal the event is about (a member whose role
+	// changed, a user changed, a token's owner); without Credential its
+	// pseudonym becomes the object's ID.
+	Subject string
 	Action     Action
 	Project    string
 	Object     Object
@@ -60,7 +64,7 @@ func (r *Recorder) Record(ctx context.Context, ev Event) (int64, error) {
 		if err == nil {
 			pid, err = Pseudonym(key, epoch)
 		}
-		if err == nil && ev.Credential != "" {
+		if err == nil && ev.Credential != "" && ev.Subject == "" {
 			e.Object.ID, err = CredentialPseudonym(key, ev.Credential)
 		}
 		if err != nil {
@@ -70,6 +74,20 @@ func (r *Recorder) Record(ctx context.Context, ev Event) (int64, error) {
 		e.Actor = Actor{Kind: ActorUser, PID: pid, Epoch: epoch}
 		if ev.Service {
 			e.Actor.Kind = ActorService
+		}
+	}
+	if ev.Subject != "" {
+		key, epoch, err := r.subjects.key(ctx, ev.Subject)
+		if err == nil {
+			if ev.Credential != "" {
+				e.Object.ID, err = CredentialPseudonym(key, ev.Credential)
+			} else {
+				e.Object.ID, err = Pseudonym(key, epoch)
+			}
+		}
+		if err != nil {
+			r.log.m.failed.Inc()
+			return 0, fmt.Errorf("record %s: %w", ev.Action, err)
 		}
 	}
 	return r.log.Append(ctx, e)
