@@ -286,6 +286,10 @@ type User struct {
 	Created     time.Time         `json:"created"`
 	Disabled    *time.Time        `json:"disabled,omitempty"`
 	Roles       map[string]string `json:"roles,omitempty"` // project -> role
+	// AuditPseudonym is how the audit log names the user (GET of one
+	// user, by an administrator; absent when nothing in the log is tied
+	// to them).
+	AuditPseudonym string `json:"auditPseudonym,omitempty"`
 }
 
 func userOf(p store.Principal) User {
@@ -388,6 +392,16 @@ func (a *API) getUser(w http.ResponseWriter, r *http.Request, _ auth.Principal) 
 	out.Roles = map[string]string{}
 	for _, m := range ms {
 		out.Roles[m.Project] = m.Role
+	}
+	if a.eraser != nil {
+		pid, _, err := a.eraser.Current(r.Context(), u.ID)
+		switch {
+		case err == nil:
+			out.AuditPseudonym = pid
+		case !errors.Is(err, store.ErrNotFound):
+			a.internal(w, r, "read the user's audit pseudonym", err)
+			return
+		}
 	}
 	writeJSON(w, http.StatusOK, out)
 }

@@ -64,7 +64,7 @@ type auditSearcher func(ctx context.Context, q store.AuditQuery) (client.AuditPa
 
 // auditFilter holds the search flags shared by search and export.
 type auditFilter struct {
-	from, to, actor, action, project, repository, digest, outcome string
+	from, to, actor, user, action, project, repository, digest, outcome string
 }
 
 func (f *auditFilter) register(cmd *cobra.Command) {
@@ -72,6 +72,7 @@ func (f *auditFilter) register(cmd *cobra.Command) {
 	fl.StringVar(&f.from, "from", "", "entries at or after `T`: RFC 3339 (2026-11-26T00:00:00Z) or that long ago (24h, 7d)")
 	fl.StringVar(&f.to, "to", "", "entries before `T`: RFC 3339 or that long ago")
 	fl.StringVar(&f.actor, "actor", "", "entries of this actor `PSEUDONYM` (p1.…)")
+	fl.StringVar(&f.user, "user", "", "entries of this `USER` (its pseudonym, looked up by an administrator)")
 	fl.StringVar(&f.action, "action", "", "entries of this `ACTION` (project.create, artifact.push, access.denied, ...)")
 	fl.StringVar(&f.project, "project", "", "entries of this `PROJECT`")
 	fl.StringVar(&f.repository, "repository", "", "entries about this `REPOSITORY`")
@@ -133,9 +134,12 @@ func parseAuditTime(flag, s string, now time.Time) (time.Time, error) {
 	return time.Time{}, fmt.Errorf("%s %q: give an RFC 3339 time (2026-11-26T00:00:00Z) or how long ago (24h, 90m, 7d)", flag, s)
 }
 
-// open parses the filters into a query and resolves the server and the
-// route to run it on.
+// open parses the filters into a query and resolves the server, the
+// user's pseudonym (--user) and the route to run it on.
 func (f *auditFilter) open(ctx context.Context, rf *remoteFlags, lookupEnv func(string) (string, bool)) (store.AuditQuery, auditSearcher, error) {
+	if f.user != "" && f.actor != "" {
+		return store.AuditQuery{}, nil, errors.New("give --actor or --user, not both")
+	}
 	q, err := f.query(time.Now())
 	if err != nil {
 		return q, nil, err
@@ -143,6 +147,16 @@ func (f *auditFilter) open(ctx context.Context, rf *remoteFlags, lookupEnv func(
 	r, err := rf.resolve("", lookupEnv)
 	if err != nil {
 		return q, nil, err
+	}
+	if f.user != "" {
+		u, err := r.api().User(ctx, f.user)
+		if err != nil {
+			return q, nil, fmt.Errorf("look up the pseudonym of %s: %w", f.user, err)
+		}
+		if u.AuditPseudonym == "" {
+			return q, nil, fmt.Errorf("nothing in the audit log is tied to %s (no pseudonym: never recorded, or erased)", f.user)
+		}
+		q.Actor = u.AuditPseudonym
 	}
 	search, err := f.searcher(ctx, r.api())
 	return q, search, err

@@ -274,7 +274,22 @@ func TestAuditCommandsEndToEnd(t *testing.T) {
 	})
 
 	step("erase-subject", func(t *testing.T) {
-		out, _ := as(t, admin, ExitOK, "audit", "erase-subject", "alice")
+		// Before: an administrator finds alice's entries by her name.
+		out, _ := as(t, admin, ExitOK, "user", "show", "alice")
+		wantIn(t, "user show", out, "Audit pseudonym:", "p1.")
+		alicePID := out[strings.Index(out, "p1."):]
+		alicePID = alicePID[:strings.IndexByte(alicePID, '\n')]
+		out, _ = as(t, admin, ExitOK, "audit", "search", "--user", "alice", "--json")
+		lines := strings.Split(strings.TrimSpace(out), "\n")
+		for _, l := range lines {
+			if !strings.Contains(l, `"pid":"`+alicePID+`"`) {
+				t.Errorf("search --user alice found another's entry: %s", l)
+			}
+		}
+		if len(lines) == 0 || lines[0] == "" {
+			t.Error("search --user alice found nothing")
+		}
+		out, _ = as(t, admin, ExitOK, "audit", "erase-subject", "alice")
 		wantIn(t, "erase-subject", out, "Erased the pseudonym key of alice", "p1.")
 		pid := out[strings.Index(out, "p1."):]
 		pid = pid[:strings.IndexByte(pid, ' ')]
@@ -285,6 +300,8 @@ func TestAuditCommandsEndToEnd(t *testing.T) {
 		}
 		_, errOut := as(t, admin, ExitError, "audit", "erase-subject", "alice")
 		wantIn(t, "erase-subject twice", errOut, "no pseudonym key")
+		_, errOut = as(t, admin, ExitError, "audit", "search", "--user", "alice")
+		wantIn(t, "search --user after the erasure", errOut, "nothing in the audit log is tied to alice")
 		// Nothing in the log names alice's tokens (which the token table
 		// ties to her): entries name credentials by keyed hash only.
 		out, _ = as(t, admin, ExitOK, "token", "ls", "--all", "--json")

@@ -397,7 +397,9 @@ func newUserShowCommand(lookupEnv func(string) (string, bool)) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:     "show NAME",
 		Short:   "Show a user or service account with its project roles",
-		Long:    `Show a user or service account and the role it holds in each project. Needs an administrator.`,
+		Long: `Show a user or service account, the role it holds in each project, and
+the pseudonym the audit log names it by ('palisade audit search --actor', or
+--user NAME directly). Needs an administrator.`,
 		Example: `  palisade user show alice`,
 		Args:    cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -433,6 +435,9 @@ func printUser(w io.Writer, u api.User, withRoles bool) error {
 	fmt.Fprintf(tw, "Certificate subject:\t%s\n", orDash(printable(u.CertSubject)))
 	fmt.Fprintf(tw, "Created:\t%s\n", u.Created.Local().Format(minuteLayout))
 	fmt.Fprintf(tw, "Disabled:\t%s\n", dateOf(u.Disabled, minuteLayout))
+	if withRoles {
+		fmt.Fprintf(tw, "Audit pseudonym:\t%s\n", orDash(u.AuditPseudonym))
+	}
 	if err := tw.Flush(); err != nil || !withRoles {
 		return err
 	}
