@@ -450,7 +450,10 @@ func (a *API) recordDenial(r *http.Request, p auth.Principal, project string, d 
 	}
 	ev := a.event(r, p, auditlog.ActionAccessDenied, auditlog.OutcomeDenied, d.Code())
 	ev.Project, ev.Object = project, auditlog.Object{Kind: auditlog.ObjectProject}
-	if project == "" {
+	switch {
+	case d.Action == access.ActAuditLog || d.Action == access.ActReadAudit:
+		ev.Object.Kind = auditlog.ObjectLog
+	case project == "":
 		ev.Object.Kind = auditlog.ObjectStore
 	}
 	if _, err := a.audit.Record(r.Context(), ev); err != nil {
