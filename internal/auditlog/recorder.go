@@ -26,11 +26,11 @@ type Event struct {
 	// changed, a user changed, a token's owner); without Credential its
 	// pseudonym becomes the object's ID.
 	Subject string
-	Action     Action
-	Project    string
-	Object     Object
-	Outcome    Outcome
-	Reason     string
+	Action  Action
+	Project string
+	Object  Object
+	Outcome Outcome
+	Reason  string
 }
 
 // Recorder appends events to the log.

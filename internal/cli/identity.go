@@ -91,7 +91,6 @@ func printWhoami(w io.Writer, who api.Whoami) error {
 	return tw.Flush()
 }
 
-
 func yesNo(b bool) string {
 	if b {
 		return "yes"
@@ -395,8 +394,8 @@ func newUserShowCommand(lookupEnv func(string) (string, bool)) *cobra.Command {
 		asJSON bool
 	)
 	cmd := &cobra.Command{
-		Use:     "show NAME",
-		Short:   "Show a user or service account with its project roles",
+		Use:   "show NAME",
+		Short: "Show a user or service account with its project roles",
 		Long: `Show a user or service account, the role it holds in each project, and
 the pseudonym the audit log names it by ('palisade audit search --actor', or
 --user NAME directly). Needs an administrator.`,
