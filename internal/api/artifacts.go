@@ -188,14 +188,16 @@ type ArtifactDetail struct {
 	ClassificationChanges []ClassificationChange `json:"classificationChanges"`
 }
 
-// ClassificationChange is one recorded change of classification; Actor is
-// the principal ID.
+// ClassificationChange is one recorded change of classification: Actor
+// is the principal's ID, ActorName its name (absent once the principal
+// is gone).
 type ClassificationChange struct {
-	From   string    `json:"from"`
-	To     string    `json:"to"`
-	Actor  string    `json:"actor"`
-	Reason string    `json:"reason,omitempty"`
-	At     time.Time `json:"at"`
+	From      string    `json:"from"`
+	To        string    `json:"to"`
+	Actor     string    `json:"actor"`
+	ActorName string    `json:"actorName,omitempty"`
+	Reason    string    `json:"reason,omitempty"`
+	At        time.Time `json:"at"`
 }
 
 // artifactRef reads the artifact a request names: project and digest (or
@@ -272,7 +274,11 @@ func (a *API) getArtifact(w http.ResponseWriter, r *http.Request, p auth.Princip
 	d := ArtifactDetail{Artifact: artifactOf(m, tags), Files: []File{}, Referrers: []Referrer{}, Annotations: doc.Annotations,
 		ClassificationChanges: []ClassificationChange{}}
 	for _, c := range changes {
-		d.ClassificationChanges = append(d.ClassificationChanges, ClassificationChange{From: string(c.From), To: string(c.To), Actor: c.Actor, Reason: c.Reason, At: c.At})
+		cc := ClassificationChange{From: string(c.From), To: string(c.To), Actor: c.Actor, Reason: c.Reason, At: c.At}
+		if u, err := a.st.Principal(ctx, c.Actor); err == nil {
+			cc.ActorName = u.Name
+		}
+		d.ClassificationChanges = append(d.ClassificationChanges, cc)
 	}
 	if doc.Config != nil {
 		c := fileOf(*doc.Config)

@@ -4,8 +4,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -134,9 +136,10 @@ func newInspectCommand(lookupEnv func(string) (string, bool)) *cobra.Command {
 
 func printArtifact(w io.Writer, ref client.Reference, d api.ArtifactDetail) error {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	// Metadata comes from whoever pushed: control characters are quoted.
 	row := func(k, v string) {
 		if v != "" {
-			fmt.Fprintf(tw, "%s:\t%s\n", k, v)
+			fmt.Fprintf(tw, "%s:\t%s\n", printable(k), printable(v))
 		}
 	}
 	row("Artifact", ref.Registry+"/"+ref.Repository+"@"+d.Digest)
@@ -145,14 +148,15 @@ func printArtifact(w io.Writer, ref client.Reference, d api.ArtifactDetail) erro
 	row("Artifact type", d.ArtifactType)
 	row("Kind", d.Kind)
 	row("Classification", d.Classification)
+	row("Data tags", strings.Join(d.DataTags, ", "))
 	row("Owner", d.Owner)
 	row("Description", d.Description)
 	row("Framework", d.Framework)
 	row("Format", d.Format)
 	row("License", d.License)
 	row("Model card", d.ModelCard)
-	for k, v := range d.Labels {
-		row("Label "+k, v)
+	for _, k := range slices.Sorted(maps.Keys(d.Labels)) {
+		row("Label "+k, d.Labels[k])
 	}
 	row("Subject", d.Subject)
 	row("Created", d.Created.Format("2006-01-02 15:04:05 MST"))
@@ -177,7 +181,21 @@ func printArtifact(w io.Writer, ref client.Reference, d api.ArtifactDetail) erro
 	if len(d.Referrers) > 0 {
 		fmt.Fprintf(w, "\nReferrers (%d):\n", len(d.Referrers))
 		for _, rf := range d.Referrers {
-			fmt.Fprintf(w, "  %s  %s\n", rf.Digest, rf.ArtifactType)
+			fmt.Fprintf(w, "  %s  %s\n", rf.Digest, printable(rf.ArtifactType))
+		}
+	}
+	if len(d.ClassificationChanges) > 0 {
+		fmt.Fprintf(w, "\nClassification history:\n")
+		for _, c := range d.ClassificationChanges {
+			who := c.ActorName
+			if who == "" {
+				who = c.Actor
+			}
+			line := fmt.Sprintf("  %s  %s -> %s  by %s", c.At.Local().Format(minuteLayout), orDash(c.From), c.To, who)
+			if c.Reason != "" {
+				line += ": " + c.Reason
+			}
+			fmt.Fprintln(w, printable(line))
 		}
 	}
 	return nil

@@ -186,7 +186,7 @@ func TestIdentityCommandsEndToEnd(t *testing.T) {
 			t.Fatal(err)
 		}
 		if d.Classification != "public" || !slices.Equal(slices.Sorted(slices.Values(d.DataTags)), []string{"phi", "pii"}) || len(d.ClassificationChanges) != 2 ||
-			d.ClassificationChanges[1].Reason != "synthetic data only" {
+			d.ClassificationChanges[1].Reason != "synthetic data only" || d.ClassificationChanges[1].ActorName != "alice" {
 			t.Errorf("after classify: %s %v %+v", d.Classification, d.DataTags, d.ClassificationChanges)
 		}
 		// An auditor reads the detail, by tag too, and never the bytes.
@@ -195,7 +195,8 @@ func TestIdentityCommandsEndToEnd(t *testing.T) {
 		audra, _ := as(t, admin, ExitOK, "token", "create", "audit", "--owner", "audra")
 		audra = strings.TrimSpace(audra)
 		out, _ = as(t, audra, ExitOK, "inspect", ref)
-		wantIn(t, "inspect by tag as an auditor", out, "Classification:", "public")
+		wantIn(t, "inspect by tag as an auditor", out, "Classification:", "public", "Data tags:", "phi, pii",
+			"Classification history:", "-> public  by alice: synthetic data only")
 		_, errOut = as(t, audra, ExitError, "pull", ref, filepath.Join(t.TempDir(), "out"))
 		wantIn(t, "pull as an auditor", errOut, "403", "does not allow this")
 		// Above alice's clearance (internal), listed by summary and marked.
