@@ -134,9 +134,14 @@ func (a *API) listTokens(w http.ResponseWriter, r *http.Request, p auth.Principa
 	}
 	items := []Token{}
 	for _, t := range tokens {
-		if all || t.PrincipalID == p.ID {
-			items = append(items, tokenOf(t, names[t.PrincipalID]))
+		switch {
+		case all:
+		case !p.FullScope && t.ID != p.TokenID:
+			continue // a scoped token sees itself, not its owner's others
+		case t.PrincipalID != p.ID:
+			continue
 		}
+		items = append(items, tokenOf(t, names[t.PrincipalID]))
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"items": items})
 }

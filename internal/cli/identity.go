@@ -222,9 +222,10 @@ func newTokenListCommand(lookupEnv func(string) (string, bool)) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "ls",
 		Short: "List API tokens (never their secrets)",
-		Long: `List your API tokens with their scope, expiry, last use and revocation; --all
-lists every principal's tokens and needs an administrator. Secrets are never
-shown: the server keeps only their hashes.`,
+		Long: `List your API tokens with their scope, expiry, last use and revocation (a
+scoped token lists only itself); --all lists every principal's tokens and
+needs an administrator. Secrets are never shown: the server keeps only their
+hashes.`,
 		Example: `  palisade token ls
   palisade token ls --all --json`,
 		Args: cobra.NoArgs,

@@ -149,6 +149,12 @@ func TestIdentityCommandsEndToEnd(t *testing.T) {
 		if len(ts) != 2 || scopedID == "" {
 			t.Fatalf("alice's tokens = %+v", ts)
 		}
+		// A scoped token sees itself only, not its owner's other tokens.
+		out, _ = as(t, scoped, ExitOK, "token", "ls", "--json")
+		var own []api.Token
+		if err := json.Unmarshal([]byte(out), &own); err != nil || len(own) != 1 || own[0].ID != scopedID {
+			t.Errorf("token ls with the scoped token = %s (%v), want only itself", out, err)
+		}
 		out, _ = as(t, admin, ExitOK, "token", "ls", "--all")
 		wantIn(t, "token ls --all", out, "ID", "LAST USED", "REVOKED", "alice-cli", "ci-bot", "ml:developer", "ml:reader")
 	})
