@@ -90,6 +90,21 @@ func TestAuditTable(t *testing.T) {
 		}
 	}
 	f.send(t, "GET", "/api/v1/whoami", e2eToken, nil)
+	// The user the member and user routes change acts once, so that the
+	// log has a key for them: entries about a subject name only one the
+	// log already knows.
+	const targetToken = "pal_audit-table-target-00000000000000000000000"
+	f.reset(t, nil)
+	if _, err := st.CreateToken(ctx, store.Token{ID: "target-tok", PrincipalID: "target", Hash: sha256.Sum256([]byte(targetToken))}); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := st.AuditSize(ctx)
+	f.send(t, "GET", "/api/v1/whoami", targetToken, nil)
+	es := auditEntriesSince(t, st, before)
+	if len(es) != 1 || es[0].Actor.PID == "" {
+		t.Fatalf("the target's first request: entries %+v", es)
+	}
+	targetPID, subjectID, erased := es[0].Actor.PID, "", false
 	routes := make([]string, 0, len(accessTable))
 	for r := range accessTable {
 		routes = append(routes, r)
@@ -116,11 +131,29 @@ func TestAuditTable(t *testing.T) {
 		if strings.Join(got, " ") != strings.Join(want, " ") {
 			t.Errorf("%s as the administrator (%d %s): entries %v, want %v", route, code, resp, got, want)
 		}
-		// Whom a change is about is named by pseudonym.
-		wantID := map[auditlog.Action]string{auditlog.ActionMemberSet: "p1.", auditlog.ActionMemberRemove: "p1.",
-			auditlog.ActionUserChange: "p1.", auditlog.ActionTokenRevoke: "c1."}[auditTable[route]]
-		if es := auditEntriesSince(t, st, before); wantID != "" && (len(es) == 0 || !strings.HasPrefix(es[0].Object.ID, wantID)) {
-			t.Errorf("%s: entries %+v, want the object named %s...", route, es, wantID)
+		// Whom a change is about is named by a pseudonym of its own: one
+		// for the target user across routes, never their actor pseudonym.
+		wantID := map[auditlog.Action]string{auditlog.ActionMemberSet: "s1.", auditlog.ActionMemberRemove: "s1.",
+			auditlog.ActionUserChange: "s1.", auditlog.ActionTokenRevoke: "c1."}[auditTable[route]]
+		if route == "POST /api/v1/admin/erase-subject" {
+			erased = true
+		}
+		if es := auditEntriesSince(t, st, before); wantID != "" {
+			switch {
+			case wantID == "s1." && erased:
+				// Once erased, the target is named by nothing.
+				if len(es) == 0 || es[0].Object.ID != "" {
+					t.Errorf("%s after the erasure: entries %+v, want the target unnamed", route, es)
+				}
+			case len(es) == 0 || !strings.HasPrefix(es[0].Object.ID, wantID):
+				t.Errorf("%s: entries %+v, want the object named %s...", route, es, wantID)
+			case wantID == "s1." && subjectID != "" && es[0].Object.ID != subjectID:
+				t.Errorf("%s names the target %s, another route %s", route, es[0].Object.ID, subjectID)
+			case wantID == "s1." && es[0].Object.ID[3:] == targetPID[3:]:
+				t.Errorf("%s names the target by their actor pseudonym", route)
+			case wantID == "s1.":
+				subjectID = es[0].Object.ID
+			}
 		}
 		if route == "GET /v2/{name}/manifests/{reference}" {
 			// Read by tag, recorded by the digest read.
@@ -141,6 +174,9 @@ func TestAuditTable(t *testing.T) {
 			t.Errorf("%s denied: entries %v, want one access.denied", route, got)
 		}
 	}
+	if subjectID == "" || !erased {
+		t.Errorf("no route named the target before the erasure (subject %q, erased %v)", subjectID, erased)
+	}
 	// Clients of the registry (docker, oras, palisade push) present a
 	// session token from /v2/token: a denial through one is recorded too.
 	req, err := http.NewRequestWithContext(ctx, "GET", f.base+"/v2/token?service=palisade&scope=repository:ml/model:pull,push", nil)
@@ -158,7 +194,7 @@ func TestAuditTable(t *testing.T) {
 	if err != nil || resp.StatusCode != http.StatusOK || session.Token == "" {
 		t.Fatalf("session token: %d %v", resp.StatusCode, err)
 	}
-	before, _ := st.AuditSize(ctx)
+	before, _ = st.AuditSize(ctx)
 	if code, resp := f.send(t, "POST", "/v2/ml/model/blobs/uploads/", session.Token, nil); code != http.StatusForbidden || !strings.Contains(string(resp), "no access to project ml") {
 		t.Fatalf("push with a stranger's session token: %d %s", code, resp)
 	}

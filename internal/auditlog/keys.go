@@ -149,6 +149,20 @@ func pseudonymOf(key []byte, epoch int) (string, int, error) {
 	return pid, epoch, nil
 }
 
+// existingKey returns the principal's subject key without creating one:
+// ErrNotFound (wrapped) when it has none.
+func (s *Subjects) existingKey(ctx context.Context, principalID string) ([]byte, error) {
+	wrapped, _, err := s.st.AuditSubject(ctx, principalID)
+	if err != nil {
+		return nil, fmt.Errorf("pseudonym key: %w", err)
+	}
+	key, err := s.w.Decrypt(ctx, wrapped)
+	if err != nil {
+		return nil, fmt.Errorf("unwrap a pseudonym key: %w", err)
+	}
+	return key, nil
+}
+
 // Current returns the principal's pseudonym without creating a key:
 // ErrNotFound (wrapped) when it has none.
 func (s *Subjects) Current(ctx context.Context, principalID string) (string, int, error) {

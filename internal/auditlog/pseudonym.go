@@ -24,6 +24,7 @@ var (
 const (
 	pseudonymLabel  = "palisade/audit/actor/v1"
 	credentialLabel = "palisade/audit/credential/v1"
+	subjectLabel    = "palisade/audit/subject/v1"
 )
 
 // NewSubjectKey reads a fresh random subject key from r (crypto/rand
@@ -64,6 +65,23 @@ func Pseudonym(subjectKey []byte, epoch int) (string, error) {
 // ValidPseudonym reports whether s has the form of an actor pseudonym:
 // "p1." and 22 base64url characters.
 func ValidPseudonym(s string) bool { return entryPIDRE.MatchString(s) }
+
+// SubjectPseudonym returns how entries name the principal a change is
+// about (a user changed, a member whose role changed):
+//
+//	"s1." + base64url(HMAC-SHA256(subjectKey, "palisade/audit/subject/v1"))[:22]
+//
+// It differs from the actor pseudonym on purpose: entries about a person
+// are visible to those who manage the project, who must not learn from
+// them how the log names that person's own actions.
+func SubjectPseudonym(subjectKey []byte) (string, error) {
+	if len(subjectKey) != SubjectKeySize {
+		return "", ErrSubjectKeySize
+	}
+	m := hmac.New(sha256.New, subjectKey)
+	m.Write([]byte(subjectLabel))
+	return "s1." + base64.RawURLEncoding.EncodeToString(m.Sum(nil))[:22], nil
+}
 
 // CredentialPseudonym returns how entries name a credential (an API
 // token's ID, a certificate's digest) its subject presented:

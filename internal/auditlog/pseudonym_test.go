@@ -77,6 +77,24 @@ func TestCredentialPseudonymVectors(t *testing.T) {
 	}
 }
 
+// TestSubjectPseudonymVector pins how entries name whom a change is about
+// (computed the same independent way), and that it is not the actor
+// pseudonym of the same key.
+func TestSubjectPseudonymVector(t *testing.T) {
+	t.Parallel()
+	got, err := auditlog.SubjectPseudonym(pseudonymTestKey())
+	if err != nil || got != "s1.KqH_xPTHF3LQ3N_n22a3OZ" {
+		t.Errorf("SubjectPseudonym = %q, %v", got, err)
+	}
+	actor, _ := auditlog.Pseudonym(pseudonymTestKey(), 1)
+	if got[3:] == actor[3:] {
+		t.Error("the subject pseudonym equals the actor pseudonym")
+	}
+	if _, err := auditlog.SubjectPseudonym(nil); !errors.Is(err, auditlog.ErrSubjectKeySize) {
+		t.Errorf("no key: %v", err)
+	}
+}
+
 func TestPseudonymProperties(t *testing.T) {
 	t.Parallel()
 	pidRE := regexp.MustCompile(`^p1\.[A-Za-z0-9_-]{22}$`)

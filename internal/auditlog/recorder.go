@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/palisade-sec/palisade/internal/store"
 )
 
 // Event is what a server component reports for the audit trail; the
@@ -24,7 +26,9 @@ type Event struct {
 	Credential string
 	// Subject is the principal the event is about (a member whose role
 	// changed, a user changed, a token's owner); without Credential its
-	// pseudonym becomes the object's ID.
+	// SubjectPseudonym becomes the object's ID. Only a subject the log
+	// already has a key for is named: naming creates no key, and an
+	// erased subject stays unlinkable.
 	Subject string
 	Action  Action
 	Project string
@@ -77,13 +81,14 @@ func (r *Recorder) Record(ctx context.Context, ev Event) (int64, error) {
 		}
 	}
 	if ev.Subject != "" {
-		key, epoch, err := r.subjects.key(ctx, ev.Subject)
-		if err == nil {
-			if ev.Credential != "" {
-				e.Object.ID, err = CredentialPseudonym(key, ev.Credential)
-			} else {
-				e.Object.ID, err = Pseudonym(key, epoch)
-			}
+		key, err := r.subjects.existingKey(ctx, ev.Subject)
+		switch {
+		case err == nil && ev.Credential != "":
+			e.Object.ID, err = CredentialPseudonym(key, ev.Credential)
+		case err == nil:
+			e.Object.ID, err = SubjectPseudonym(key)
+		case errors.Is(err, store.ErrNotFound):
+			err = nil // nothing ties the subject to the log: leave it unnamed
 		}
 		if err != nil {
 			r.log.m.failed.Inc()
