@@ -357,10 +357,16 @@ func (a *API) event(r *http.Request, p auth.Principal, act auditlog.Action, outc
 	if p.Principal != nil {
 		ev.PrincipalID, ev.Service = p.ID, p.Kind == access.Service
 	}
-	if d := r.PathValue("digest"); d != "" && registry.ValidDigest(d) {
-		ev.Object.Digest = d
-		if repo := r.URL.Query().Get("repository"); repo != "" && ev.Project != "" {
-			ev.Object.Repository = ev.Project + "/" + repo
+	if d, repo := r.PathValue("digest"), r.URL.Query().Get("repository"); d != "" && repo != "" && ev.Project != "" {
+		switch {
+		case registry.ValidDigest(d):
+			ev.Object.Digest, ev.Object.Repository = d, ev.Project+"/"+repo
+		case registry.ValidTag(d):
+			// Named by tag (artifactRef resolves it the same way): the
+			// entry names the digest the tag points at now.
+			if m, err := a.st.ManifestByTag(r.Context(), ev.Project, repo, d); err == nil {
+				ev.Object.Digest, ev.Object.Repository = m.Digest, ev.Project+"/"+repo
+			}
 		}
 	}
 	// Whom a change of a user, a member or a token is about: named by

@@ -402,22 +402,23 @@ func TestAuditClassificationChange(t *testing.T) {
 	addr, st := liveServer(t, cfg)
 	f := newAccessFixture(t, "http://"+addr, st, "internal")
 	f.reset(t, nil)
-	before, _ := st.AuditSize(t.Context())
-	code, resp := f.send(t, "PATCH", "/api/v1/projects/ml/artifacts/"+f.digest+"?repository=model", e2eToken, []byte(`{"classification": "restricted"}`))
-	if code != 200 {
-		t.Fatalf("raise: %d %s", code, resp)
-	}
-	recs, err := st.AuditEntries(t.Context(), before, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var got []string
-	for _, r := range recs {
-		e, _ := auditlog.Decode(r.Data)
-		got = append(got, string(e.Action)+"/"+e.Reason)
-	}
-	if strings.Join(got, " ") != "metadata.change/ classification.change/to_restricted" {
-		t.Errorf("entries %v", got)
+	// By digest, then by tag (as palisade classify sends it): both name
+	// the artifact by its digest.
+	for _, tc := range []struct{ ref, to string }{{f.digest, "restricted"}, {"v1", "confidential"}} {
+		before, _ := st.AuditSize(t.Context())
+		code, resp := f.send(t, "PATCH", "/api/v1/projects/ml/artifacts/"+tc.ref+"?repository=model", e2eToken,
+			[]byte(`{"classification": "`+tc.to+`", "reason": "test"}`))
+		if code != 200 {
+			t.Fatalf("classify %s as %s: %d %s", tc.ref, tc.to, code, resp)
+		}
+		var got []string
+		for _, e := range auditEntriesSince(t, st, before) {
+			got = append(got, string(e.Action)+"/"+e.Reason+"/"+e.Object.Repository+"@"+e.Object.Digest)
+		}
+		at := "ml/model@" + f.digest
+		if want := "metadata.change//" + at + " classification.change/to_" + tc.to + "/" + at; strings.Join(got, " ") != want {
+			t.Errorf("classify %s: entries %v, want %s", tc.ref, got, want)
+		}
 	}
 }
 
