@@ -284,15 +284,28 @@ func tipProblem(n, size int64, note []byte, cpErr error, hr tlog.HashReader) err
 // append will (a server runs it when it starts), and returns the
 // ErrInconsistent that would refuse it, which Refusing then reports.
 func (l *Log) Check(ctx context.Context) error {
-	n, err := l.st.AuditSize(ctx)
-	if err != nil || n == 0 {
-		return err
+	// In the append transaction, under the sequencer's lock, so that
+	// another server appending meanwhile is not mistaken for tampering;
+	// errChecked rolls it back.
+	err := l.st.AuditAppend(ctx, func(tx store.AuditTx) error {
+		n, err := tx.Size(ctx)
+		if err != nil {
+			return err
+		}
+		if err := l.checkTip(ctx, tx, n, &txHashes{ctx: ctx, tx: tx, added: map[int64]tlog.Hash{}}); err != nil {
+			return err
+		}
+		return errChecked
+	})
+	if errors.Is(err, errChecked) {
+		err = nil
 	}
-	size, note, cpErr := l.st.AuditCheckpoint(ctx)
-	err = tipProblem(n, size, note, cpErr, auditHashReader(ctx, l.st))
 	l.noteRefusal(err)
 	return err
 }
+
+// errChecked ends Check's transaction without writing.
+var errChecked = errors.New("audit log checked")
 
 // Refusing returns why the log refuses appends, as its latest commit (or
 // Check) found, or nil.
