@@ -189,8 +189,8 @@ type ArtifactDetail struct {
 }
 
 // ClassificationChange is one recorded change of classification: Actor
-// is the principal's ID, ActorName its name (absent once the principal
-// is gone).
+// is the principal's ID, ActorName its name (for callers who may read
+// the project's members, while the principal exists).
 type ClassificationChange struct {
 	From      string    `json:"from"`
 	To        string    `json:"to"`
@@ -273,10 +273,15 @@ func (a *API) getArtifact(w http.ResponseWriter, r *http.Request, p auth.Princip
 	}
 	d := ArtifactDetail{Artifact: artifactOf(m, tags), Files: []File{}, Referrers: []Referrer{}, Annotations: doc.Annotations,
 		ClassificationChanges: []ClassificationChange{}}
+	// Names of who changed it go to those who may see who is in the
+	// project (its owners, maintainers and auditors).
+	namesShown := access.Decide(p.Principal, access.ActReadMembers, access.Resource{Project: project}).Allowed()
 	for _, c := range changes {
 		cc := ClassificationChange{From: string(c.From), To: string(c.To), Actor: c.Actor, Reason: c.Reason, At: c.At}
-		if u, err := a.st.Principal(ctx, c.Actor); err == nil {
-			cc.ActorName = u.Name
+		if namesShown {
+			if u, err := a.st.Principal(ctx, c.Actor); err == nil {
+				cc.ActorName = u.Name
+			}
 		}
 		d.ClassificationChanges = append(d.ClassificationChanges, cc)
 	}

@@ -564,7 +564,7 @@ func (a *API) removeMember(w http.ResponseWriter, r *http.Request, p auth.Princi
 }
 
 // keepsAnOwner answers 409 and reports false when u is the project's
-// only owner: a project its owners manage must keep one, so that
+// only owner (disabled owners do not count): a project its owners manage must keep one, so that
 // members are not left without anyone to manage them (an administrator
 // can still make a new owner). The check and the change are not one
 // transaction: two owners demoting each other at once can both succeed.
@@ -576,12 +576,19 @@ func (a *API) keepsAnOwner(w http.ResponseWriter, r *http.Request, project strin
 	}
 	owners, isOwner := 0, false
 	for _, m := range ms {
-		if m.Role == string(access.Owner) {
+		if m.Role != string(access.Owner) {
+			continue
+		}
+		if m.PrincipalID == u.ID {
+			isOwner = true
+			continue
+		}
+		// Another owner counts while it can act.
+		if o, err := a.st.Principal(r.Context(), m.PrincipalID); err == nil && o.Enabled() {
 			owners++
-			isOwner = isOwner || m.PrincipalID == u.ID
 		}
 	}
-	if isOwner && owners == 1 {
+	if isOwner && owners == 0 {
 		writeError(w, http.StatusConflict, "conflict", truncate(u.Name)+" is the only owner of project "+truncate(project)+
 			": make another member owner first (palisade project add-member "+truncate(project)+" USER owner)")
 		return false

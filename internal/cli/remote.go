@@ -17,6 +17,7 @@ import (
 
 	"github.com/palisade-sec/palisade/internal/api"
 	"github.com/palisade-sec/palisade/internal/client"
+	"github.com/palisade-sec/palisade/internal/registry"
 )
 
 // EnvServer names the environment variable with the default server.
@@ -100,14 +101,25 @@ func registryError(verb, ref string, err error) error {
 		case http.StatusUnauthorized:
 			return fmt.Errorf("%s %s: %w\nthe server did not accept the token: run 'palisade login' or set %s", verb, ref, err, client.EnvToken)
 		case http.StatusForbidden:
-			if strings.Contains(err.Error(), "quota") {
+			if msg, ok := quotaRefusal(resp); ok {
 				// The message says the quota, the usage and what to do.
-				return fmt.Errorf("%s %s: %w", verb, ref, err)
+				return fmt.Errorf("%s %s: %s", verb, ref, msg)
 			}
 			return fmt.Errorf("%s %s: %w\nyour role in the project, your token's scope or your clearance does not allow this (palisade whoami shows them)", verb, ref, err)
 		}
 	}
 	return fmt.Errorf("%s %s: %w", verb, ref, err)
+}
+
+// quotaRefusal reports whether a 403 came from a project quota (the
+// registry's QuotaDetail), not from a denial, and its message.
+func quotaRefusal(resp *errcode.ErrorResponse) (string, bool) {
+	for _, e := range resp.Errors {
+		if d, ok := e.Detail.(map[string]any); ok && d["reason"] == registry.QuotaExceeded {
+			return "403 quota exceeded: " + printable(e.Message), true
+		}
+	}
+	return "", false
 }
 
 // usageError wraps err with exit code 2.

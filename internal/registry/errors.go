@@ -36,10 +36,29 @@ type apiError struct {
 // written for people: it names the problem and, where there is one, the
 // fix. It never holds secrets.
 func writeError(w http.ResponseWriter, status int, code, msg string) {
+	writeErrorDetail(w, status, code, msg, nil)
+}
+
+// writeErrorDetail is writeError with the spec's detail member, for what
+// a client acts on beyond the code.
+func writeErrorDetail(w http.ResponseWriter, status int, code, msg string, detail any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(struct {
 		Errors []apiError `json:"errors"`
-	}{[]apiError{{Code: code, Message: msg}}})
+	}{[]apiError{{Code: code, Message: msg, Detail: detail}}})
 }
+
+// QuotaDetail is the detail of a DENIED error that a project quota caused
+// (Reason "quota_exceeded"), so that clients tell it from a denial.
+type QuotaDetail struct {
+	Reason string `json:"reason"`
+	Quota  string `json:"quota"` // storage or artifacts
+	Limit  int64  `json:"limit"`
+	Usage  int64  `json:"usage"`
+	Adding int64  `json:"adding,omitempty"`
+}
+
+// QuotaExceeded is QuotaDetail's Reason.
+const QuotaExceeded = "quota_exceeded"

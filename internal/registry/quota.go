@@ -88,7 +88,8 @@ func (q *quotaReader) Read(p []byte) (int, error) {
 func (reg *Registry) quotaRefused(w http.ResponseWriter, r *http.Request, up *blob.Upload, qe *store.QuotaError) {
 	_ = up.Abort(context.WithoutCancel(r.Context()))
 	reg.m.uploads.WithLabelValues("rejected").Inc()
-	writeError(w, http.StatusForbidden, codeDenied, qe.Error())
+	writeErrorDetail(w, http.StatusForbidden, codeDenied, qe.Error(),
+		QuotaDetail{Reason: QuotaExceeded, Quota: qe.What, Limit: qe.Limit, Usage: qe.Usage, Adding: qe.Adding})
 }
 
 // asQuota reports whether err is a quota refusal, and which.

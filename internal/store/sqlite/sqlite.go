@@ -102,7 +102,9 @@ func Open(ctx context.Context, opts Options) (*Store, error) {
 	// A new database is readable by its owner only: it holds token hashes
 	// and wrapped keys. SQLite gives its -wal and -shm files the same mode.
 	if f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600); err == nil {
-		f.Close()
+		if err := f.Close(); err != nil {
+			return nil, fmt.Errorf("open sqlite store: create %s: %w", path, err)
+		}
 	} else if !errors.Is(err, fs.ErrExist) {
 		return nil, fmt.Errorf("open sqlite store: create %s: %w", path, err)
 	}

@@ -75,7 +75,8 @@ func TestReopen(t *testing.T) {
 
 // TestNewDatabaseOwnerOnly: a database the store creates, and its WAL
 // files, are readable by their owner only; an existing file keeps its
-// mode (the operator's choice).
+// mode (the operator's choice). Under the usual umask (022) SQLite alone
+// would create them 0644.
 func TestNewDatabaseOwnerOnly(t *testing.T) {
 	t.Parallel()
 	path := filepath.Join(t.TempDir(), "meta.db")
