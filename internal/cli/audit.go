@@ -20,6 +20,7 @@ import (
 	"github.com/palisade-sec/palisade/internal/api"
 	"github.com/palisade-sec/palisade/internal/atomicfile"
 	"github.com/palisade-sec/palisade/internal/auditlog"
+	"github.com/palisade-sec/palisade/internal/boundedfile"
 	"github.com/palisade-sec/palisade/internal/client"
 	"github.com/palisade-sec/palisade/internal/registry"
 	"github.com/palisade-sec/palisade/internal/store"
@@ -673,7 +674,12 @@ Exit codes: 0 verified, 1 the proof does not verify, 2 usage or I/O errors.`,
 			if err != nil {
 				return usageError(err)
 			}
-			text, err := readLimited(cmd.InOrStdin(), args[0], auditlog.MaxProofSize)
+			var text []byte
+			if args[0] == "-" {
+				text, err = boundedfile.ReadFrom(cmd.InOrStdin(), "standard input", auditlog.MaxProofSize)
+			} else {
+				text, err = boundedfile.Read(args[0], auditlog.MaxProofSize)
+			}
 			if err != nil {
 				return usageError(err)
 			}
@@ -697,27 +703,6 @@ Exit codes: 0 verified, 1 the proof does not verify, 2 usage or I/O errors.`,
 	cmd.Flags().StringVar(&key, "key", "", "the log's verifier `KEY` (NAME+HASH+KEY)")
 	cmd.Flags().StringVar(&origin, "origin", "", "the log's `ORIGIN` to insist on (default: the checkpoint's)")
 	return cmd
-}
-
-// readLimited reads the file at path ("-": r) up to limit bytes; a larger
-// one is an error.
-func readLimited(r io.Reader, path string, limit int64) ([]byte, error) {
-	if path != "-" {
-		f, err := os.Open(path)
-		if err != nil {
-			return nil, err
-		}
-		defer f.Close()
-		r = f
-	}
-	b, err := io.ReadAll(io.LimitReader(r, limit+1))
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", path, err)
-	}
-	if int64(len(b)) > limit {
-		return nil, fmt.Errorf("%s is larger than %d bytes: not a proof", path, limit)
-	}
-	return b, nil
 }
 
 // saveAuditState writes a state file, creating its directory (mode 0700).

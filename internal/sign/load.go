@@ -4,10 +4,9 @@ import (
 	"crypto/ecdsa"
 	"crypto/x509"
 	"fmt"
-	"io"
-	"os"
 	"time"
 
+	"github.com/palisade-sec/palisade/internal/boundedfile"
 	"github.com/palisade-sec/palisade/internal/sign/keys"
 )
 
@@ -50,7 +49,7 @@ func LoadCertificateSigner(keyPath, certPath string, chainPaths []string, pass P
 // LoadKeyVerifier reads a PEM public key file (text around the PEM block
 // is skipped).
 func LoadKeyVerifier(pubPath string) (*KeyVerifier, error) {
-	data, err := readBounded(pubPath, keys.MaxPEMSize)
+	data, err := boundedfile.Read(pubPath, keys.MaxPEMSize)
 	if err != nil {
 		return nil, err
 	}
@@ -85,7 +84,7 @@ func LoadCertificateVerifier(anchorPaths []string, now func() time.Time) (*Certi
 
 // LoadSigstoreVerifier reads a Sigstore trusted root JSON file.
 func LoadSigstoreVerifier(trustedRootPath, identity, issuer string) (*SigstoreVerifier, error) {
-	data, err := readBounded(trustedRootPath, 16<<20)
+	data, err := boundedfile.Read(trustedRootPath, 16<<20)
 	if err != nil {
 		return nil, err
 	}
@@ -98,11 +97,11 @@ func LoadSigstoreVerifier(trustedRootPath, identity, issuer string) (*SigstoreVe
 
 // ReadSignature reads a signature file within MaxSignatureSize.
 func ReadSignature(path string) ([]byte, error) {
-	return readBounded(path, MaxSignatureSize)
+	return boundedfile.Read(path, MaxSignatureSize)
 }
 
 func loadPrivate(path string, pass Passphrase) (*ecdsa.PrivateKey, error) {
-	data, err := readBounded(path, keys.MaxPEMSize)
+	data, err := boundedfile.Read(path, keys.MaxPEMSize)
 	if err != nil {
 		return nil, err
 	}
@@ -114,7 +113,7 @@ func loadPrivate(path string, pass Passphrase) (*ecdsa.PrivateKey, error) {
 }
 
 func loadCertificates(path string) ([]*x509.Certificate, error) {
-	data, err := readBounded(path, keys.MaxPEMSize)
+	data, err := boundedfile.Read(path, keys.MaxPEMSize)
 	if err != nil {
 		return nil, err
 	}
@@ -123,21 +122,4 @@ func loadCertificates(path string) ([]*x509.Certificate, error) {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
 	return certs, nil
-}
-
-// readBounded reads a whole file of at most limit bytes.
-func readBounded(path string, limit int64) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, limit+1))
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", path, err)
-	}
-	if int64(len(data)) > limit {
-		return nil, fmt.Errorf("%s is larger than the %d-byte limit", path, limit)
-	}
-	return data, nil
 }

@@ -4,11 +4,11 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
-	"os"
 
 	"github.com/spf13/viper"
 	"github.com/zricethezav/gitleaks/v8/config"
+
+	"github.com/palisade-sec/palisade/internal/boundedfile"
 )
 
 // maxConfigBytes bounds a gitleaks configuration file.
@@ -77,9 +77,12 @@ func loadRuleSet(path string) (*ruleSet, error) {
 // merged configuration, whose Allowlists are the user's, and the default
 // configuration's global allowlists when the defaults were merged.
 func loadUserConfig(path string, depth int, def *loadedConfig) (config.Config, []*config.Allowlist, error) {
-	data, err := readBounded(path)
+	data, err := boundedfile.Read(path, maxConfigBytes)
+	if errors.Is(err, boundedfile.ErrTooLarge) {
+		err = fmt.Errorf("%w: %w", ErrConfig, err)
+	}
 	if err != nil {
-		return config.Config{}, nil, err
+		return config.Config{}, nil, fmt.Errorf("read gitleaks configuration: %w", err)
 	}
 	lc, err := parseConfig(data, path)
 	if err != nil {
@@ -112,23 +115,6 @@ func loadUserConfig(path string, depth int, def *loadedConfig) (config.Config, [
 		cfg.Rules[id] = r
 	}
 	return cfg, defAllow, nil
-}
-
-// readBounded reads a configuration file of at most maxConfigBytes.
-func readBounded(path string) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("read gitleaks configuration: %w", err)
-	}
-	defer f.Close()
-	data, err := io.ReadAll(io.LimitReader(f, maxConfigBytes+1))
-	if err != nil {
-		return nil, fmt.Errorf("read gitleaks configuration %s: %w", path, err)
-	}
-	if len(data) > maxConfigBytes {
-		return nil, fmt.Errorf("%w: %s is larger than %d bytes", ErrConfig, path, maxConfigBytes)
-	}
-	return data, nil
 }
 
 // parseConfig decodes one gitleaks TOML file with gitleaks' own types and
