@@ -137,9 +137,7 @@ func servedRoutes(t *testing.T, patterns []string) []string {
 
 func TestAccessTableCoversEveryRoute(t *testing.T) {
 	t.Parallel()
-	cfg := config.DefaultServer()
-	cfg.DataDir = t.TempDir() + "/data"
-	cfg.Listen = "127.0.0.1:0"
+	cfg := testServerConfig(t)
 	cfg.AdminToken = e2eToken
 	rt, err := New().newServer(t.Context(), cfg, io.Discard, io.Discard)
 	if err != nil {
@@ -384,9 +382,7 @@ func TestAccessTable(t *testing.T) {
 	for _, db := range []string{"sqlite", "postgres"} {
 		t.Run(db, func(t *testing.T) {
 			t.Parallel()
-			cfg := config.DefaultServer()
-			cfg.DataDir = t.TempDir() + "/data"
-			cfg.Listen = "127.0.0.1:0"
+			cfg := testServerConfig(t)
 			if db == "postgres" {
 				cfg.Database = postgresDSN(t)
 			}

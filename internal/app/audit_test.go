@@ -13,7 +13,6 @@ import (
 	"golang.org/x/mod/sumdb/note"
 
 	"github.com/palisade-sec/palisade/internal/auditlog"
-	"github.com/palisade-sec/palisade/internal/config"
 	"github.com/palisade-sec/palisade/internal/store"
 )
 
@@ -52,9 +51,7 @@ var auditTable = map[string]auditlog.Action{
 // for the denial.
 func TestAuditTable(t *testing.T) {
 	t.Parallel()
-	cfg := config.DefaultServer()
-	cfg.DataDir = t.TempDir() + "/data"
-	cfg.Listen = "127.0.0.1:0"
+	cfg := testServerConfig(t)
 	addr, st := liveServer(t, cfg)
 	ctx := t.Context()
 	f := newAccessFixture(t, "http://"+addr, st, "confidential")
@@ -228,9 +225,7 @@ func auditVerifier(t *testing.T, st store.Store) note.Verifier {
 // part only; an erasure is recorded before the key is destroyed.
 func TestAuditAPI(t *testing.T) {
 	t.Parallel()
-	cfg := config.DefaultServer()
-	cfg.DataDir = t.TempDir() + "/data"
-	cfg.Listen = "127.0.0.1:0"
+	cfg := testServerConfig(t)
 	addr, st := liveServer(t, cfg)
 	ctx := t.Context()
 	base := "http://" + addr
@@ -396,9 +391,7 @@ func TestAuditAPI(t *testing.T) {
 // change.
 func TestAuditClassificationChange(t *testing.T) {
 	t.Parallel()
-	cfg := config.DefaultServer()
-	cfg.DataDir = t.TempDir() + "/data"
-	cfg.Listen = "127.0.0.1:0"
+	cfg := testServerConfig(t)
 	addr, st := liveServer(t, cfg)
 	f := newAccessFixture(t, "http://"+addr, st, "internal")
 	f.reset(t, nil)

@@ -20,7 +20,6 @@ import (
 
 	"github.com/palisade-sec/palisade/internal/api"
 	"github.com/palisade-sec/palisade/internal/auditlog"
-	"github.com/palisade-sec/palisade/internal/config"
 	"github.com/palisade-sec/palisade/internal/store"
 )
 
@@ -104,9 +103,7 @@ func TestMutualTLS(t *testing.T) {
 	if err := os.WriteFile(caFile, clientCA.pem, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	cfg := config.DefaultServer()
-	cfg.DataDir = filepath.Join(dir, "data")
-	cfg.Listen = "127.0.0.1:0"
+	cfg := testServerConfig(t)
 	cfg.TLSCert, cfg.TLSKey, cfg.TLSClientCA = certFile, keyFile, caFile
 	addr, st := liveServer(t, cfg)
 	ctx := t.Context()

@@ -22,9 +22,7 @@ import (
 // user name stands in for the group: "alice" maps to developer on ml.
 func ssoServer(t *testing.T, idp *oidctest.Server, c oidctest.Client) (base string, st store.Store) {
 	t.Helper()
-	cfg := config.DefaultServer()
-	cfg.DataDir = t.TempDir() + "/data"
-	cfg.Listen = "127.0.0.1:0"
+	cfg := testServerConfig(t)
 	secret := t.TempDir() + "/oidc-secret"
 	if err := os.WriteFile(secret, []byte(c.Secret+"\n"), 0o600); err != nil {
 		t.Fatal(err)
