@@ -175,17 +175,24 @@ func TestLoginCodeWrongPassword(t *testing.T) {
 	}
 }
 
-func TestDeviceFlow(t *testing.T) {
-	t.Parallel()
+// startDevice starts a provider with a device client and a device login
+// at it.
+func startDevice(t *testing.T) (*oidctest.Server, *oidc.Provider, oidc.Device) {
+	t.Helper()
 	s := oidctest.Start(t)
 	s.RequireDevice(t)
-	alice := s.Users()[0]
 	p := newProvider(t, s, s.DeviceClient(), nil)
-
 	d, err := p.StartDevice(t.Context())
 	if err != nil {
 		t.Fatalf("StartDevice: %v", err)
 	}
+	return s, p, d
+}
+
+func TestDeviceFlow(t *testing.T) {
+	t.Parallel()
+	s, p, d := startDevice(t)
+	alice := s.Users()[0]
 	if d.UserCode == "" || d.DeviceCode == "" || d.Interval <= 0 || d.Expiry.Before(time.Now()) {
 		t.Fatalf("StartDevice = %+v, want codes, an interval and a future expiry", d)
 	}
@@ -201,14 +208,8 @@ func TestDeviceFlow(t *testing.T) {
 // the same Device succeeds.
 func TestDeviceFlowPending(t *testing.T) {
 	t.Parallel()
-	s := oidctest.Start(t)
-	s.RequireDevice(t)
+	s, p, d := startDevice(t)
 	bob := s.Users()[1]
-	p := newProvider(t, s, s.DeviceClient(), nil)
-	d, err := p.StartDevice(t.Context())
-	if err != nil {
-		t.Fatalf("StartDevice: %v", err)
-	}
 
 	short, cancel := context.WithTimeout(t.Context(), d.Interval+time.Second)
 	defer cancel()
@@ -239,14 +240,8 @@ func approveAndPoll(t *testing.T, s *oidctest.Server, p *oidc.Provider, d oidc.D
 
 func TestDeviceFlowDenied(t *testing.T) {
 	t.Parallel()
-	s := oidctest.Start(t)
-	s.RequireDevice(t)
+	s, p, d := startDevice(t)
 	alice := s.Users()[0]
-	p := newProvider(t, s, s.DeviceClient(), nil)
-	d, err := p.StartDevice(t.Context())
-	if err != nil {
-		t.Fatalf("StartDevice: %v", err)
-	}
 	if err := s.DenyDevice(t.Context(), d.UserCode, alice.Username, alice.Password); err != nil {
 		t.Fatalf("DenyDevice: %v", err)
 	}
