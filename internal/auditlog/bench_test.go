@@ -18,11 +18,7 @@ func BenchmarkAppend64Writers(b *testing.B) {
 		b.Run(name, func(b *testing.B) {
 			bk := open(b)
 			signer, _ := testKey(b, "palisade-audit")
-			l, err := New(Options{Store: bk.st, Signer: signer, Origin: testOrigin})
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer l.Close()
+			l := newLog(b, bk.st, signer)
 			const writers = 64
 			var mu sync.Mutex
 			var waits []time.Duration
@@ -73,10 +69,7 @@ func BenchmarkVerify(b *testing.B) {
 	}
 	bk := backends()["sqlite"](b)
 	signer, verifier := testKey(b, "palisade-audit")
-	l, err := New(Options{Store: bk.st, Signer: signer, Origin: testOrigin})
-	if err != nil {
-		b.Fatal(err)
-	}
+	l := newLog(b, bk.st, signer)
 	var wg sync.WaitGroup
 	for w := range 64 {
 		wg.Add(1)
@@ -111,11 +104,7 @@ func BenchmarkAppendAt1000PerSecond(b *testing.B) {
 		b.Run(name, func(b *testing.B) {
 			bk := open(b)
 			signer, _ := testKey(b, "palisade-audit")
-			l, err := New(Options{Store: bk.st, Signer: signer, Origin: testOrigin})
-			if err != nil {
-				b.Fatal(err)
-			}
-			defer l.Close()
+			l := newLog(b, bk.st, signer)
 			const rate = 1000
 			due := make(chan int)
 			lat := make([]time.Duration, b.N)

@@ -151,10 +151,7 @@ func TestCrashDuringAppends(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l, err := New(Options{Store: st, Signer: signer, Origin: testOrigin})
-	if err != nil {
-		t.Fatal(err)
-	}
+	l := newLog(t, st, signer)
 	idx, err := l.Append(t.Context(), testEntry(1_000_000))
 	l.Close()
 	if err != nil || idx != rep.Size {

@@ -115,15 +115,23 @@ func testEntry(i int) Entry {
 		Outcome: OutcomeAllowed}
 }
 
+// newLog starts a Log on st signed by signer; the end of the test closes
+// it (closing it before is harmless).
+func newLog(tb testing.TB, st Storage, signer note.Signer) *Log {
+	tb.Helper()
+	l, err := New(Options{Store: st, Signer: signer, Origin: testOrigin})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(l.Close)
+	return l
+}
+
 // fill appends n entries from several goroutines at once, so that
 // batches form, and returns the log.
 func fill(t *testing.T, st Storage, signer note.Signer, n int) *Log {
 	t.Helper()
-	l, err := New(Options{Store: st, Signer: signer, Origin: testOrigin})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(l.Close)
+	l := newLog(t, st, signer)
 	var wg sync.WaitGroup
 	errs := make(chan error, n)
 	for w := range 8 {
@@ -212,11 +220,7 @@ func TestAppendRefusesInvalidEntries(t *testing.T) {
 	t.Parallel()
 	b := backends()["sqlite"](t)
 	signer, _ := testKey(t, "palisade-audit")
-	l, err := New(Options{Store: b.st, Signer: signer, Origin: testOrigin})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
+	l := newLog(t, b.st, signer)
 	e := testEntry(1)
 	e.Action = "artifact.teleport"
 	if _, err := l.Append(t.Context(), e); !errors.Is(err, ErrInvalidEntry) {
@@ -333,10 +337,7 @@ func TestRewriteCaughtByState(t *testing.T) {
 			b.exec(t, "DELETE FROM audit_entries")
 			b.exec(t, "DELETE FROM audit_hashes")
 			b.exec(t, "DELETE FROM audit_checkpoints")
-			l2, err := New(Options{Store: b.st, Signer: signer, Origin: testOrigin})
-			if err != nil {
-				t.Fatal(err)
-			}
+			l2 := newLog(t, b.st, signer)
 			for i := range 35 {
 				e := testEntry(i)
 				if i == 3 {
@@ -409,11 +410,7 @@ func TestSequencerRefusesInconsistentLog(t *testing.T) {
 			}
 			tc.tamper(t, b)
 			// A server starting on it finds out at once.
-			fresh, err := New(Options{Store: b.st, Signer: signer, Origin: testOrigin})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer fresh.Close()
+			fresh := newLog(t, b.st, signer)
 			if err := fresh.Check(t.Context()); !errors.Is(err, ErrInconsistent) || !errors.Is(fresh.Refusing(), ErrInconsistent) {
 				t.Errorf("Check of a tampered log: %v (refusing %v), want ErrInconsistent", err, fresh.Refusing())
 			}
