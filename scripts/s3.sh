@@ -32,7 +32,7 @@ bin="$tools/versitygw"
 installed() {
   [ -x "$bin" ] || return 1
   command -v go >/dev/null 2>&1 || return 0 # cannot check; use it
-  go version -m "$bin" 2>/dev/null | grep -Eq "^[[:space:]]+mod[[:space:]]+$VERSITYGW_MODULE[[:space:]]+$VERSITYGW_VERSION([[:space:]]|$)"
+  go version -m "$bin" 2>/dev/null | grep -Eq "^[[:space:]]+mod[[:space:]]+${VERSITYGW_MODULE}[[:space:]]+${VERSITYGW_VERSION}([[:space:]]|$)"
 }
 
 install_server() {
@@ -53,22 +53,8 @@ install_server() {
   fi
 }
 
-free_port() {
-  python3 - <<'PY' 2>/dev/null && return
-import socket
-s = socket.socket()
-s.bind(("127.0.0.1", 0))
-print(s.getsockname()[1])
-s.close()
-PY
-  # Without python3: try random high ports until one is free.
-  local p
-  for _ in $(seq 50); do
-    p=$((20000 + RANDOM % 40000))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return; fi
-  done
-  die "no free port found"
-}
+# shellcheck source=scripts/lib.sh
+. "$(dirname "$0")/lib.sh"
 
 # random prints n random alphanumeric characters.
 random() {
@@ -161,11 +147,11 @@ start() {
 
 # stop_server ends the server started in $1 and waits for it.
 stop_server() {
-  local dir=$1 pid i
+  local dir=$1 pid
   alive "$dir" || return 0
   pid=$(cat "$dir/pid")
   kill "$pid" 2>/dev/null || return 0
-  for i in $(seq 100); do
+  for _ in $(seq 100); do
     alive "$dir" || return 0
     sleep 0.1
   done
