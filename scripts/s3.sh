@@ -94,7 +94,7 @@ launch() {
     posix "$@" "$dir/data" </dev/null >"$dir/server.log" 2>&1 &
   pid=$!
   echo "$pid" >"$dir/pid"
-  for i in $(seq 100); do
+  for _ in $(seq 100); do
     if curl -sf --max-time 2 -o /dev/null "http://127.0.0.1:$port/health" 2>/dev/null; then
       return 0
     fi
