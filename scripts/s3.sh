@@ -87,7 +87,7 @@ alive() {
 # options, and waits until it answers. It fails if the server exits first
 # or does not answer within ten seconds.
 launch() {
-  local pid i
+  local pid
   # Credentials through the environment, not argv (visible in ps).
   ROOT_ACCESS_KEY_ID="$access" ROOT_SECRET_ACCESS_KEY="$secret" \
     "$bin" --port "127.0.0.1:$port" --region "$REGION" --quiet --health /health \
