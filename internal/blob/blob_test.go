@@ -16,19 +16,6 @@ import (
 	"github.com/palisade-sec/palisade/internal/blob/blobtest"
 )
 
-func newFileStore(t testing.TB, opts blob.Options) *blob.Store {
-	t.Helper()
-	if opts.Sealer == nil {
-		opts.Sealer = blobtest.Envelope(t)
-	}
-	s, err := blob.OpenURL(t.Context(), "file://"+t.TempDir(), opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = s.Close(t.Context()) })
-	return s
-}
-
 func newMemStore(t testing.TB, opts blob.Options) *blob.Store {
 	t.Helper()
 	if opts.Sealer == nil {
@@ -43,7 +30,7 @@ func newMemStore(t testing.TB, opts blob.Options) *blob.Store {
 }
 
 func TestFileblob(t *testing.T) {
-	blobtest.Run(t, func(t *testing.T) *blob.Store { return newFileStore(t, blob.Options{}) })
+	blobtest.Run(t, func(t *testing.T) *blob.Store { return blobtest.FileStore(t, blob.Options{}) })
 }
 
 // The recommended production URL: temporary files next to the data (same
@@ -201,7 +188,7 @@ func TestWriteFlatMemory(t *testing.T) {
 	if testing.Short() {
 		t.Skip("streams 60 MiB")
 	}
-	s := newFileStore(t, blob.Options{})
+	s := blobtest.FileStore(t, blob.Options{})
 	const limit = 8 << 20
 	for i, n := range []int64{10 << 20, 30 << 20} {
 		src, d := blobtest.Data(n, uint64(i))
@@ -314,7 +301,7 @@ func allocated(f func()) uint64 {
 // it back with decryption and digest verification.
 func BenchmarkPutGet(b *testing.B) {
 	const n = 64 << 20
-	s := newFileStore(b, blob.Options{})
+	s := blobtest.FileStore(b, blob.Options{})
 	data := blobtest.Bytes(n, 1)
 	sum := sha256.Sum256(data)
 	d := "sha256:" + hex.EncodeToString(sum[:])

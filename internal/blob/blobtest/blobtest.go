@@ -65,6 +65,21 @@ func Digest(b []byte) string {
 	return "sha256:" + hex.EncodeToString(s[:])
 }
 
+// FileStore opens a Store on local files in a temporary directory,
+// sealed by opts.Sealer or else a fresh Envelope; the test's end closes it.
+func FileStore(t testing.TB, opts blob.Options) *blob.Store {
+	t.Helper()
+	if opts.Sealer == nil {
+		opts.Sealer = Envelope(t)
+	}
+	s, err := blob.OpenURL(t.Context(), "file://"+t.TempDir(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = s.Close(context.Background()) })
+	return s
+}
+
 // ReadAll opens and reads the blob to its end.
 func ReadAll(ctx context.Context, s *blob.Store, b blob.Blob) ([]byte, error) {
 	r, err := s.Open(ctx, b.Project, b.Digest, b.WrappedKey, b.AADContext)

@@ -483,7 +483,7 @@ func BenchmarkS3RoundTrip(b *testing.B) {
 		open func(b *testing.B) *blob.Store
 	}{
 		{"s3", func(b *testing.B) *blob.Store { return newS3Store(b, blob.Options{}) }},
-		{"file", func(b *testing.B) *blob.Store { return newFileStore(b, blob.Options{}) }},
+		{"file", func(b *testing.B) *blob.Store { return blobtest.FileStore(b, blob.Options{}) }},
 	}
 	for _, st := range stores {
 		b.Run(st.name, func(b *testing.B) {
@@ -518,20 +518,6 @@ func BenchmarkS3RoundTrip(b *testing.B) {
 			b.ReportMetric(mb/get.Seconds(), "get-MB/s")
 		})
 	}
-}
-
-// newFileStore is a Store on local files, the baseline of the benchmark.
-func newFileStore(t testing.TB, opts blob.Options) *blob.Store {
-	t.Helper()
-	if opts.Sealer == nil {
-		opts.Sealer = blobtest.Envelope(t)
-	}
-	s, err := blob.OpenURL(t.Context(), "file://"+t.TempDir(), opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = s.Close(context.Background()) })
-	return s
 }
 
 // TestOpenURLHidesQueryValues: a credential put in the URL by mistake is
